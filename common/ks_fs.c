@@ -1,0 +1,145 @@
+#define _GNU_SOURCE
+#include "ks_fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ks_mem.h"
+
+int ks_mkdir_p(const char *path, ks_error *err)
+{
+    KS_AUTOFREE char *copy = ks_strdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+            ks_error_set(err, KS_E_IO, errno, "cannot create directory '%s': %s", copy,
+                         strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+        ks_error_set(err, KS_E_IO, errno, "cannot create directory '%s': %s", copy,
+                     strerror(errno));
+        return -1;
+    }
+    if (!ks_is_dir(copy)) {
+        ks_error_set(err, KS_E_IO, ENOTDIR, "'%s' exists and is not a directory", copy);
+        return -1;
+    }
+    return 0;
+}
+
+int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode,
+                         ks_error *err)
+{
+    KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot write '%s': %s", tmp, strerror(errno));
+        return -1;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            ks_error_set(err, KS_E_IO, e, "cannot write '%s': %s (is the disk full?)", tmp,
+                         strerror(e));
+            return -1;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        int e = errno;
+        unlink(tmp);
+        ks_error_set(err, KS_E_IO, e, "cannot write '%s': %s (is the disk full?)", tmp,
+                     strerror(e));
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        ks_error_set(err, KS_E_IO, e, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = ks_malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > max) {
+                ks_error_set(err, KS_E_IO, EFBIG, "'%s' is larger than %zu bytes", path, max);
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            cap *= 2;
+            buf = ks_realloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            ks_error_set(err, KS_E_IO, errno, "cannot read '%s': %s", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n > max) {
+        ks_error_set(err, KS_E_IO, EFBIG, "'%s' is larger than %zu bytes", path, max);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+bool ks_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+bool ks_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *ks_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    if (n && dir[n - 1] == '/')
+        return ks_asprintf("%s%s", dir, name);
+    return ks_asprintf("%s/%s", dir, name);
+}

@@ -1,0 +1,29 @@
+/* ks_fs.h: file system helpers that leave nothing half written. */
+#ifndef KS_FS_H
+#define KS_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ks_error.h"
+
+/* Create a directory and its parents (mode 0755); an existing one is fine. */
+int ks_mkdir_p(const char *path, ks_error *err);
+
+/* Write data to path through a temporary file in the same directory,
+ * fsync, then rename over path: readers see the old or the new file, never
+ * a part. mode is the new file's permission bits. */
+int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode,
+                         ks_error *err);
+
+/* Read a whole file (at most max bytes, else an error). Returns a
+ * NUL-terminated buffer owned by the caller, its length in *len. */
+char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err);
+
+bool ks_path_exists(const char *path);
+bool ks_is_dir(const char *path);
+
+/* dir + "/" + name, newly allocated. */
+char *ks_path_join(const char *dir, const char *name);
+
+#endif

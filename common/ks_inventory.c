@@ -1,0 +1,337 @@
+#define _GNU_SOURCE
+#include "ks_inventory.h"
+
+#include <ctype.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "ks_buf.h"
+#include "ks_fs.h"
+#include "ks_mem.h"
+#include "ks_parse.h"
+#include "ks_vector.h"
+
+KS_VECTOR(field_vec, char *);
+KS_VECTOR(server_vec, ks_server);
+
+enum col { C_NAME, C_ADDRESS, C_METHOD, C_PORT, C_USER, C_KEY, C_ROLE, C_GROUP, C_TAGS, C_COUNT };
+static const char *const col_names[C_COUNT] = {"name", "address", "method", "port", "user",
+                                               "key",  "role",    "group",  "tags"};
+
+#define MAX_REPORTED 20
+
+typedef struct problems {
+    ks_buf text;
+    unsigned count;
+} problems;
+
+static void problem(problems *pr, const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(problems *pr, const char *file, unsigned line, const char *fmt, ...)
+{
+    pr->count++;
+    if (pr->count > MAX_REPORTED)
+        return;
+    if (pr->text.len)
+        ks_buf_appends(&pr->text, "\n");
+    ks_buf_printf(&pr->text, "%s:%u: ", file, line);
+    va_list ap;
+    va_start(ap, fmt);
+    ks_buf_vprintf(&pr->text, fmt, ap);
+    va_end(ap);
+}
+
+static void fields_free(field_vec *f)
+{
+    for (size_t i = 0; i < f->len; i++)
+        free(f->ptr[i]);
+    f->len = 0;
+}
+
+/* Split one CSV record. Returns false (with *why) on an unterminated quote. */
+static bool split_csv(const char *p, size_t len, field_vec *out, const char **why)
+{
+    const char *end = p + len;
+    ks_buf cur;
+    ks_buf_init(&cur, 1 << 16);
+    for (;;) {
+        ks_buf_reset(&cur);
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p < end && *p == '"') {
+            p++;
+            for (;;) {
+                if (p >= end) {
+                    *why = "a quoted field is not closed by '\"'";
+                    ks_buf_free(&cur);
+                    return false;
+                }
+                if (*p == '"') {
+                    if (p + 1 < end && p[1] == '"') {
+                        ks_buf_append(&cur, "\"", 1);
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                ks_buf_append(&cur, p, 1);
+                p++;
+            }
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+                p++;
+            if (p < end && *p != ',') {
+                *why = "text after a closing quote: quote the whole field";
+                ks_buf_free(&cur);
+                return false;
+            }
+        } else {
+            while (p < end && *p != ',')
+                ks_buf_append(&cur, p++, 1);
+        }
+        char *f = ks_buf_steal(&cur);
+        ks_buf_init(&cur, 1 << 16);
+        field_vec_push(out, ks_trim(f));
+        if (p >= end)
+            break;
+        p++; /* the comma */
+    }
+    ks_buf_free(&cur);
+    return true;
+}
+
+int ks_server_name_valid(const char *s)
+{
+    if (!*s || strlen(s) > 64 || *s == '.' || *s == '-')
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+            return 0;
+    return 1;
+}
+
+static bool address_valid(const char *s)
+{
+    if (!*s || strlen(s) > 253)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(".-:_[]%", *s))
+            return false;
+    return true;
+}
+
+static char *local_user(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name)
+        return ks_strdup(pw->pw_name);
+    const char *u = getenv("USER");
+    return ks_strdup(u && *u ? u : "root");
+}
+
+static void split_tags(ks_server *s, const char *text)
+{
+    KS_AUTOFREE char *copy = ks_strdup(text);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, "; \t", &save); t; t = strtok_r(NULL, "; \t", &save)) {
+        s->tags = ks_reallocarray(s->tags, s->ntags + 1, sizeof *s->tags);
+        s->tags[s->ntags++] = ks_strdup(t);
+    }
+}
+
+static void server_clear(ks_server *s)
+{
+    free(s->name);
+    free(s->address);
+    free(s->user);
+    free(s->key);
+    free(s->role);
+    free(s->group);
+    for (size_t i = 0; i < s->ntags; i++)
+        free(s->tags[i]);
+    free(s->tags);
+}
+
+void ks_inventory_free(ks_inventory *inv)
+{
+    if (!inv)
+        return;
+    for (size_t i = 0; i < inv->count; i++)
+        server_clear(&inv->servers[i]);
+    free(inv->servers);
+    free(inv);
+}
+
+const char *ks_method_name(ks_method m)
+{
+    switch (m) {
+    case KS_METHOD_SSH: return "ssh";
+    }
+    return "?";
+}
+
+ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename,
+                                 ks_error *err)
+{
+    problems pr = {.count = 0};
+    ks_buf_init(&pr.text, KS_ERROR_MSG_MAX);
+    server_vec servers = {0};
+    field_vec fields = {0};
+    int colmap[64]; /* field index -> column, -1 ignored */
+    size_t ncols = 0;
+    bool have_header = false;
+    KS_AUTOFREE char *user = local_user();
+
+    ks_cursor c = ks_cursor_make(text, len), line;
+    unsigned lineno = 0;
+    while (ks_cur_line(&c, &line)) {
+        lineno++;
+        KS_AUTOFREE char *s = ks_strndup(line.p, ks_cur_len(&line));
+        if (lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+            (unsigned char)s[2] == 0xBF)
+            memmove(s, s + 3, strlen(s + 3) + 1); /* spreadsheet BOM */
+        ks_trim(s);
+        if (!*s || *s == '#')
+            continue;
+        const char *why = NULL;
+        fields_free(&fields);
+        if (!split_csv(s, strlen(s), &fields, &why)) {
+            problem(&pr, filename, lineno, "%s", why);
+            continue;
+        }
+        if (!have_header) {
+            have_header = true;
+            bool seen[C_COUNT] = {false};
+            if (fields.len > 64) {
+                problem(&pr, filename, lineno, "the header has %zu columns, more than 64",
+                        fields.len);
+                break;
+            }
+            ncols = fields.len;
+            for (size_t i = 0; i < fields.len; i++) {
+                colmap[i] = -1;
+                for (int k = 0; k < C_COUNT; k++)
+                    if (strcasecmp(fields.ptr[i], col_names[k]) == 0)
+                        colmap[i] = k;
+                if (colmap[i] < 0) {
+                    problem(&pr, filename, lineno,
+                            "unknown column '%s' in the header; the columns are name, address, "
+                            "method, port, user, key, role, group, tags",
+                            fields.ptr[i]);
+                } else if (seen[colmap[i]]) {
+                    problem(&pr, filename, lineno, "column '%s' appears twice in the header",
+                            fields.ptr[i]);
+                } else {
+                    seen[colmap[i]] = true;
+                }
+            }
+            for (int k = 0; k <= C_METHOD; k++)
+                if (!seen[k])
+                    problem(&pr, filename, lineno,
+                            "the header has no '%s' column; the first line that is not a "
+                            "comment must name the columns, e.g. "
+                            "'name,address,method,port,user,key,role,group,tags'",
+                            col_names[k]);
+            if (pr.count)
+                break;
+            continue;
+        }
+        if (fields.len != ncols) {
+            problem(&pr, filename, lineno,
+                    "%zu fields where the header names %zu columns (quote a field that "
+                    "contains a comma)",
+                    fields.len, ncols);
+            continue;
+        }
+        const char *v[C_COUNT] = {""};
+        for (int k = 0; k < C_COUNT; k++)
+            v[k] = "";
+        for (size_t i = 0; i < fields.len; i++)
+            if (colmap[i] >= 0)
+                v[colmap[i]] = fields.ptr[i];
+
+        unsigned before = pr.count;
+        if (!ks_server_name_valid(v[C_NAME]))
+            problem(&pr, filename, lineno,
+                    "server name '%s' is not valid: use 1 to 64 letters, digits, '.', '_' or "
+                    "'-', not starting with '.' or '-'",
+                    v[C_NAME]);
+        if (!address_valid(v[C_ADDRESS]))
+            problem(&pr, filename, lineno,
+                    "address '%s' of server '%s' is not a valid IP address or host name",
+                    v[C_ADDRESS], v[C_NAME]);
+        ks_method method = KS_METHOD_SSH;
+        if (strcasecmp(v[C_METHOD], "ssh") != 0)
+            problem(&pr, filename, lineno,
+                    "method '%s' of server '%s' is not supported: use 'ssh'", v[C_METHOD],
+                    v[C_NAME]);
+        long port = 22;
+        if (*v[C_PORT] && !ks_parse_int(v[C_PORT], 1, 65535, &port))
+            problem(&pr, filename, lineno, "port '%s' of server '%s' is not a number from 1 to 65535",
+                    v[C_PORT], v[C_NAME]);
+        for (size_t i = 0; i < servers.len; i++)
+            if (strcmp(servers.ptr[i].name, v[C_NAME]) == 0)
+                problem(&pr, filename, lineno,
+                        "server name '%s' is already used on line %u: names must be unique",
+                        v[C_NAME], servers.ptr[i].line);
+        if (pr.count != before)
+            continue;
+        ks_server srv = {
+            .name = ks_strdup(v[C_NAME]),
+            .address = ks_strdup(v[C_ADDRESS]),
+            .method = method,
+            .port = (int)port,
+            .user = ks_strdup(*v[C_USER] ? v[C_USER] : user),
+            .key = ks_strdup(v[C_KEY]),
+            .role = ks_strdup(v[C_ROLE]),
+            .group = ks_strdup(v[C_GROUP]),
+            .line = lineno,
+        };
+        split_tags(&srv, v[C_TAGS]);
+        server_vec_push(&servers, srv);
+    }
+    fields_free(&fields);
+    field_vec_reset(&fields);
+
+    if (!have_header && !pr.count)
+        problem(&pr, filename, lineno ? lineno : 1,
+                "no header line: the first line that is not a comment must name the columns, "
+                "e.g. 'name,address,method,port,user,key,role,group,tags'");
+    if (pr.count) {
+        if (pr.count > MAX_REPORTED)
+            ks_buf_printf(&pr.text, "\n... and %u more problems", pr.count - MAX_REPORTED);
+        ks_error_set(err, KS_E_CONFIG, 0, "%s", ks_buf_str(&pr.text));
+        ks_buf_free(&pr.text);
+        for (size_t i = 0; i < servers.len; i++)
+            server_clear(&servers.ptr[i]);
+        server_vec_reset(&servers);
+        return NULL;
+    }
+    ks_buf_free(&pr.text);
+    ks_inventory *inv = ks_calloc(1, sizeof *inv);
+    inv->servers = servers.ptr;
+    inv->count = servers.len;
+    return inv;
+}
+
+ks_inventory *ks_inventory_load(const char *path, ks_error *err)
+{
+    size_t len;
+    KS_AUTOFREE char *text = ks_read_file(path, 64 << 20, &len, err);
+    if (!text)
+        return NULL;
+    return ks_inventory_parse(text, len, path, err);
+}
+
+const ks_server *ks_inventory_find(const ks_inventory *inv, const char *name)
+{
+    for (size_t i = 0; i < inv->count; i++)
+        if (strcmp(inv->servers[i].name, name) == 0)
+            return &inv->servers[i];
+    return NULL;
+}

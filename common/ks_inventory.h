@@ -1,0 +1,63 @@
+/* ks_inventory.h: the study's list of servers (inventory.csv).
+ *
+ * A CSV file with a header line naming the columns; '#' starts a comment
+ * line; blank lines are skipped; fields may be quoted ("a,b" with "" for a
+ * quote). Columns:
+ *   name     required; letters, digits, '.', '_' and '-' (it names files)
+ *   address  required; IP address or host name
+ *   method   required; "ssh"
+ *   port     optional; default 22
+ *   user     optional; default the local login name
+ *   key      optional; private key file, relative to the study directory;
+ *            empty: ssh-agent and ~/.ssh default keys
+ *   role, group  optional free text (role "backup", "infrastructure", ...)
+ *   tags     optional; words separated by ';' or spaces
+ * The loader checks every line and reports every bad one with file:line and
+ * the reason; nothing is returned unless the whole file is valid.
+ */
+#ifndef KS_INVENTORY_H
+#define KS_INVENTORY_H
+
+#include <stddef.h>
+
+#include "ks_error.h"
+
+typedef enum ks_method {
+    KS_METHOD_SSH = 0,
+} ks_method;
+
+typedef struct ks_server {
+    char *name;
+    char *address;
+    ks_method method;
+    int port;
+    char *user;
+    char *key;   /* absolute or study-relative path, "" for agent/default keys */
+    char *role;  /* "" when not given */
+    char *group; /* "" when not given */
+    char **tags;
+    size_t ntags;
+    unsigned line; /* line in the file, for messages */
+} ks_server;
+
+typedef struct ks_inventory {
+    ks_server *servers;
+    size_t count;
+} ks_inventory;
+
+/* Parse inventory text; filename is used in messages. On error, err's
+ * message lists the bad lines (up to 20) one per line. */
+ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename,
+                                 ks_error *err);
+ks_inventory *ks_inventory_load(const char *path, ks_error *err);
+void ks_inventory_free(ks_inventory *inv);
+
+/* The server of that name, or NULL. */
+const ks_server *ks_inventory_find(const ks_inventory *inv, const char *name);
+
+const char *ks_method_name(ks_method m);
+
+/* Is s a valid server name (used as a file name)? */
+int ks_server_name_valid(const char *s);
+
+#endif

@@ -1,0 +1,132 @@
+#include "ks_study.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks_fs.h"
+#include "ks_mem.h"
+
+struct ks_study {
+    char *dir;
+    ks_ini *ini;
+};
+
+static const char study_ini_template[] =
+    "# kvmshift study settings. Lines starting with '#' or ';' are comments.\n"
+    "# Every key has a default; remove the '#' in front of a key to change it.\n"
+    "\n"
+    "[study]\n"
+    "# A name for reports.\n"
+    "name = example study\n"
+    "\n"
+    "[collector]\n"
+    "# Seconds between two samples of a server (kvmshift collect --interval).\n"
+    "#interval = 60\n"
+    "# Seconds to establish a connection (TCP, SSH handshake, authentication).\n"
+    "#connect_timeout = 10\n"
+    "# Seconds a server has to answer one sample request.\n"
+    "#command_timeout = 20\n"
+    "# Longest wait, in seconds, between reconnection attempts to a failing server.\n"
+    "#max_backoff = 300\n"
+    "# Write through rrdcached instead of to the files directly, so that several\n"
+    "# collector machines can share one store, e.g. unix:/run/rrdcached.sock or\n"
+    "# 127.0.0.1:42217. Empty: write the files directly.\n"
+    "#rrdcached =\n";
+
+static const char inventory_template[] =
+    "# kvmshift inventory: one server a line. Lines starting with '#' are comments.\n"
+    "# The first other line names the columns (any order; name, address and method\n"
+    "# are required):\n"
+    "#   name     unique, letters/digits/./_/-, names the server's files\n"
+    "#   address  IP address or DNS name\n"
+    "#   method   ssh\n"
+    "#   port     SSH port, default 22\n"
+    "#   user     login, default your local user name\n"
+    "#   key      private key file (relative to this directory); empty: ssh-agent\n"
+    "#            and ~/.ssh default keys\n"
+    "#   role     what the server is for: web, mail, db, backup, infrastructure, ...\n"
+    "#   group    affinity group, e.g. an application\n"
+    "#   tags     words separated by ';'\n"
+    "# Quote a field that contains a comma: \"a,b\".\n"
+    "name,address,method,port,user,key,role,group,tags\n"
+    "#web01,192.0.2.10,ssh,22,kvmshift,keys/id_ed25519,web,shop,prod;dmz\n"
+    "#dns1,192.0.2.53,ssh,22,kvmshift,keys/id_ed25519,infrastructure,dns,prod\n";
+
+int ks_study_init(const char *dir, ks_error *err)
+{
+    KS_AUTOFREE char *ini = ks_path_join(dir, "study.ini");
+    KS_AUTOFREE char *inv = ks_path_join(dir, "inventory.csv");
+    if (ks_path_exists(ini) || ks_path_exists(inv)) {
+        ks_error_set(err, KS_E_USAGE, 0,
+                     "'%s' already holds a study (study.ini or inventory.csv): choose another "
+                     "directory, or edit the files there",
+                     dir);
+        return -1;
+    }
+    if (ks_mkdir_p(dir, err) < 0)
+        return -1;
+    static const char *subs[] = {"rrd", "facts", "state"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        KS_AUTOFREE char *p = ks_path_join(dir, subs[i]);
+        if (ks_mkdir_p(p, err) < 0)
+            return -1;
+    }
+    if (ks_write_file_atomic(inv, inventory_template, sizeof inventory_template - 1, 0644, err) <
+        0)
+        return -1;
+    if (ks_write_file_atomic(ini, study_ini_template, sizeof study_ini_template - 1, 0644, err) <
+        0)
+        return -1;
+    return 0;
+}
+
+ks_study *ks_study_open(const char *dir, ks_error *err)
+{
+    KS_AUTOFREE char *ini_path = ks_path_join(dir, "study.ini");
+    if (!ks_path_exists(ini_path)) {
+        ks_error_set(err, KS_E_USAGE, 0,
+                     "'%s' is not a study directory (no study.ini): create one with "
+                     "'kvmshift init %s'",
+                     dir, dir);
+        return NULL;
+    }
+    ks_ini *ini = ks_ini_load(ini_path, err);
+    if (!ini)
+        return NULL;
+    ks_study *s = ks_calloc(1, sizeof *s);
+    s->dir = ks_strdup(dir);
+    s->ini = ini;
+    return s;
+}
+
+void ks_study_free(ks_study *s)
+{
+    if (!s)
+        return;
+    ks_ini_free(s->ini);
+    free(s->dir);
+    free(s);
+}
+
+const char *ks_study_dir(const ks_study *s)
+{
+    return s->dir;
+}
+
+const ks_ini *ks_study_ini(const ks_study *s)
+{
+    return s->ini;
+}
+
+char *ks_study_path(const ks_study *s, const char *rel)
+{
+    return ks_path_join(s->dir, rel);
+}
+
+char *ks_study_server_file(const ks_study *s, const char *sub, const char *name,
+                           const char *ext)
+{
+    size_t n = strlen(s->dir);
+    const char *sep = (n && s->dir[n - 1] == '/') ? "" : "/";
+    return ks_asprintf("%s%s%s/%s.%s", s->dir, sep, sub, name, ext);
+}

@@ -1,0 +1,38 @@
+/* ks_study.h: the study directory, through which components exchange data.
+ *
+ *   STUDY/study.ini        settings (ks_ini format)
+ *   STUDY/inventory.csv    servers (ks_inventory format)
+ *   STUDY/known_hosts      SSH host keys accepted for this study
+ *   STUDY/rrd/NAME.rrd     time series, one file per server
+ *   STUDY/facts/NAME.json  hardware/OS/services inventory, one per server
+ *   STUDY/state/NAME.json  collector state: last sample, last error
+ */
+#ifndef KS_STUDY_H
+#define KS_STUDY_H
+
+#include <stdbool.h>
+
+#include "ks_error.h"
+#include "ks_ini.h"
+
+typedef struct ks_study ks_study;
+
+/* Create DIR (and parents) with a commented study.ini and an example
+ * inventory.csv, plus rrd/, facts/ and state/. Refuses (KS_E_USAGE) when DIR
+ * already holds a study.ini or inventory.csv: nothing is overwritten. */
+int ks_study_init(const char *dir, ks_error *err);
+
+/* Open an existing study: reads study.ini (a missing one is an error that
+ * says to run 'kvmshift init'). */
+ks_study *ks_study_open(const char *dir, ks_error *err);
+void ks_study_free(ks_study *s);
+
+const char *ks_study_dir(const ks_study *s);
+const ks_ini *ks_study_ini(const ks_study *s);
+/* DIR/rel, newly allocated. */
+char *ks_study_path(const ks_study *s, const char *rel);
+/* DIR/sub/NAME.ext, newly allocated (e.g. "rrd", "web01", "rrd"). */
+char *ks_study_server_file(const ks_study *s, const char *sub, const char *name,
+                           const char *ext);
+
+#endif
