@@ -13,6 +13,10 @@
 
 int ks_mkdir_p(const char *path, ks_error *err)
 {
+    if (!*path) {
+        ks_error_set(err, KS_E_IO, ENOENT, "cannot create a directory with an empty name");
+        return -1;
+    }
     KS_AUTOFREE char *copy = ks_strdup(path);
     for (char *p = copy + 1; *p; p++) {
         if (*p != '/')
@@ -90,7 +94,7 @@ char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err)
     char *buf = ks_malloc(cap);
     for (;;) {
         if (n + 1 >= cap) {
-            if (cap > max) {
+            if (n > max) {
                 ks_error_set(err, KS_E_IO, EFBIG, "'%s' is larger than %zu bytes", path, max);
                 free(buf);
                 close(fd);

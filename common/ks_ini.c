@@ -55,6 +55,10 @@ ks_ini *ks_ini_parse(const char *text, size_t len, const char *filename, ks_erro
 {
     ks_ini *ini = ks_calloc(1, sizeof *ini);
     ini->filename = ks_strdup(filename);
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3; /* UTF-8 byte order mark of some editors */
+        len -= 3;
+    }
     ks_cursor c = ks_cursor_make(text, len), line;
     unsigned lineno = 0;
     char *section = NULL; /* points into ini->sections */

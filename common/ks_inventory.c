@@ -3,7 +3,9 @@
 
 #include <ctype.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,10 +25,13 @@ static const char *const col_names[C_COUNT] = {"name", "address", "method", "por
                                                "key",  "role",    "group",  "tags"};
 
 #define MAX_REPORTED 20
+/* The list must fit in an error message with room left for "... and N more". */
+#define PROBLEMS_MAX (KS_ERROR_MSG_MAX - 64)
 
 typedef struct problems {
     ks_buf text;
-    unsigned count;
+    unsigned count;    /* all problems found */
+    unsigned reported; /* those listed in text */
 } problems;
 
 static void problem(problems *pr, const char *file, unsigned line, const char *fmt, ...)
@@ -35,15 +40,32 @@ static void problem(problems *pr, const char *file, unsigned line, const char *f
 static void problem(problems *pr, const char *file, unsigned line, const char *fmt, ...)
 {
     pr->count++;
-    if (pr->count > MAX_REPORTED)
+    if (pr->reported >= MAX_REPORTED)
         return;
-    if (pr->text.len)
+    char one[KS_ERROR_MSG_MAX];
+    int n = snprintf(one, sizeof one, "%s:%u: ", file, line);
+    if (n >= 0 && (size_t)n < sizeof one) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(one + n, sizeof one - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    /* Append whole lines only, so that the list never ends in a fragment; a
+     * line too long for the space left is cut short, or when little space is
+     * left, only counted in the "and N more" line. */
+    size_t sep = pr->text.len ? 1 : 0;
+    size_t room = PROBLEMS_MAX > pr->text.len + sep ? PROBLEMS_MAX - pr->text.len - sep : 0;
+    size_t len = strlen(one);
+    if (len > room) {
+        if (room < 80)
+            return;
+        memcpy(one + room - 3, "...", 4);
+        len = room;
+    }
+    if (sep)
         ks_buf_appends(&pr->text, "\n");
-    ks_buf_printf(&pr->text, "%s:%u: ", file, line);
-    va_list ap;
-    va_start(ap, fmt);
-    ks_buf_vprintf(&pr->text, fmt, ap);
-    va_end(ap);
+    ks_buf_append(&pr->text, one, len);
+    pr->reported++;
 }
 
 static void fields_free(field_vec *f)
@@ -179,7 +201,7 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
                                  ks_error *err)
 {
     problems pr = {.count = 0};
-    ks_buf_init(&pr.text, KS_ERROR_MSG_MAX);
+    ks_buf_init(&pr.text, KS_ERROR_MSG_MAX - 1);
     server_vec servers = {0};
     field_vec fields = {0};
     int colmap[64]; /* field index -> column, -1 ignored */
@@ -303,8 +325,8 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
                 "no header line: the first line that is not a comment must name the columns, "
                 "e.g. 'name,address,method,port,user,key,role,group,tags'");
     if (pr.count) {
-        if (pr.count > MAX_REPORTED)
-            ks_buf_printf(&pr.text, "\n... and %u more problems", pr.count - MAX_REPORTED);
+        if (pr.count > pr.reported)
+            ks_buf_printf(&pr.text, "\n... and %u more problems", pr.count - pr.reported);
         ks_error_set(err, KS_E_CONFIG, 0, "%s", ks_buf_str(&pr.text));
         ks_buf_free(&pr.text);
         for (size_t i = 0; i < servers.len; i++)

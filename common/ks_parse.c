@@ -116,12 +116,16 @@ bool ks_parse_int(const char *s, long min, long max, long *out)
     ks_cur_skip_blanks(&c);
     bool neg = ks_cur_accept(&c, "-");
     uint64_t v;
+    /* the digits must follow the sign: "- 5" is not a number */
+    if (neg && (ks_cur_eof(&c) || !isdigit((unsigned char)*c.p)))
+        return false;
     if (!ks_cur_u64(&c, &v))
         return false;
     ks_cur_skip_blanks(&c);
-    if (!ks_cur_eof(&c) || v > (uint64_t)LONG_MAX)
+    /* -LONG_MIN is LONG_MAX + 1 */
+    if (!ks_cur_eof(&c) || v > (uint64_t)LONG_MAX + neg)
         return false;
-    long r = neg ? -(long)v : (long)v;
+    long r = !neg ? (long)v : v > (uint64_t)LONG_MAX ? LONG_MIN : -(long)v;
     if (r < min || r > max)
         return false;
     *out = r;

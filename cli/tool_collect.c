@@ -1,0 +1,319 @@
+/* tool_collect.c: kvmshift collect DIR / kvmshift facts DIR */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "collector.h"
+#include "ks_error.h"
+#include "ks_log.h"
+#include "ks_mem.h"
+#include "ks_parse.h"
+#include "ks_study.h"
+#include "tool.h"
+
+typedef struct names {
+    char **v;
+    size_t n;
+} names;
+
+static void names_add_list(names *ns, const char *list)
+{
+    KS_AUTOFREE char *copy = ks_strdup(list);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        ns->v = ks_reallocarray(ns->v, ns->n + 1, sizeof *ns->v);
+        ns->v[ns->n++] = ks_strdup(t);
+    }
+}
+
+static void names_free(names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
+}
+
+/* "12.3 MiB/s" style, for the table. */
+static void human(double v, const char *unit, char *out, size_t n)
+{
+    static const char *pre[] = {"", "Ki", "Mi", "Gi", "Ti"};
+    if (isnan(v)) {
+        snprintf(out, n, "-");
+        return;
+    }
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    snprintf(out, n, i ? "%.1f %s%s" : "%.0f %s%s", v, pre[i], unit);
+}
+
+static void print_table(const col_run *run, bool facts_only)
+{
+    if (facts_only)
+        printf("%-20s %-7s %s\n", "SERVER", "FACTS", "PROBLEM");
+    else
+        printf("%-20s %-7s %7s %9s %21s %11s %11s %9s %9s %11s %11s  %s\n", "SERVER", "STATUS",
+               "CPU%", "CPU_MHZ", "MEMORY USED/TOTAL", "DISK_READ", "DISK_WRITE", "READ_IOPS",
+               "WRITE_IOPS", "NET_RX", "NET_TX", "PROBLEM");
+    for (size_t i = 0; i < col_run_count(run); i++) {
+        const col_result *r = col_run_result(run, i);
+        const char *status = r->ok ? (r->last_error.code ? "flaky" : "ok") : "FAILED";
+        const char *problem = r->last_error.code ? r->last_error.message : "";
+        if (facts_only) {
+            printf("%-20s %-7s %s\n", r->name, r->ok ? "taken" : "FAILED", problem);
+            continue;
+        }
+        const double *v = r->values;
+        char mu[16], mt[16], mem[40], rd[16], wr[16], rx[16], tx[16];
+        human(v[2], "B", mu, sizeof mu);
+        human(v[3], "B", mt, sizeof mt);
+        snprintf(mem, sizeof mem, "%s/%s", mu, mt);
+        human(v[4], "B/s", rd, sizeof rd);
+        human(v[5], "B/s", wr, sizeof wr);
+        human(v[8], "B/s", rx, sizeof rx);
+        human(v[9], "B/s", tx, sizeof tx);
+        char cpu[16] = "-", mhz[16] = "-", ri[16] = "-", wi[16] = "-";
+        if (r->have_values) {
+            snprintf(cpu, sizeof cpu, "%.1f", v[0]);
+            if (!isnan(v[1]))
+                snprintf(mhz, sizeof mhz, "%.0f", v[1]);
+            if (!isnan(v[6]))
+                snprintf(ri, sizeof ri, "%.1f", v[6]);
+            if (!isnan(v[7]))
+                snprintf(wi, sizeof wi, "%.1f", v[7]);
+        }
+        printf("%-20s %-7s %7s %9s %21s %11s %11s %9s %9s %11s %11s  %s\n", r->name, status, cpu,
+               mhz, r->have_values ? mem : "-", r->have_values ? rd : "-",
+               r->have_values ? wr : "-", ri, wi, r->have_values ? rx : "-",
+               r->have_values ? tx : "-", problem);
+    }
+}
+
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static void print_json(const col_run *run, bool facts_only)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < col_run_count(run); i++) {
+        const col_result *r = col_run_result(run, i);
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(r->name));
+        json_object_set_new(o, "ok", json_boolean(r->ok));
+        if (!facts_only) {
+            json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
+            json_t *vals = json_object();
+            for (int k = 0; k < COL_DS_COUNT; k++)
+                json_object_set_new(vals, col_ds_names[k],
+                                    r->have_values ? num_or_null(r->values[k]) : json_null());
+            json_object_set_new(o, "last", vals);
+        }
+        json_object_set_new(o, "failures", json_integer((json_int_t)r->failures));
+        json_object_set_new(o, "error", r->last_error.code ? json_string(r->last_error.message)
+                                                           : json_null());
+        json_object_set_new(o, "error_code", r->last_error.code
+                                                 ? json_string(ks_errcode_name(r->last_error.code))
+                                                 : json_null());
+        json_array_append_new(arr, o);
+    }
+    json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(arr);
+}
+
+/* RFC 4180 quoting of one field. */
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_csv(const col_run *run, bool facts_only)
+{
+    printf("name,ok,samples,failures");
+    if (!facts_only)
+        for (int k = 0; k < COL_DS_COUNT; k++)
+            printf(",%s", col_ds_names[k]);
+    printf(",error_code,error\n");
+    for (size_t i = 0; i < col_run_count(run); i++) {
+        const col_result *r = col_run_result(run, i);
+        csv_field(r->name);
+        printf(",%s,%zu,%zu", r->ok ? "yes" : "no", r->samples, r->failures);
+        if (!facts_only)
+            for (int k = 0; k < COL_DS_COUNT; k++) {
+                if (r->have_values && !isnan(r->values[k]))
+                    printf(",%.3f", r->values[k]);
+                else
+                    printf(",");
+            }
+        printf(",%s,", r->last_error.code ? ks_errcode_name(r->last_error.code) : "");
+        csv_field(r->last_error.code ? r->last_error.message : "");
+        putchar('\n');
+    }
+}
+
+static int run_collector(int argc, char **argv, const char *cmd, bool facts_only)
+{
+    enum { O_ONCE = 256, O_INTERVAL, O_DURATION, O_WINDOW, O_ACCEPT, O_ONLY, O_FORMAT };
+    static const struct option opts[] = {
+        {"once", no_argument, NULL, O_ONCE},
+        {"interval", required_argument, NULL, O_INTERVAL},
+        {"duration", required_argument, NULL, O_DURATION},
+        {"window", required_argument, NULL, O_WINDOW},
+        {"accept-new-hostkeys", no_argument, NULL, O_ACCEPT},
+        {"only", required_argument, NULL, O_ONLY},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    col_options opt = {0};
+    opt.facts_only = facts_only;
+    names only = {0};
+    tool_format fmt = FMT_TABLE;
+    int rc = TOOL_USAGE;
+    int c;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_ONCE:
+        case O_INTERVAL:
+        case O_DURATION:
+        case O_WINDOW:
+            if (facts_only) {
+                fprintf(stderr, "kvmshift %s: '%s' is an option of 'collect'\n", cmd,
+                        argv[optind - 1]);
+                goto out;
+            }
+            if (c == O_ONCE) {
+                opt.once = true;
+                break;
+            }
+            if (!ks_parse_int(optarg, 1, 100L * 365 * 86400, &v)) {
+                fprintf(stderr, "kvmshift %s: %s needs a whole number of seconds, not '%s'\n",
+                        cmd, argv[optind - 2], optarg);
+                goto out;
+            }
+            if (c == O_INTERVAL)
+                opt.interval = v;
+            else if (c == O_DURATION)
+                opt.duration = v;
+            else
+                opt.window = v;
+            break;
+        case O_ACCEPT: opt.accept_new_hostkeys = true; break;
+        case O_ONLY: names_add_list(&only, optarg); break;
+        case O_FORMAT:
+            if (tool_parse_format(optarg, &fmt) < 0) {
+                fprintf(stderr, "kvmshift %s: --format takes table, json or csv, not '%s'\n",
+                        cmd, optarg);
+                goto out;
+            }
+            break;
+        case 'q':
+            opt.quiet = true;
+            ks_log_set_level(KS_LOG_WARN);
+            break;
+        case 'v': ks_log_set_level(KS_LOG_DEBUG); break;
+        case 'h':
+            tool_usage(cmd, stdout);
+            rc = TOOL_OK;
+            goto out;
+        default: tool_usage(cmd, stderr); goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "kvmshift %s: name one study directory (see 'kvmshift %s --help')\n",
+                cmd, cmd);
+        goto out;
+    }
+    if (opt.window && !opt.once) {
+        fprintf(stderr, "kvmshift %s: --window goes with --once\n", cmd);
+        goto out;
+    }
+    if (opt.once && opt.duration) {
+        fprintf(stderr, "kvmshift %s: --once and --duration do not go together\n", cmd);
+        goto out;
+    }
+    opt.only = (const char *const *)only.v;
+    opt.nonly = only.n;
+
+    ks_error err;
+    ks_error_clear(&err);
+    const char *dir = argv[optind];
+    rc = TOOL_FAIL;
+    ks_study *study = ks_study_open(dir, &err);
+    if (!study) {
+        fprintf(stderr, "kvmshift %s: %s\n", cmd, err.message);
+        goto out;
+    }
+    KS_AUTOFREE char *inv_path = ks_study_path(study, "inventory.csv");
+    ks_inventory *inv = ks_inventory_load(inv_path, &err);
+    if (!inv) {
+        fprintf(stderr, "kvmshift %s: the inventory has problems; nothing was collected:\n%s\n",
+                cmd, err.message);
+        ks_study_free(study);
+        goto out;
+    }
+    if (inv->count == 0) {
+        fprintf(stderr, "kvmshift %s: %s lists no servers: add one line per server\n", cmd,
+                inv_path);
+        ks_inventory_free(inv);
+        ks_study_free(study);
+        goto out;
+    }
+    col_run *run = col_collect(study, inv, &opt, &err);
+    if (!run) {
+        fprintf(stderr, "kvmshift %s: %s\n", cmd, err.message);
+        rc = err.code == KS_E_USAGE ? TOOL_USAGE : TOOL_FAIL;
+    } else {
+        if (fmt == FMT_JSON)
+            print_json(run, facts_only);
+        else if (fmt == FMT_CSV)
+            print_csv(run, facts_only);
+        else
+            print_table(run, facts_only);
+        size_t failed = 0;
+        for (size_t i = 0; i < col_run_count(run); i++)
+            failed += !col_run_result(run, i)->ok;
+        rc = failed ? TOOL_PARTIAL : TOOL_OK;
+        if (failed && fmt == FMT_TABLE)
+            fprintf(stderr, "kvmshift %s: %zu of %zu servers failed (see PROBLEM above)\n", cmd,
+                    failed, col_run_count(run));
+        col_run_free(run);
+    }
+    ks_inventory_free(inv);
+    ks_study_free(study);
+out:
+    names_free(&only);
+    return rc;
+}
+
+int tool_collect(int argc, char **argv)
+{
+    return run_collector(argc, argv, "collect", false);
+}
+
+int tool_facts(int argc, char **argv)
+{
+    return run_collector(argc, argv, "facts", true);
+}

@@ -1,0 +1,113 @@
+/* tool_help.c: usage text of every subcommand, written like man pages. */
+#include <string.h>
+
+#include "tool.h"
+
+static const struct {
+    const char *cmd;
+    const char *text;
+} usages[] = {
+    {"init",
+     "usage: kvmshift init DIR\n"
+     "\n"
+     "Create the study directory DIR with a commented study.ini (settings), an\n"
+     "example inventory.csv (the servers to study) and the rrd/, facts/ and state/\n"
+     "directories. Refuses to touch a directory that already holds a study.\n"
+     "\n"
+     "inventory.csv has a header line naming its columns: name, address, method\n"
+     "(required), port, user, key, role, group, tags. '#' starts a comment line.\n"
+     "\n"
+     "Exit status: 0 created, 1 failed, 2 bad usage or DIR already a study.\n"},
+    {"collect",
+     "usage: kvmshift collect DIR [OPTIONS]\n"
+     "\n"
+     "Sample every server of DIR/inventory.csv over SSH: CPU, memory, disk and\n"
+     "network I/O, stored in DIR/rrd/NAME.rrd (one file per server; data sources\n"
+     "cpu_pct, cpu_mhz, mem_used, mem_total, disk_rd_bps, disk_wr_bps,\n"
+     "disk_rd_iops, disk_wr_iops, net_rx_bps, net_tx_bps). Nothing is installed\n"
+     "on the servers: one SSH connection each stays open and a persistent /bin/sh\n"
+     "reads /proc. Facts (DIR/facts/NAME.json) are taken on first contact.\n"
+     "\n"
+     "Host keys are checked against DIR/known_hosts. An unknown key is refused\n"
+     "unless --accept-new-hostkeys is given; a changed key is always refused.\n"
+     "A failing server is retried with growing delays (up to study.ini\n"
+     "[collector] max_backoff) and never holds up the others.\n"
+     "\n"
+     "Options:\n"
+     "  --once                 take one sample of each server (two readings\n"
+     "                         --window seconds apart), then stop\n"
+     "  --interval SECONDS     seconds between samples (default: study.ini\n"
+     "                         [collector] interval, else 60); with --once from\n"
+     "                         cron, set it to the cron period\n"
+     "  --duration SECONDS     stop after this long (default: run until\n"
+     "                         interrupted with Ctrl-C or SIGTERM)\n"
+     "  --window SECONDS       with --once, seconds between the two readings\n"
+     "                         (default 2)\n"
+     "  --accept-new-hostkeys  record the host key of servers seen for the first\n"
+     "                         time (check the fingerprints printed)\n"
+     "  --only NAME[,NAME...]  only these servers\n"
+     "  --format table|json|csv  the summary printed at the end (default table)\n"
+     "  -q, --quiet            no progress display, warnings only\n"
+     "  -v, --verbose          debug messages\n"
+     "  -h, --help             this text\n"
+     "\n"
+     "Exit status: 0 every server sampled, 1 nothing could be done (bad study or\n"
+     "inventory: every bad line is listed), 2 bad usage, 3 some servers failed\n"
+     "(the summary says which and why).\n"
+     "\n"
+     "Example:\n"
+     "  kvmshift collect lab --once --accept-new-hostkeys\n"
+     "  kvmshift collect lab --interval 60 --duration 1209600   # two weeks\n"},
+    {"facts",
+     "usage: kvmshift facts DIR [OPTIONS]\n"
+     "\n"
+     "Take the inventory facts of every server of DIR/inventory.csv again, now:\n"
+     "CPU model, sockets/cores/threads and MHz, memory, disks, partitions and\n"
+     "LVM, file systems and NFS mounts, NICs, OS and kernel, boot mode,\n"
+     "listening TCP ports with their process, enabled services, and hardware\n"
+     "that complicates virtualization (USB licence dongles, FC HBAs, GPUs).\n"
+     "Each server's facts are written to DIR/facts/NAME.json (one JSON object).\n"
+     "The servers are only read, never changed.\n"
+     "\n"
+     "Options:\n"
+     "  --accept-new-hostkeys  record unknown host keys (see 'collect --help')\n"
+     "  --only NAME[,NAME...]  only these servers\n"
+     "  --format table|json|csv  the summary printed at the end (default table)\n"
+     "  -q, --quiet / -v, --verbose / -h, --help\n"
+     "\n"
+     "Exit status: 0 all taken, 1 nothing could be done, 2 bad usage, 3 some\n"
+     "servers failed.\n"},
+    {"status",
+     "usage: kvmshift status DIR [--format table|json|csv]\n"
+     "\n"
+     "Show, for every server of DIR/inventory.csv: the time of its last sample,\n"
+     "how many 1-minute samples are stored (last 8 days), how many gaps and\n"
+     "missing minutes there are between its first and last sample, whether its\n"
+     "facts were taken, and the last error the collector met (with its time).\n"
+     "\n"
+     "Exit status: 0 shown, 1 bad study or inventory, 2 bad usage.\n"},
+};
+
+int tool_usage(const char *cmd, FILE *f)
+{
+    for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++) {
+        if (strcmp(usages[i].cmd, cmd) == 0) {
+            fputs(usages[i].text, f);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int tool_parse_format(const char *s, tool_format *out)
+{
+    if (strcmp(s, "table") == 0)
+        *out = FMT_TABLE;
+    else if (strcmp(s, "json") == 0)
+        *out = FMT_JSON;
+    else if (strcmp(s, "csv") == 0)
+        *out = FMT_CSV;
+    else
+        return -1;
+    return 0;
+}

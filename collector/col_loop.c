@@ -1,0 +1,572 @@
+/* col_loop.c: the collector's event loop.
+ *
+ * One thread, one poll() over every server's connection. Each server is a
+ * small state machine (down -> connecting -> ready <-> busy) driven by
+ * poll readiness and by timers: its next sample time, its reconnection
+ * time and the deadline of whatever it is doing. Deadlines are enforced
+ * here, so a silent server costs one poll entry and a timer, and never
+ * delays another server.
+ *
+ * Sample times are spread evenly over the interval (server i of n starts
+ * at i/n of it), so 1,000 servers do not all answer in the same second.
+ */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "col_backend.h"
+#include "col_facts.h"
+#include "col_rrd.h"
+#include "col_state.h"
+#include "collector.h"
+#include "ks_fs.h"
+#include "ks_json.h"
+#include "ks_log.h"
+#include "ks_mem.h"
+#include "ks_progress.h"
+
+typedef enum hstate { H_DOWN, H_CONNECTING, H_READY, H_BUSY_SAMPLE, H_BUSY_FACTS, H_DONE } hstate;
+
+typedef struct host {
+    const ks_server *srv;
+    const col_backend *be;
+    col_target target;
+    col_conn *conn;
+    hstate st;
+    double deadline;     /* of the current operation */
+    double next_sample;  /* monotonic time of the next reading */
+    double next_connect; /* monotonic time of the next connection attempt */
+    double backoff;
+    bool facts_needed;
+    json_t *facts;
+    double capacity_mhz;
+    const char **nics;
+    size_t nnics;
+    col_raw prev;
+    bool have_prev;
+    int readings; /* readings this run (once mode stops at 2) */
+    bool failing;
+    col_result *res;
+} host;
+
+struct col_run {
+    col_result *results;
+    size_t count;
+};
+
+typedef struct settings {
+    long interval;
+    long connect_timeout;
+    long command_timeout;
+    long max_backoff;
+    const char *rrdcached;
+} settings;
+
+/* How often busy connections are stepped even without poll() readiness. */
+#define KICK_SECONDS 0.25
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int read_settings(const ks_study *study, const col_options *opt, settings *s,
+                         ks_error *err)
+{
+    const ks_ini *ini = ks_study_ini(study);
+    if (ks_ini_get_long(ini, "collector", "interval", 60, 1, 86400, &s->interval, err) < 0 ||
+        ks_ini_get_long(ini, "collector", "connect_timeout", 10, 1, 600, &s->connect_timeout,
+                        err) < 0 ||
+        ks_ini_get_long(ini, "collector", "command_timeout", 20, 1, 600, &s->command_timeout,
+                        err) < 0 ||
+        ks_ini_get_long(ini, "collector", "max_backoff", 300, 1, 86400, &s->max_backoff, err) <
+            0)
+        return -1;
+    if (opt->interval > 0)
+        s->interval = opt->interval;
+    s->rrdcached = ks_ini_get(ini, "collector", "rrdcached");
+    return 0;
+}
+
+static void host_set_facts(host *h, json_t *facts)
+{
+    json_decref(h->facts);
+    free(h->nics);
+    h->facts = facts;
+    h->capacity_mhz = col_facts_cpu_capacity_mhz(facts);
+    h->nnics = col_facts_physical_nics(facts, &h->nics);
+}
+
+static void host_close(host *h)
+{
+    if (h->conn) {
+        h->be->close(h->conn);
+        h->conn = NULL;
+    }
+}
+
+static void host_fail(host *h, const col_options *opt, const settings *set, const ks_error *e,
+                      double now)
+{
+    host_close(h);
+    h->res->failures++;
+    ks_error_copy(&h->res->last_error, e);
+    if (!h->failing || ks_log_get_level() >= KS_LOG_DEBUG)
+        ks_log_warn("%s", e->message);
+    h->failing = true;
+    col_state_write(h->target.study_dir, h->srv->name, e, time(NULL));
+    if (opt->once || opt->facts_only) {
+        h->st = H_DONE;
+        return;
+    }
+    h->st = H_DOWN;
+    h->next_connect = now + h->backoff;
+    h->backoff = h->backoff * 2 > (double)set->max_backoff ? (double)set->max_backoff
+                                                            : h->backoff * 2;
+}
+
+static int store_facts(host *h, json_t *facts, ks_error *err)
+{
+    KS_AUTOFREE char *dir = ks_path_join(h->target.study_dir, "facts");
+    if (ks_mkdir_p(dir, err) < 0)
+        return -1;
+    KS_AUTOFREE char *path = ks_asprintf("%s/%s.json", dir, h->srv->name);
+    return ks_json_write_file(path, facts, err);
+}
+
+/* A reading arrived: turn it into rates against the previous one and
+ * store them. Every reading is stored, the first after a (re)connection
+ * with its rates unknown, so a gap ends as unknown, never as a spike. */
+static int handle_reading(host *h, col_store *store, const settings *set, col_raw *cur,
+                          ks_error *err)
+{
+    col_rates r;
+    bool fresh = h->have_prev && cur->uptime - h->prev.uptime <= 2.5 * (double)set->interval;
+    col_rates_compute(fresh ? &h->prev : NULL, cur, h->capacity_mhz,
+                      (const char *const *)h->nics, h->nnics, &r);
+    double v[COL_DS_COUNT] = {r.cpu_pct,      r.cpu_mhz,      r.mem_used,   r.mem_total,
+                              r.disk_rd_bps,  r.disk_wr_bps,  r.disk_rd_iops, r.disk_wr_iops,
+                              r.net_rx_bps,   r.net_tx_bps};
+    col_raw_clear(&h->prev);
+    h->prev = *cur;
+    col_raw_init(cur);
+    h->have_prev = true;
+    h->readings++;
+    if (col_store_update(store, h->srv->name, time(NULL), v, err) < 0)
+        return -1;
+    if (!isnan(r.cpu_pct)) {
+        h->res->samples++;
+        h->res->ok = true;
+        h->res->have_values = true;
+        memcpy(h->res->values, v, sizeof v);
+    }
+    return 0;
+}
+
+static void schedule_next(host *h, const settings *set, double now)
+{
+    h->next_sample += (double)set->interval;
+    if (h->next_sample <= now) {
+        /* late (a slow answer or a reconnection): skip the missed slots */
+        double missed = floor((now - h->next_sample) / (double)set->interval) + 1;
+        h->next_sample += missed * (double)set->interval;
+    }
+}
+
+/* Start whatever is due on host h; true when something was started that
+ * needs a step() to get going (connecting, sending a request). */
+static bool host_timers(host *h, const col_options *opt, const settings *set, double now,
+                        double window)
+{
+    ks_error e;
+    ks_error_clear(&e);
+    switch (h->st) {
+    case H_DOWN:
+        if (now < h->next_connect)
+            return false;
+        h->conn = h->be->open(&h->target, &e);
+        if (!h->conn) {
+            host_fail(h, opt, set, &e, now);
+            return false;
+        }
+        h->st = H_CONNECTING;
+        h->deadline = now + (double)set->connect_timeout;
+        return true;
+    case H_READY:
+        if (h->facts_needed) {
+            if (h->be->request_facts(h->conn, &e) < 0) {
+                host_fail(h, opt, set, &e, now);
+                return false;
+            }
+            h->st = H_BUSY_FACTS;
+            h->deadline = now + 3.0 * (double)set->command_timeout;
+            return true;
+        }
+        if (opt->facts_only) {
+            h->st = H_DONE;
+            host_close(h);
+            return false;
+        }
+        if (now < h->next_sample)
+            return false;
+        if (h->be->request_sample(h->conn, &e) < 0) {
+            host_fail(h, opt, set, &e, now);
+            return false;
+        }
+        h->st = H_BUSY_SAMPLE;
+        h->deadline = now + (double)set->command_timeout;
+        if (opt->once)
+            h->next_sample = now + window;
+        else
+            schedule_next(h, set, now);
+        return true;
+    case H_CONNECTING:
+    case H_BUSY_SAMPLE:
+    case H_BUSY_FACTS:
+        if (now >= h->deadline) {
+            ks_error_set(&e, KS_E_TIMEOUT, 0,
+                         "'%s' (%s port %d) did not answer in time while %s (limit %ld s, "
+                         "study.ini [collector] %s)",
+                         h->srv->name, h->srv->address, h->srv->port, h->be->phase(h->conn),
+                         h->st == H_CONNECTING ? set->connect_timeout
+                         : h->st == H_BUSY_FACTS ? 3 * set->command_timeout
+                                                 : set->command_timeout,
+                         h->st == H_CONNECTING ? "connect_timeout" : "command_timeout");
+            host_fail(h, opt, set, &e, now);
+        }
+        return false;
+    case H_DONE:
+        return false;
+    }
+    return false;
+}
+
+/* Drive host h's connection until it has nothing more to do right now. */
+static void host_step(host *h, col_store *store, const col_options *opt, const settings *set,
+                      double now)
+{
+    for (int guard = 0; guard < 64 && h->conn; guard++) {
+        ks_error e;
+        ks_error_clear(&e);
+        col_raw raw;
+        col_raw_init(&raw);
+        json_t *facts = NULL;
+        col_event ev = h->be->step(h->conn, &raw, &facts, &e);
+        switch (ev) {
+        case COL_EV_AGAIN:
+            col_raw_clear(&raw);
+            return;
+        case COL_EV_CONNECTED:
+            if (h->failing)
+                ks_log_info("'%s' answers again", h->srv->name);
+            h->st = H_READY;
+            h->backoff = 1;
+            h->have_prev = false; /* a new session: do not difference across it */
+            break;
+        case COL_EV_FACTS:
+            h->facts_needed = false;
+            h->st = H_READY;
+            if (store_facts(h, facts, &e) < 0) {
+                json_decref(facts);
+                host_fail(h, opt, set, &e, now);
+                return;
+            }
+            host_set_facts(h, facts);
+            if (opt->facts_only) {
+                h->res->ok = true;
+                if (h->failing || h->res->failures == 0)
+                    col_state_write(h->target.study_dir, h->srv->name, NULL, time(NULL));
+                h->failing = false;
+            }
+            break;
+        case COL_EV_SAMPLE:
+            h->st = H_READY;
+            if (handle_reading(h, store, set, &raw, &e) < 0) {
+                col_raw_clear(&raw);
+                host_fail(h, opt, set, &e, now);
+                return;
+            }
+            if (h->failing) {
+                col_state_write(h->target.study_dir, h->srv->name, NULL, time(NULL));
+                h->failing = false;
+            }
+            if (opt->once && h->readings >= 2) {
+                h->st = H_DONE;
+                host_close(h);
+                col_state_write(h->target.study_dir, h->srv->name, NULL, time(NULL));
+            }
+            break;
+        case COL_EV_FAILED:
+            col_raw_clear(&raw);
+            host_fail(h, opt, set, &e, now);
+            return;
+        }
+        col_raw_clear(&raw);
+        /* a new state may have work due at once (the facts, the first sample) */
+        host_timers(h, opt, set, now, opt->window > 0 ? (double)opt->window : 2.0);
+        now = mono();
+    }
+}
+
+static bool selected(const col_options *opt, const char *name)
+{
+    if (!opt->nonly)
+        return true;
+    for (size_t i = 0; i < opt->nonly; i++)
+        if (strcmp(opt->only[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void progress_note(host *hosts, size_t n, ks_progress *pg, size_t done_units)
+{
+    size_t ok = 0, failing = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hosts[i].failing)
+            failing++;
+        else if (hosts[i].res->ok)
+            ok++;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "%zu ok, %zu failing", ok, failing);
+    ks_progress_update(pg, done_units, detail);
+}
+
+col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_options *opt_in,
+                     ks_error *err)
+{
+    col_options opt = *opt_in;
+    settings set;
+    if (read_settings(study, &opt, &set, err) < 0)
+        return NULL;
+    double window = opt.window > 0 ? (double)opt.window : 2.0;
+    for (size_t i = 0; i < opt.nonly; i++) {
+        if (!ks_inventory_find(inv, opt.only[i])) {
+            ks_error_set(err, KS_E_USAGE, 0, "no server named '%s' in the inventory",
+                         opt.only[i]);
+            return NULL;
+        }
+    }
+
+    const char *dir = ks_study_dir(study);
+    KS_AUTOFREE char *known_hosts = ks_study_path(study, "known_hosts");
+    KS_AUTOFREE char *rrd_dir = ks_study_path(study, "rrd");
+    KS_AUTOFREE char *state_dir = ks_study_path(study, "state");
+    if (ks_mkdir_p(rrd_dir, err) < 0 || ks_mkdir_p(state_dir, err) < 0)
+        return NULL;
+    col_store *store = NULL;
+    if (!opt.facts_only) {
+        store = col_store_open(rrd_dir, set.rrdcached, err);
+        if (!store)
+            return NULL;
+    }
+
+    col_run *run = ks_calloc(1, sizeof *run);
+    run->results = ks_calloc(inv->count ? inv->count : 1, sizeof *run->results);
+    host *hosts = ks_calloc(inv->count ? inv->count : 1, sizeof *hosts);
+    size_t n = 0;
+    for (size_t i = 0; i < inv->count; i++) {
+        const ks_server *srv = &inv->servers[i];
+        if (!selected(&opt, srv->name))
+            continue;
+        host *h = &hosts[n];
+        h->res = &run->results[n];
+        h->res->name = srv->name;
+        ks_error_clear(&h->res->last_error);
+        for (int k = 0; k < COL_DS_COUNT; k++)
+            h->res->values[k] = NAN;
+        h->srv = srv;
+        h->be = col_backend_for(srv->method);
+        h->target = (col_target){srv, dir, known_hosts, opt.accept_new_hostkeys};
+        h->backoff = 1;
+        col_raw_init(&h->prev);
+        KS_AUTOFREE char *facts_path = ks_study_server_file(study, "facts", srv->name, "json");
+        h->facts_needed = true;
+        if (!opt.facts_only && ks_path_exists(facts_path)) {
+            ks_error fe;
+            json_t *f = ks_json_read_file(facts_path, &fe);
+            if (f) {
+                host_set_facts(h, f);
+                h->facts_needed = false;
+            } else {
+                ks_log_warn("%s; taking the facts of '%s' again", fe.message, srv->name);
+            }
+        }
+        if (store && col_store_prepare(store, srv->name, set.interval, err) < 0) {
+            n++;
+            goto fail;
+        }
+        n++;
+    }
+    run->count = n;
+
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_requested = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    double start = mono();
+    double end = opt.duration > 0 ? start + (double)opt.duration : INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double phase = (opt.once || opt.facts_only)
+                           ? 0
+                           : (double)set.interval * (double)i / (double)(n ? n : 1);
+        hosts[i].next_sample = start + phase;
+        /* connect a little ahead of the first sample, not all at once */
+        double lead = (double)set.connect_timeout;
+        hosts[i].next_connect = phase > lead ? start + phase - lead : start;
+    }
+
+    bool bounded = opt.once || opt.facts_only;
+    size_t expected = bounded ? n
+                      : opt.duration > 0
+                          ? n * (size_t)((opt.duration + set.interval - 1) / set.interval)
+                          : 0;
+    ks_progress *pg = ks_progress_new(opt.facts_only ? "taking facts"
+                                      : opt.once     ? "sampling"
+                                                     : "collecting",
+                                      expected, opt.quiet);
+    double last_kick = start;
+    struct pollfd *pfds = ks_calloc(n ? n : 1, sizeof *pfds);
+    size_t *pidx = ks_calloc(n ? n : 1, sizeof *pidx);
+    for (;;) {
+        double now = mono();
+        size_t done = 0, busy = 0, samples = 0;
+        for (size_t i = 0; i < n; i++) {
+            host *h = &hosts[i];
+            if (!stop_requested && now < end && host_timers(h, &opt, &set, now, window))
+                host_step(h, store, &opt, &set, now);
+            done += h->st == H_DONE;
+            busy += h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS;
+            samples += h->res->samples;
+        }
+        progress_note(hosts, n, pg, bounded ? done : samples);
+        if (stop_requested || done == n || (now >= end && busy == 0))
+            break;
+
+        double wake = now + 1.0;
+        size_t np = 0;
+        for (size_t i = 0; i < n; i++) {
+            host *h = &hosts[i];
+            double t = INFINITY;
+            switch (h->st) {
+            case H_DOWN: t = h->next_connect; break;
+            case H_READY: t = h->facts_needed ? now : h->next_sample; break;
+            case H_CONNECTING:
+            case H_BUSY_SAMPLE:
+            case H_BUSY_FACTS: t = h->deadline; break;
+            case H_DONE: break;
+            }
+            if (t < wake)
+                wake = t;
+            short ev = 0;
+            int fd = h->conn ? h->be->pollfd(h->conn, &ev) : -1;
+            if (fd >= 0) {
+                pfds[np] = (struct pollfd){.fd = fd, .events = ev};
+                pidx[np++] = i;
+            }
+        }
+        if (end < wake)
+            wake = end;
+        for (size_t k = 0; k < np; k++) {
+            hstate st = hosts[pidx[k]].st;
+            if ((st == H_CONNECTING || st == H_BUSY_SAMPLE || st == H_BUSY_FACTS) &&
+                last_kick + KICK_SECONDS < wake)
+                wake = last_kick + KICK_SECONDS;
+        }
+        int timeout_ms = wake <= now ? 0 : (int)ceil((wake - now) * 1000.0);
+        int pr = poll(pfds, np, timeout_ms);
+        if (pr < 0 && errno != EINTR) {
+            ks_error_set(err, KS_E_INTERNAL, errno, "poll failed: %s", strerror(errno));
+            break;
+        }
+        now = mono();
+        /* libssh may hold data it already read from a socket, which poll()
+         * cannot see: step every active connection now and then. */
+        bool kick = now - last_kick >= KICK_SECONDS;
+        if (kick)
+            last_kick = now;
+        for (size_t k = 0; k < np; k++) {
+            host *h = &hosts[pidx[k]];
+            bool active = h->st == H_CONNECTING || h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS;
+            if (pfds[k].revents || (kick && active))
+                host_step(h, store, &opt, &set, now);
+        }
+    }
+    ks_progress_done(pg);
+    ks_progress_free(pg);
+    free(pfds);
+    free(pidx);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (stop_requested)
+        ks_log_info("stopped by a signal; every sample taken so far is stored");
+
+    for (size_t i = 0; i < n; i++) {
+        host *h = &hosts[i];
+        if (!bounded || h->st != H_DONE) {
+            if (h->st != H_DONE && bounded && !h->res->ok && h->res->last_error.code == KS_OK)
+                ks_error_set(&h->res->last_error, KS_E_TIMEOUT, 0,
+                             "'%s' was not sampled before the run ended", h->srv->name);
+        }
+    }
+    if (store) {
+        ks_error fe;
+        if (col_store_flush(store, &fe) < 0)
+            ks_log_error("%s", fe.message);
+    }
+    for (size_t i = 0; i < n; i++) {
+        host_close(&hosts[i]);
+        col_raw_clear(&hosts[i].prev);
+        json_decref(hosts[i].facts);
+        free(hosts[i].nics);
+    }
+    free(hosts);
+    col_store_free(store);
+    return run;
+
+fail:
+    for (size_t i = 0; i < n; i++) {
+        json_decref(hosts[i].facts);
+        free(hosts[i].nics);
+    }
+    free(hosts);
+    col_store_free(store);
+    col_run_free(run);
+    return NULL;
+}
+
+size_t col_run_count(const col_run *run)
+{
+    return run->count;
+}
+
+const col_result *col_run_result(const col_run *run, size_t i)
+{
+    return i < run->count ? &run->results[i] : NULL;
+}
+
+void col_run_free(col_run *run)
+{
+    if (!run)
+        return;
+    free(run->results);
+    free(run);
+}

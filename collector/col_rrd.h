@@ -1,0 +1,38 @@
+/* col_rrd.h: the collector's time-series store: one RRD file per server,
+ * written with librrd directly or through rrdcached. Internal. */
+#ifndef COL_RRD_H
+#define COL_RRD_H
+
+#include <time.h>
+
+#include "collector.h"
+#include "ks_error.h"
+
+typedef struct col_store col_store;
+
+/* rrd_dir: STUDY/rrd (must exist). rrdcached: daemon address
+ * ("unix:/path" or "host:port") or NULL/"" to write files directly. With
+ * rrdcached, file names are sent as absolute paths: start the daemon with
+ * -B -b set to a directory above the study, or without -B. */
+col_store *col_store_open(const char *rrd_dir, const char *rrdcached, ks_error *err);
+void col_store_free(col_store *s);
+
+/* Make sure NAME.rrd exists with kvmshift's layout (create it, through a
+ * temporary name and a rename, when missing; check its data sources when
+ * present). interval sets the heartbeat: max(120, 2 * interval) seconds,
+ * after which a missing sample is stored as unknown. */
+int col_store_prepare(col_store *s, const char *name, long interval, ks_error *err);
+
+/* Store one sample (values in col_ds_names order, NAN = unknown) at time t.
+ * A time not after the file's last update is skipped (returns 0). */
+int col_store_update(col_store *s, const char *name, time_t t, const double *values,
+                     ks_error *err);
+
+/* Ask rrdcached to write what it holds for the files updated so far
+ * (no-op when writing directly). */
+int col_store_flush(col_store *s, ks_error *err);
+
+/* Path of a server's RRD file (newly allocated). */
+char *col_store_path(const col_store *s, const char *name);
+
+#endif

@@ -1,0 +1,149 @@
+/* col_status.c: the collector's per-server state file and 'status'. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rrd.h>
+
+#include "col_state.h"
+#include "collector.h"
+#include "ks_fs.h"
+#include "ks_json.h"
+#include "ks_log.h"
+#include "ks_mem.h"
+
+static char *iso_time(time_t t)
+{
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return ks_strdup(buf);
+}
+
+static time_t parse_iso(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return 0;
+    return timegm(&tm);
+}
+
+void col_state_write(const char *study_dir, const char *name, const ks_error *last_error,
+                     time_t when)
+{
+    KS_AUTOFREE char *path = ks_asprintf("%s/state/%s.json", study_dir, name);
+    KS_AUTOFREE char *stamp = iso_time(when);
+    ks_error e;
+    json_t *old = ks_path_exists(path) ? ks_json_read_file(path, &e) : NULL;
+    json_t *j = json_object();
+    json_object_set_new(j, "name", json_string(name));
+    bool failed = last_error && last_error->code != KS_OK;
+    if (failed) {
+        json_object_set_new(j, "last_error", json_string(last_error->message));
+        json_object_set_new(j, "last_error_code",
+                            json_string(ks_errcode_name(last_error->code)));
+        json_object_set_new(j, "last_error_time", json_string(stamp));
+        json_t *ok = old ? json_object_get(old, "last_success_time") : NULL;
+        json_object_set(j, "last_success_time", ok ? ok : json_null());
+    } else {
+        json_object_set_new(j, "last_error", json_null());
+        json_object_set_new(j, "last_error_code", json_null());
+        json_t *et = old ? json_object_get(old, "last_error_time") : NULL;
+        json_object_set(j, "last_error_time", et ? et : json_null());
+        json_object_set_new(j, "last_success_time", json_string(stamp));
+    }
+    json_decref(old);
+    if (ks_json_write_file(path, j, &e) < 0)
+        ks_log_error("%s", e.message);
+    json_decref(j);
+}
+
+/* Count the known rows of cpu_pct in the 1-minute archive (last 8 days). */
+static void rrd_counts(const char *path, col_status *st)
+{
+    time_t end = time(NULL), start = end - 8 * 86400 + 60;
+    unsigned long step = 60, ds_cnt = 0;
+    char **ds_names = NULL;
+    rrd_value_t *data = NULL;
+    rrd_clear_error();
+    if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &ds_cnt, &ds_names, &data) != 0) {
+        ks_log_warn("cannot read '%s': %s", path, rrd_get_error());
+        return;
+    }
+    unsigned long rows = step ? (unsigned long)(end - start) / step : 0;
+    long first = -1, last = -1;
+    for (unsigned long r = 0; r < rows; r++) {
+        if (ds_cnt && !isnan(data[r * ds_cnt])) {
+            if (first < 0)
+                first = (long)r;
+            last = (long)r;
+            st->samples++;
+        }
+    }
+    if (first >= 0) {
+        bool in_gap = false;
+        for (long r = first; r <= last; r++) {
+            bool missing = isnan(data[(unsigned long)r * ds_cnt]);
+            if (missing) {
+                st->missing++;
+                if (!in_gap)
+                    st->gaps++;
+            }
+            in_gap = missing;
+        }
+        st->last_sample = start + (time_t)((unsigned long)(last + 1) * step);
+    }
+    for (unsigned long i = 0; i < ds_cnt; i++)
+        rrd_freemem(ds_names[i]);
+    rrd_freemem(ds_names);
+    rrd_freemem(data);
+}
+
+col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_error *err)
+{
+    (void)err;
+    col_status *out = ks_calloc(inv->count ? inv->count : 1, sizeof *out);
+    for (size_t i = 0; i < inv->count; i++) {
+        const char *name = inv->servers[i].name;
+        col_status *st = &out[i];
+        st->name = ks_strdup(name);
+        KS_AUTOFREE char *rrd = ks_study_server_file(study, "rrd", name, "rrd");
+        KS_AUTOFREE char *facts = ks_study_server_file(study, "facts", name, "json");
+        KS_AUTOFREE char *state = ks_study_server_file(study, "state", name, "json");
+        if (ks_path_exists(rrd))
+            rrd_counts(rrd, st);
+        st->has_facts = ks_path_exists(facts);
+        if (ks_path_exists(state)) {
+            ks_error e;
+            json_t *j = ks_json_read_file(state, &e);
+            if (!j) {
+                ks_log_warn("%s", e.message);
+                continue;
+            }
+            const char *m = json_string_value(json_object_get(j, "last_error"));
+            const char *c = json_string_value(json_object_get(j, "last_error_code"));
+            st->last_error = m ? ks_strdup(m) : NULL;
+            st->last_error_code = c ? ks_strdup(c) : NULL;
+            st->last_error_time =
+                parse_iso(json_string_value(json_object_get(j, "last_error_time")));
+            json_decref(j);
+        }
+    }
+    return out;
+}
+
+void col_status_free(col_status *st, size_t n)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(st[i].name);
+        free(st[i].last_error);
+        free(st[i].last_error_code);
+    }
+    free(st);
+}

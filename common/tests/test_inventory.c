@@ -1,0 +1,451 @@
+/* test_inventory.c: the inventory.csv parser. */
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ks_buf.h"
+#include "ks_error.h"
+#include "ks_inventory.h"
+#include "ks_test.h"
+
+static char local_login[256];
+
+/* Parse a corpus file under the name "inventory.csv". */
+static ks_inventory *parse_file(const char *rel, ks_error *err)
+{
+    size_t len;
+    char *text = ks_test_read(rel, &len);
+    ks_error_clear(err);
+    ks_inventory *inv = ks_inventory_parse(text, len, "inventory.csv", err);
+    free(text);
+    if (!inv && err->code == KS_OK)
+        fprintf(stderr, "  %s: NULL without an error\n", rel);
+    return inv;
+}
+
+static ks_inventory *parse_text(const char *text, ks_error *err)
+{
+    ks_error_clear(err);
+    return ks_inventory_parse(text, strlen(text), "inventory.csv", err);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = *s ? 1 : 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* The message must contain want; print it when it does not. */
+#define CHECK_MSG(err, want)                                                                       \
+    do {                                                                                           \
+        if (!strstr((err).message, (want)))                                                        \
+            fprintf(stderr, "  message:\n%s\n  lacks \"%s\"\n", (err).message, (want));            \
+        KS_CHECK(strstr((err).message, (want)) != NULL);                                           \
+    } while (0)
+
+static void check_tags(const ks_server *s, const char *const *want, size_t n)
+{
+    KS_CHECK(s->ntags == n);
+    for (size_t i = 0; i < n && i < s->ntags; i++)
+        KS_CHECK_STR(s->tags[i], want[i]);
+}
+
+KS_TEST(every_column)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/full.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (!inv) {
+        fprintf(stderr, "  %s\n", err.message);
+        return;
+    }
+    KS_CHECK(inv->count == 4);
+    if (inv->count != 4) {
+        ks_inventory_free(inv);
+        return;
+    }
+    const ks_server *s = &inv->servers[0];
+    KS_CHECK_STR(s->name, "web01");
+    KS_CHECK_STR(s->address, "192.0.2.10");
+    KS_CHECK(s->method == KS_METHOD_SSH);
+    KS_CHECK(s->port == 22);
+    KS_CHECK_STR(s->user, "kvmshift");
+    KS_CHECK_STR(s->key, "keys/id_ed25519");
+    KS_CHECK_STR(s->role, "web");
+    KS_CHECK_STR(s->group, "shop");
+    KS_CHECK(s->line == 4);
+    check_tags(s, (const char *const[]){"prod", "dmz"}, 2);
+
+    s = &inv->servers[1];
+    KS_CHECK_STR(s->name, "db-1.example");
+    KS_CHECK_STR(s->address, "db1.example.com");
+    KS_CHECK(s->method == KS_METHOD_SSH); /* "SSH" */
+    KS_CHECK(s->port == 2222);
+    KS_CHECK_STR(s->user, "admin");
+    KS_CHECK_STR(s->key, "");
+    KS_CHECK(s->line == 6);
+    check_tags(s, (const char *const[]){"prod", "db", "critical"}, 3);
+
+    s = &inv->servers[2];
+    KS_CHECK_STR(s->name, "dns_1");
+    KS_CHECK_STR(s->address, "2001:db8::53");
+    KS_CHECK(s->port == 22);
+    KS_CHECK_STR(s->user, local_login);
+    KS_CHECK_STR(s->key, "");
+    KS_CHECK_STR(s->role, "infrastructure");
+    KS_CHECK_STR(s->group, "");
+    KS_CHECK(s->ntags == 0);
+    KS_CHECK(s->line == 7);
+
+    /* quoted fields: commas, "" quotes, blanks around the quotes */
+    s = &inv->servers[3];
+    KS_CHECK_STR(s->name, "mail01");
+    KS_CHECK_STR(s->address, "192.0.2.25");
+    KS_CHECK(s->port == 22);
+    KS_CHECK_STR(s->user, "ops");
+    KS_CHECK_STR(s->key, "/etc/kvmshift/mail key");
+    KS_CHECK_STR(s->role, "mail, relay");
+    KS_CHECK_STR(s->group, "group \"a\"");
+    KS_CHECK(s->line == 8);
+    check_tags(s, (const char *const[]){"x", "y", "z"}, 3);
+
+    KS_CHECK(ks_inventory_find(inv, "dns_1") == &inv->servers[2]);
+    KS_CHECK(ks_inventory_find(inv, "mail01") == &inv->servers[3]);
+    KS_CHECK(ks_inventory_find(inv, "DNS_1") == NULL);
+    KS_CHECK(ks_inventory_find(inv, "nosuch") == NULL);
+    KS_CHECK_STR(ks_method_name(s->method), "ssh");
+    ks_inventory_free(inv);
+}
+
+KS_TEST(columns_in_another_order)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/reordered.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (!inv) {
+        fprintf(stderr, "  %s\n", err.message);
+        return;
+    }
+    KS_CHECK(inv->count == 2);
+    if (inv->count == 2) {
+        const ks_server *s = &inv->servers[0];
+        KS_CHECK_STR(s->name, "app1");
+        KS_CHECK_STR(s->address, "10.0.0.1");
+        KS_CHECK(s->port == 2022);
+        KS_CHECK_STR(s->user, "ops");
+        KS_CHECK_STR(s->key, "");
+        KS_CHECK_STR(s->role, "");
+        KS_CHECK_STR(s->group, "");
+        check_tags(s, (const char *const[]){"a", "b"}, 2);
+        s = &inv->servers[1];
+        KS_CHECK_STR(s->name, "app2");
+        KS_CHECK(s->port == 22);
+        KS_CHECK_STR(s->user, local_login);
+        KS_CHECK(s->ntags == 0);
+        KS_CHECK(s->line == 3);
+    }
+    ks_inventory_free(inv);
+}
+
+KS_TEST(only_required_columns)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/minimal.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (!inv)
+        return;
+    KS_CHECK(inv->count == 2);
+    for (size_t i = 0; i < inv->count; i++) {
+        const ks_server *s = &inv->servers[i];
+        KS_CHECK(s->port == 22);
+        KS_CHECK_STR(s->user, local_login);
+        KS_CHECK_STR(s->key, "");
+        KS_CHECK_STR(s->role, "");
+        KS_CHECK_STR(s->group, "");
+        KS_CHECK(s->ntags == 0);
+        KS_CHECK(s->tags == NULL);
+    }
+    KS_CHECK_STR(inv->servers[1].address, "h2.example.org");
+    ks_inventory_free(inv);
+
+    /* a header and no servers is a valid, empty inventory */
+    inv = parse_text("# nothing yet\nname,address,method\n", &err);
+    KS_CHECK(inv != NULL);
+    if (inv)
+        KS_CHECK(inv->count == 0);
+    ks_inventory_free(inv);
+    ks_inventory_free(NULL);
+}
+
+KS_TEST(bom_and_crlf)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/bom.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (inv) {
+        KS_CHECK(inv->count == 1);
+        KS_CHECK_STR(inv->servers[0].name, "bom1");
+        KS_CHECK(inv->servers[0].port == 2200);
+    } else {
+        fprintf(stderr, "  %s\n", err.message);
+    }
+    ks_inventory_free(inv);
+
+    inv = parse_file("inventory/crlf.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (inv) {
+        KS_CHECK(inv->count == 2);
+        const ks_server *s = &inv->servers[0];
+        KS_CHECK_STR(s->name, "win1");
+        KS_CHECK_STR(s->address, "10.0.0.1");
+        KS_CHECK(s->line == 4);
+        check_tags(s, (const char *const[]){"a", "b"}, 2);
+        s = &inv->servers[1];
+        KS_CHECK_STR(s->name, "win2");
+        check_tags(s, (const char *const[]){"c"}, 1); /* no "c\r" */
+        KS_CHECK(s->port == 22);
+    } else {
+        fprintf(stderr, "  %s\n", err.message);
+    }
+    ks_inventory_free(inv);
+}
+
+KS_TEST(every_bad_line_in_one_error)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/bad.csv", &err);
+    KS_CHECK(inv == NULL);
+    ks_inventory_free(inv);
+    KS_CHECK(err.code == KS_E_CONFIG);
+    KS_CHECK_STR(err.component, "common");
+    CHECK_MSG(err, "inventory.csv:4: server name 'bad name!' is not valid");
+    CHECK_MSG(err, "inventory.csv:5: address '192.0.2.3 x' of server 'addr1' is not a valid");
+    CHECK_MSG(err, "inventory.csv:6: method 'snmp' of server 'snmp1' is not supported: use 'ssh'");
+    CHECK_MSG(err, "inventory.csv:7: port '0' of server 'p0' is not a number from 1 to 65535");
+    CHECK_MSG(err, "inventory.csv:8: port '70000' of server 'p70000'");
+    CHECK_MSG(err, "inventory.csv:9: port 'abc' of server 'pabc'");
+    CHECK_MSG(err, "inventory.csv:10: server name 'good1' is already used on line 3");
+    CHECK_MSG(err, "inventory.csv:11: 3 fields where the header names 9 columns");
+    CHECK_MSG(err, "inventory.csv:12: a quoted field is not closed");
+    CHECK_MSG(err, "inventory.csv:13: server name '-dash' is not valid");
+    /* good lines are not mentioned; one problem a line, nothing more */
+    KS_CHECK(strstr(err.message, "inventory.csv:3:") == NULL);
+    KS_CHECK(strstr(err.message, "inventory.csv:14:") == NULL);
+    KS_CHECK(strstr(err.message, "more problems") == NULL);
+    KS_CHECK(count_lines(err.message) == 10);
+    KS_CHECK(strncmp(err.message, "inventory.csv:4: ", 17) == 0);
+}
+
+KS_TEST(several_problems_on_one_line)
+{
+    ks_error err;
+    ks_inventory *inv = parse_text("name,address,method,port\n"
+                                   "ok,10.0.0.1,ssh,22\n"
+                                   "ok,bad addr,telnet,99999\n",
+                                   &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:3: address 'bad addr' of server 'ok'");
+    CHECK_MSG(err, "inventory.csv:3: method 'telnet' of server 'ok'");
+    CHECK_MSG(err, "inventory.csv:3: port '99999' of server 'ok'");
+    CHECK_MSG(err, "inventory.csv:3: server name 'ok' is already used on line 2");
+    KS_CHECK(count_lines(err.message) == 4);
+}
+
+KS_TEST(field_count_and_quotes)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/field-count.csv", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:2: 5 fields where the header names 4 columns (quote a field");
+    CHECK_MSG(err, "inventory.csv:3: 3 fields where the header names 4 columns");
+    KS_CHECK(count_lines(err.message) == 2);
+
+    inv = parse_file("inventory/unclosed-quote.csv", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:2: a quoted field is not closed by '\"'");
+    CHECK_MSG(err, "inventory.csv:3: text after a closing quote: quote the whole field");
+    KS_CHECK(count_lines(err.message) == 2);
+}
+
+KS_TEST(header_problems)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/unknown-column.csv", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:1: unknown column 'colour' in the header; the columns are name");
+    KS_CHECK(count_lines(err.message) == 1);
+
+    inv = parse_file("inventory/missing-column.csv", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:2: the header has no 'method' column");
+    KS_CHECK(count_lines(err.message) == 1);
+
+    inv = parse_file("inventory/no-header.csv", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:3: no header line: the first line that is not a comment");
+
+    inv = parse_text("", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:1: no header line");
+
+    /* a data line where the header should be */
+    inv = parse_text("# servers\nweb01,10.0.0.1,ssh\n", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:2: unknown column 'web01'");
+    CHECK_MSG(err, "inventory.csv:2: the header has no 'name' column; the first line that is "
+                   "not a comment must name the columns");
+
+    inv = parse_text("name,address,method,NAME\n", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:1: column 'NAME' appears twice in the header");
+
+    /* column names are case-insensitive and may be quoted */
+    inv = parse_text("\"Name\", ADDRESS ,Method\nh1,10.0.0.1,ssh\n", &err);
+    KS_CHECK(inv != NULL);
+    if (inv)
+        KS_CHECK(inv->count == 1);
+    ks_inventory_free(inv);
+
+    ks_buf wide;
+    ks_buf_init(&wide, 1 << 16);
+    ks_buf_appends(&wide, "name,address,method");
+    for (int i = 0; i < 70; i++)
+        ks_buf_appends(&wide, ",tags");
+    ks_buf_appends(&wide, "\n");
+    inv = parse_text(ks_buf_str(&wide), &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:1: the header has 73 columns, more than 64");
+    ks_buf_free(&wide);
+}
+
+KS_TEST(more_than_20_problems)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/many-bad-ports.csv", &err);
+    KS_CHECK(inv == NULL);
+    KS_CHECK(count_lines(err.message) == 21);
+    CHECK_MSG(err, "inventory.csv:3: port 'x1' of server 'h01'");
+    CHECK_MSG(err, "inventory.csv:22: port 'x20' of server 'h20'");
+    KS_CHECK(strstr(err.message, "inventory.csv:23:") == NULL);
+    const char *last = strrchr(err.message, '\n');
+    KS_CHECK(last && strcmp(last, "\n... and 5 more problems") == 0);
+}
+
+/* Long messages: the list holds whole lines only and still ends with the
+ * count of those left out, all within the error message. */
+KS_TEST(long_problem_list_fits_the_message)
+{
+    ks_error err;
+    ks_inventory *inv = parse_file("inventory/many-bad.csv", &err);
+    KS_CHECK(inv == NULL);
+    size_t len = strlen(err.message);
+    KS_CHECK(len < KS_ERROR_MSG_MAX - 1);
+    size_t lines = count_lines(err.message);
+    KS_CHECK(lines >= 10 && lines <= 21);
+    const char *last = strrchr(err.message, '\n');
+    KS_CHECK(last != NULL);
+    if (!last)
+        return;
+    unsigned more = 0;
+    KS_CHECK(sscanf(last, "\n... and %u more problems", &more) == 1);
+    KS_CHECK(more + (lines - 1) == 30);
+    /* every listed line is a problem with its reason, none empty */
+    char *copy = strdup(err.message);
+    char *save = NULL;
+    size_t n = 0;
+    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
+        if (n + 1 == lines)
+            break;
+        KS_CHECK(strncmp(l, "inventory.csv:", 14) == 0);
+        KS_CHECK(strstr(l, "server name 'bad!") != NULL);
+        size_t ll = strlen(l);
+        KS_CHECK(ll > 3 && (strcmp(l + ll - 3, "'-'") == 0 || strcmp(l + ll - 3, "...") == 0));
+    }
+    KS_CHECK(n + 1 == lines);
+    KS_CHECK(strstr(err.message, "\n\n") == NULL);
+    free(copy);
+
+    /* one value longer than the whole message: cut short, not lost */
+    ks_buf text;
+    ks_buf_init(&text, 1 << 20);
+    ks_buf_appends(&text, "name,address,method\nok,");
+    for (int i = 0; i < 5000; i++)
+        ks_buf_appends(&text, "a b");
+    ks_buf_appends(&text, ",ssh\n");
+    inv = parse_text(ks_buf_str(&text), &err);
+    KS_CHECK(inv == NULL);
+    KS_CHECK(strncmp(err.message, "inventory.csv:2: address 'a ba ba b", 35) == 0);
+    len = strlen(err.message);
+    KS_CHECK(len < KS_ERROR_MSG_MAX - 1);
+    KS_CHECK(len > 1000);
+    KS_CHECK(strcmp(err.message + len - 3, "...") == 0);
+    ks_buf_free(&text);
+}
+
+KS_TEST(name_rules)
+{
+    KS_CHECK(ks_server_name_valid("web01"));
+    KS_CHECK(ks_server_name_valid("a.b_c-d"));
+    KS_CHECK(ks_server_name_valid("_x"));
+    KS_CHECK(!ks_server_name_valid(""));
+    KS_CHECK(!ks_server_name_valid(".hidden"));
+    KS_CHECK(!ks_server_name_valid("-opt"));
+    KS_CHECK(!ks_server_name_valid("a/b"));
+    KS_CHECK(!ks_server_name_valid("a b"));
+    KS_CHECK(!ks_server_name_valid("caf\xc3\xa9"));
+    char name[66];
+    memset(name, 'n', 64);
+    name[64] = '\0';
+    KS_CHECK(ks_server_name_valid(name));
+    name[64] = 'n';
+    name[65] = '\0';
+    KS_CHECK(!ks_server_name_valid(name));
+
+    /* an empty name in a data line */
+    ks_error err;
+    ks_inventory *inv = parse_text("name,address,method\n,10.0.0.1,ssh\n", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:2: server name '' is not valid");
+}
+
+KS_TEST(load_from_file)
+{
+    ks_error err;
+    ks_inventory *inv = ks_inventory_load(KS_TEST_DATA "/inventory/minimal.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (inv)
+        KS_CHECK(inv->count == 2);
+    ks_inventory_free(inv);
+
+    inv = ks_inventory_load(KS_TEST_DATA "/inventory/bad.csv", &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, KS_TEST_DATA "/inventory/bad.csv:6: method 'snmp'");
+
+    inv = ks_inventory_load(KS_TEST_DATA "/inventory/no-such.csv", &err);
+    KS_CHECK(inv == NULL);
+    KS_CHECK(err.code == KS_E_IO);
+    CHECK_MSG(err, "no-such.csv");
+}
+
+int main(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    const char *u = pw && pw->pw_name ? pw->pw_name : getenv("USER");
+    snprintf(local_login, sizeof local_login, "%s", u && *u ? u : "root");
+
+    KS_RUN(every_column);
+    KS_RUN(columns_in_another_order);
+    KS_RUN(only_required_columns);
+    KS_RUN(bom_and_crlf);
+    KS_RUN(every_bad_line_in_one_error);
+    KS_RUN(several_problems_on_one_line);
+    KS_RUN(field_count_and_quotes);
+    KS_RUN(header_problems);
+    KS_RUN(more_than_20_problems);
+    KS_RUN(long_problem_list_fits_the_message);
+    KS_RUN(name_rules);
+    KS_RUN(load_from_file);
+    return ks_test_summary();
+}
