@@ -169,6 +169,59 @@ static void print_csv(const col_run *run, bool facts_only)
     }
 }
 
+/* Open the study and its inventory, run the collector, print the summary. */
+static int collect_study(const char *dir, const char *cmd, const col_options *opt,
+                         tool_format fmt)
+{
+    bool facts_only = opt->facts_only;
+    ks_error err;
+    ks_error_clear(&err);
+    ks_study *study = ks_study_open(dir, &err);
+    if (!study) {
+        fprintf(stderr, "kvmshift %s: %s\n", cmd, err.message);
+        return TOOL_FAIL;
+    }
+    int rc = TOOL_FAIL;
+    KS_AUTOFREE char *inv_path = ks_study_path(study, "inventory.csv");
+    ks_inventory *inv = ks_inventory_load(inv_path, &err);
+    if (!inv) {
+        fprintf(stderr, "kvmshift %s: the inventory has problems; nothing was collected:\n%s\n",
+                cmd, err.message);
+        goto done;
+    }
+    if (inv->count == 0) {
+        fprintf(stderr, "kvmshift %s: %s lists no servers: add one line per server\n", cmd,
+                inv_path);
+        goto done;
+    }
+    col_run *run;
+    run = col_collect(study, inv, opt, &err);
+    if (!run) {
+        fprintf(stderr, "kvmshift %s: %s\n", cmd, err.message);
+        rc = err.code == KS_E_USAGE ? TOOL_USAGE : TOOL_FAIL;
+        goto done;
+    }
+    if (fmt == FMT_JSON)
+        print_json(run, facts_only);
+    else if (fmt == FMT_CSV)
+        print_csv(run, facts_only);
+    else
+        print_table(run, facts_only);
+    size_t failed;
+    failed = 0;
+    for (size_t i = 0; i < col_run_count(run); i++)
+        failed += !col_run_result(run, i)->ok;
+    rc = failed ? TOOL_PARTIAL : TOOL_OK;
+    if (failed && fmt == FMT_TABLE)
+        fprintf(stderr, "kvmshift %s: %zu of %zu servers failed (see PROBLEM above)\n", cmd,
+                failed, col_run_count(run));
+    col_run_free(run);
+done:
+    ks_inventory_free(inv);
+    ks_study_free(study);
+    return rc;
+}
+
 static int run_collector(int argc, char **argv, const char *cmd, bool facts_only)
 {
     enum { O_ONCE = 256, O_INTERVAL, O_DURATION, O_WINDOW, O_ACCEPT, O_ONLY, O_FORMAT };
@@ -256,53 +309,7 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
     }
     opt.only = (const char *const *)only.v;
     opt.nonly = only.n;
-
-    ks_error err;
-    ks_error_clear(&err);
-    const char *dir = argv[optind];
-    rc = TOOL_FAIL;
-    ks_study *study = ks_study_open(dir, &err);
-    if (!study) {
-        fprintf(stderr, "kvmshift %s: %s\n", cmd, err.message);
-        goto out;
-    }
-    KS_AUTOFREE char *inv_path = ks_study_path(study, "inventory.csv");
-    ks_inventory *inv = ks_inventory_load(inv_path, &err);
-    if (!inv) {
-        fprintf(stderr, "kvmshift %s: the inventory has problems; nothing was collected:\n%s\n",
-                cmd, err.message);
-        ks_study_free(study);
-        goto out;
-    }
-    if (inv->count == 0) {
-        fprintf(stderr, "kvmshift %s: %s lists no servers: add one line per server\n", cmd,
-                inv_path);
-        ks_inventory_free(inv);
-        ks_study_free(study);
-        goto out;
-    }
-    col_run *run = col_collect(study, inv, &opt, &err);
-    if (!run) {
-        fprintf(stderr, "kvmshift %s: %s\n", cmd, err.message);
-        rc = err.code == KS_E_USAGE ? TOOL_USAGE : TOOL_FAIL;
-    } else {
-        if (fmt == FMT_JSON)
-            print_json(run, facts_only);
-        else if (fmt == FMT_CSV)
-            print_csv(run, facts_only);
-        else
-            print_table(run, facts_only);
-        size_t failed = 0;
-        for (size_t i = 0; i < col_run_count(run); i++)
-            failed += !col_run_result(run, i)->ok;
-        rc = failed ? TOOL_PARTIAL : TOOL_OK;
-        if (failed && fmt == FMT_TABLE)
-            fprintf(stderr, "kvmshift %s: %zu of %zu servers failed (see PROBLEM above)\n", cmd,
-                    failed, col_run_count(run));
-        col_run_free(run);
-    }
-    ks_inventory_free(inv);
-    ks_study_free(study);
+    rc = collect_study(argv[optind], cmd, &opt, fmt);
 out:
     names_free(&only);
     return rc;

@@ -347,6 +347,56 @@ static void progress_note(host *hosts, size_t n, ks_progress *pg, size_t done_un
     ks_progress_update(pg, done_units, detail);
 }
 
+/* Fill hosts[] for the selected servers of inv (results[] in parallel);
+ * returns how many. Facts already in the study are loaded, so that the
+ * CPU capacity and the physical NICs are known before the first sample. */
+static size_t hosts_setup(const ks_study *study, const ks_inventory *inv, const col_options *opt,
+                          const char *known_hosts, col_result *results, host *hosts)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < inv->count; i++) {
+        const ks_server *srv = &inv->servers[i];
+        if (!selected(opt, srv->name))
+            continue;
+        host *h = &hosts[n];
+        h->res = &results[n];
+        n++;
+        h->res->name = srv->name;
+        ks_error_clear(&h->res->last_error);
+        for (int k = 0; k < COL_DS_COUNT; k++)
+            h->res->values[k] = NAN;
+        h->srv = srv;
+        h->be = col_backend_for(srv->method);
+        h->target = (col_target){srv, ks_study_dir(study), known_hosts, opt->accept_new_hostkeys};
+        h->backoff = 1;
+        col_raw_init(&h->prev);
+        h->facts_needed = true;
+        KS_AUTOFREE char *facts_path = ks_study_server_file(study, "facts", srv->name, "json");
+        if (opt->facts_only || !ks_path_exists(facts_path))
+            continue;
+        ks_error fe;
+        json_t *f = ks_json_read_file(facts_path, &fe);
+        if (!f) {
+            ks_log_warn("%s; taking the facts of '%s' again", fe.message, srv->name);
+            continue;
+        }
+        host_set_facts(h, f);
+        h->facts_needed = false;
+    }
+    return n;
+}
+
+static void hosts_free(host *hosts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        host_close(&hosts[i]);
+        col_raw_clear(&hosts[i].prev);
+        json_decref(hosts[i].facts);
+        free(hosts[i].nics);
+    }
+    free(hosts);
+}
+
 col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_options *opt_in,
                      ks_error *err)
 {
@@ -363,7 +413,6 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         }
     }
 
-    const char *dir = ks_study_dir(study);
     KS_AUTOFREE char *known_hosts = ks_study_path(study, "known_hosts");
     KS_AUTOFREE char *rrd_dir = ks_study_path(study, "rrd");
     KS_AUTOFREE char *state_dir = ks_study_path(study, "state");
@@ -379,41 +428,16 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     col_run *run = ks_calloc(1, sizeof *run);
     run->results = ks_calloc(inv->count ? inv->count : 1, sizeof *run->results);
     host *hosts = ks_calloc(inv->count ? inv->count : 1, sizeof *hosts);
-    size_t n = 0;
-    for (size_t i = 0; i < inv->count; i++) {
-        const ks_server *srv = &inv->servers[i];
-        if (!selected(&opt, srv->name))
-            continue;
-        host *h = &hosts[n];
-        h->res = &run->results[n];
-        h->res->name = srv->name;
-        ks_error_clear(&h->res->last_error);
-        for (int k = 0; k < COL_DS_COUNT; k++)
-            h->res->values[k] = NAN;
-        h->srv = srv;
-        h->be = col_backend_for(srv->method);
-        h->target = (col_target){srv, dir, known_hosts, opt.accept_new_hostkeys};
-        h->backoff = 1;
-        col_raw_init(&h->prev);
-        KS_AUTOFREE char *facts_path = ks_study_server_file(study, "facts", srv->name, "json");
-        h->facts_needed = true;
-        if (!opt.facts_only && ks_path_exists(facts_path)) {
-            ks_error fe;
-            json_t *f = ks_json_read_file(facts_path, &fe);
-            if (f) {
-                host_set_facts(h, f);
-                h->facts_needed = false;
-            } else {
-                ks_log_warn("%s; taking the facts of '%s' again", fe.message, srv->name);
-            }
-        }
-        if (store && col_store_prepare(store, srv->name, set.interval, err) < 0) {
-            n++;
-            goto fail;
-        }
-        n++;
-    }
+    size_t n = hosts_setup(study, inv, &opt, known_hosts, run->results, hosts);
     run->count = n;
+    for (size_t i = 0; i < n && store; i++) {
+        if (col_store_prepare(store, hosts[i].srv->name, set.interval, err) < 0) {
+            hosts_free(hosts, n);
+            col_store_free(store);
+            col_run_free(run);
+            return NULL;
+        }
+    }
 
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
@@ -532,25 +556,9 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         if (col_store_flush(store, &fe) < 0)
             ks_log_error("%s", fe.message);
     }
-    for (size_t i = 0; i < n; i++) {
-        host_close(&hosts[i]);
-        col_raw_clear(&hosts[i].prev);
-        json_decref(hosts[i].facts);
-        free(hosts[i].nics);
-    }
-    free(hosts);
+    hosts_free(hosts, n);
     col_store_free(store);
     return run;
-
-fail:
-    for (size_t i = 0; i < n; i++) {
-        json_decref(hosts[i].facts);
-        free(hosts[i].nics);
-    }
-    free(hosts);
-    col_store_free(store);
-    col_run_free(run);
-    return NULL;
 }
 
 size_t col_run_count(const col_run *run)

@@ -22,7 +22,7 @@ void ks_buf_init(ks_buf *b, size_t max);
 int ks_buf_append(ks_buf *b, const void *p, size_t n);
 int ks_buf_appends(ks_buf *b, const char *s);
 int ks_buf_printf(ks_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int ks_buf_vprintf(ks_buf *b, const char *fmt, va_list ap);
+int ks_buf_vprintf(ks_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes (n <= len). */
 void ks_buf_consume(ks_buf *b, size_t n);
 /* Empty, keeping the storage. */

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The command line: help texts, usage errors and exit codes, init's refusal
+# to overwrite, errors on a directory that is not a study.
+set -euo pipefail
+BIN=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/checks.sh"
+ks_workdir
+W=$KS_WORKDIR
+code() { set +e; "$@" >"$W/out" 2>"$W/err"; echo $?; set -e; }
+
+ks_check "help lists the commands" sh -c "'$BIN' help | grep -q collect && '$BIN' help | grep -q status"
+for c in init collect facts status; do
+  ks_check "$c --help exits 0 with its usage" sh -c "'$BIN' $c --help | grep -q '^usage: kvmshift $c'"
+  ks_check "help $c shows the same text" bash -c "'$BIN' help $c | cmp -s - <('$BIN' $c --help)"
+done
+ks_check "no command: exit 2" test "$(code "$BIN")" -eq 2
+ks_check "unknown command: exit 2" test "$(code "$BIN" frobnicate)" -eq 2
+ks_check "unknown option: exit 2" test "$(code "$BIN" collect "$W" --frob)" -eq 2
+ks_check "bad interval: exit 2" test "$(code "$BIN" collect "$W" --interval 0)" -eq 2
+ks_check "bad interval: message quotes it" grep -q "'0'" "$W/err"
+ks_check "bad format: exit 2" test "$(code "$BIN" status "$W" --format xml)" -eq 2
+ks_check "--window without --once: exit 2" test "$(code "$BIN" collect "$W" --window 3)" -eq 2
+ks_check "--version" sh -c "'$BIN' --version | grep -q '^kvmshift [0-9]'"
+
+ks_check "init creates a study" test "$(code "$BIN" init "$W/s")" -eq 0
+for f in study.ini inventory.csv rrd facts state; do ks_check "init made $f" test -e "$W/s/$f"; done
+echo "# mine" >>"$W/s/inventory.csv"
+cp "$W/s/inventory.csv" "$W/inv.before"
+ks_check "init on an existing study: exit 2" test "$(code "$BIN" init "$W/s")" -eq 2
+ks_check "init on an existing study: nothing overwritten" cmp -s "$W/s/inventory.csv" "$W/inv.before"
+ks_check "collect on a non-study: exit 1" test "$(code "$BIN" collect "$W/nothing" --once)" -eq 1
+ks_check "collect on a non-study: says how to make one" grep -q "kvmshift init" "$W/err"
+ks_check "collect with an empty inventory: exit 1" test "$(code "$BIN" collect "$W/s" --once)" -eq 1
+ks_check "collect with an empty inventory: says so" grep -q "lists no servers" "$W/err"
+ks_check "status on an empty inventory: exit 0" test "$(code "$BIN" status "$W/s" --format json)" -eq 0
+ks_check "status json is an empty array" python3 -c "import json; assert json.load(open('$W/out')) == []"
+echo "web01,127.0.0.1,ssh,22,root,,,," >>"$W/s/inventory.csv"
+ks_check "--only with an unknown server: exit 2" test "$(code "$BIN" collect "$W/s" --once --only nosuch)" -eq 2
+ks_check "--only: the message names it" grep -q "'nosuch'" "$W/err"
+ks_ini_set "$W/s/study.ini" collector interval often
+ks_check "bad study.ini value: exit 1" test "$(code "$BIN" collect "$W/s" --once)" -eq 1
+ks_check "bad study.ini value: file:line and the value" grep -q "study.ini:[0-9]*: 'interval' in \[collector\] must be a whole number.*'often'" "$W/err"
+ks_done
