@@ -459,10 +459,9 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     }
 
     bool bounded = opt.once || opt.facts_only;
-    size_t expected = bounded ? n
-                      : opt.duration > 0
-                          ? n * (size_t)((opt.duration + set.interval - 1) / set.interval)
-                          : 0;
+    /* the first reading of a connection only starts the rates */
+    size_t readings = opt.duration > 0 ? (size_t)((opt.duration + set.interval - 1) / set.interval) : 0;
+    size_t expected = bounded ? n : readings > 1 ? n * (readings - 1) : 0;
     ks_progress *pg = ks_progress_new(opt.facts_only ? "taking facts"
                                       : opt.once     ? "sampling"
                                                      : "collecting",

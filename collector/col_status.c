@@ -103,6 +103,26 @@ static void rrd_counts(const char *path, col_status *st)
     rrd_freemem(data);
 }
 
+/* Time of the last update that stored a CPU value (the current 1-minute
+ * row may not be complete yet, so the fetch above does not see it). */
+static time_t rrd_last_known(const char *path)
+{
+    time_t last = 0;
+    unsigned long n = 0;
+    char **names = NULL, **values = NULL;
+    rrd_clear_error();
+    if (rrd_lastupdate_r(path, &last, &n, &names, &values) != 0)
+        return 0;
+    bool known = n > 0 && strcmp(values[0], "U") != 0;
+    for (unsigned long i = 0; i < n; i++) {
+        rrd_freemem(names[i]);
+        rrd_freemem(values[i]);
+    }
+    rrd_freemem(names);
+    rrd_freemem(values);
+    return known ? last : 0;
+}
+
 col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_error *err)
 {
     (void)err;
@@ -114,8 +134,12 @@ col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_e
         KS_AUTOFREE char *rrd = ks_study_server_file(study, "rrd", name, "rrd");
         KS_AUTOFREE char *facts = ks_study_server_file(study, "facts", name, "json");
         KS_AUTOFREE char *state = ks_study_server_file(study, "state", name, "json");
-        if (ks_path_exists(rrd))
+        if (ks_path_exists(rrd)) {
             rrd_counts(rrd, st);
+            time_t t = rrd_last_known(rrd);
+            if (t > st->last_sample)
+                st->last_sample = t;
+        }
         st->has_facts = ks_path_exists(facts);
         if (ks_path_exists(state)) {
             ks_error e;

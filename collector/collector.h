@@ -62,7 +62,7 @@ void col_run_free(col_run *run);
 /* Per-server collection status read back from the study directory. */
 typedef struct col_status {
     char *name;
-    time_t last_sample;     /* 0: never */
+    time_t last_sample;     /* last update with a CPU value; 0: never */
     size_t samples;         /* 1-minute rows with a CPU value, last 8 days */
     size_t gaps;            /* runs of missing rows between the first and last sample */
     size_t missing;         /* missing 1-minute rows between first and last sample */
