@@ -1,0 +1,203 @@
+/* test_store.c: the RRD store (col_rrd.c) and the status read back from it
+ * (col_status.c), on files in a temporary study. */
+#include <math.h>
+#include <rrd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "col_rrd.h"
+#include "col_state.h"
+#include "collector.h"
+#include "ks_fs.h"
+#include "ks_inventory.h"
+#include "ks_mem.h"
+#include "ks_study.h"
+#include "ks_test.h"
+
+static char tmpdir[] = "/tmp/ks-test-store-XXXXXX";
+
+static char *study_dir(const char *name)
+{
+    char *dir = ks_asprintf("%s/%s", tmpdir, name);
+    ks_error err;
+    if (ks_study_init(dir, &err) < 0) {
+        fprintf(stderr, "%s\n", err.message);
+        exit(2);
+    }
+    return dir;
+}
+
+/* The last values librrd has for a file, as text. */
+static void last_values(const char *path, time_t *t, char out[COL_DS_COUNT][32])
+{
+    unsigned long n = 0;
+    char **names = NULL, **vals = NULL;
+    if (rrd_lastupdate_r(path, t, &n, &names, &vals) != 0)
+        n = 0;
+    for (unsigned long i = 0; i < n; i++) {
+        if (i < COL_DS_COUNT)
+            snprintf(out[i], 32, "%s", vals[i]);
+        rrd_freemem(names[i]);
+        rrd_freemem(vals[i]);
+    }
+    rrd_freemem(names);
+    rrd_freemem(vals);
+}
+
+KS_TEST(test_create_and_update)
+{
+    KS_AUTOFREE char *dir = study_dir("a");
+    KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
+    ks_error err;
+    col_store *s = col_store_open(rrd_dir, NULL, &err);
+    KS_CHECK(s != NULL);
+    KS_CHECK(col_store_prepare(s, "web01", 60, &err) == 0);
+    KS_AUTOFREE char *path = col_store_path(s, "web01");
+    KS_CHECK(ks_path_exists(path));
+    /* no temporary file left behind */
+    KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
+    KS_CHECK(!ks_path_exists(tmp));
+
+    time_t now = time(NULL);
+    double v[COL_DS_COUNT] = {12.5, 1000, 2e9, 8e9, NAN, 1, 2, 3, 4, 5};
+    KS_CHECK(col_store_update(s, "web01", now, v, &err) == 0);
+    /* the same second again: skipped, not an error */
+    double w[COL_DS_COUNT] = {99, 99, 99, 99, 99, 99, 99, 99, 99, 99};
+    KS_CHECK(col_store_update(s, "web01", now, w, &err) == 0);
+    col_store_free(s);
+
+    time_t t = 0;
+    char vals[COL_DS_COUNT][32] = {{0}};
+    last_values(path, &t, vals);
+    KS_CHECK(t == now);
+    KS_CHECK_NEAR(atof(vals[0]), 12.5, 1e-9);
+    KS_CHECK_NEAR(atof(vals[2]), 2e9, 1);
+    KS_CHECK_STR(vals[4], "U"); /* NAN is stored as unknown */
+    KS_CHECK_NEAR(atof(vals[9]), 5, 1e-9);
+
+    /* reopening checks the existing file instead of recreating it */
+    s = col_store_open(rrd_dir, NULL, &err);
+    KS_CHECK(col_store_prepare(s, "web01", 60, &err) == 0);
+    KS_CHECK(col_store_update(s, "web01", now, w, &err) == 0); /* not after last: skipped */
+    col_store_free(s);
+    last_values(path, &t, vals);
+    KS_CHECK_NEAR(atof(vals[0]), 12.5, 1e-9);
+}
+
+KS_TEST(test_foreign_rrd_refused)
+{
+    KS_AUTOFREE char *dir = study_dir("b");
+    KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
+    KS_AUTOFREE char *path = ks_path_join(rrd_dir, "other.rrd");
+    const char *argv[] = {"DS:x:GAUGE:120:0:U", "RRA:AVERAGE:0.5:1:10"};
+    KS_CHECK(rrd_create_r2(path, 60, time(NULL) - 10, 0, NULL, NULL, 2, argv) == 0);
+    struct stat before, after;
+    stat(path, &before);
+    ks_error err;
+    ks_error_clear(&err);
+    col_store *s = col_store_open(rrd_dir, NULL, &err);
+    KS_CHECK(col_store_prepare(s, "other", 60, &err) < 0);
+    KS_CHECK(err.code == KS_E_RRD);
+    KS_CHECK(strstr(err.message, "other.rrd") && strstr(err.message, "not made by"));
+    col_store_free(s);
+    stat(path, &after);
+    KS_CHECK(before.st_size == after.st_size && before.st_mtime == after.st_mtime);
+}
+
+KS_TEST(test_missing_rrdcached)
+{
+    KS_AUTOFREE char *dir = study_dir("c");
+    KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
+    KS_AUTOFREE char *addr = ks_asprintf("unix:%s/no.sock", tmpdir);
+    ks_error err;
+    ks_error_clear(&err);
+    KS_CHECK(col_store_open(rrd_dir, addr, &err) == NULL);
+    KS_CHECK(err.code == KS_E_RRD && strstr(err.message, "rrdcached") &&
+             strstr(err.message, "no.sock"));
+}
+
+/* An RRD with samples every minute for an hour, two holes: 5 and 10
+ * minutes. status must count 60 - 15 samples, 2 gaps, 15 missing rows. */
+KS_TEST(test_status_gaps)
+{
+    KS_AUTOFREE char *dir = study_dir("d");
+    ks_error err;
+    ks_study *study = ks_study_open(dir, &err);
+    KS_CHECK(study != NULL);
+    KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
+    col_store *s = col_store_open(rrd_dir, NULL, &err);
+    KS_AUTOFREE char *path = col_store_path(s, "db01");
+    /* a file that starts two hours ago, in kvmshift's layout, made the way
+     * the store makes it, then fed at past times */
+    time_t end = time(NULL) / 60 * 60 - 120;
+    time_t start = end - 3600;
+    const char *argv[COL_DS_COUNT + 2];
+    char ds[COL_DS_COUNT][64];
+    for (int i = 0; i < COL_DS_COUNT; i++) {
+        snprintf(ds[i], sizeof ds[i], "DS:%s:GAUGE:120:0:U", col_ds_names[i]);
+        argv[i] = ds[i];
+    }
+    argv[COL_DS_COUNT] = "RRA:AVERAGE:0.5:1:11520";
+    argv[COL_DS_COUNT + 1] = "RRA:MAX:0.5:1:11520";
+    KS_CHECK(rrd_create_r2(path, 60, start, 0, NULL, NULL, COL_DS_COUNT + 2, argv) == 0);
+    KS_CHECK(col_store_prepare(s, "db01", 60, &err) == 0);
+    double v[COL_DS_COUNT] = {50, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    for (time_t t = start + 60; t <= end; t += 60) {
+        long minute = (long)(t - start) / 60; /* 1..60 */
+        if ((minute > 10 && minute <= 15) || (minute > 30 && minute <= 40))
+            continue;
+        KS_CHECK(col_store_update(s, "db01", t, v, &err) == 0);
+    }
+    col_store_free(s);
+
+    const char *inv_text = "name,address,method\ndb01,192.0.2.1,ssh\nnew01,192.0.2.2,ssh\n";
+    ks_inventory *inv = ks_inventory_parse(inv_text, strlen(inv_text), "inventory.csv", &err);
+    ks_error e;
+    ks_error_set(&e, KS_E_TIMEOUT, 0, "'new01' did not answer in time");
+    col_state_write(dir, "new01", &e, 1700000000);
+    col_status *st = col_status_read(study, inv, &err);
+    KS_CHECK(st != NULL);
+    KS_CHECK_STR(st[0].name, "db01");
+    /* rows 11-15 and 31-40 are the gaps; a gap longer than the heartbeat
+     * also makes the first row after it unknown */
+    KS_CHECK(st[0].gaps == 2);
+    KS_CHECK(st[0].samples + st[0].missing == 60);
+    KS_CHECK(st[0].missing >= 15 && st[0].missing <= 17);
+    KS_CHECK(st[0].last_sample == end);
+    KS_CHECK(st[0].last_error == NULL);
+    KS_CHECK(!st[0].has_facts);
+    KS_CHECK_STR(st[1].name, "new01");
+    KS_CHECK(st[1].samples == 0 && st[1].last_sample == 0);
+    KS_CHECK_STR(st[1].last_error, "'new01' did not answer in time");
+    KS_CHECK_STR(st[1].last_error_code, "timeout");
+    KS_CHECK(st[1].last_error_time == 1700000000);
+
+    /* a success afterwards clears the error but keeps its time */
+    col_state_write(dir, "new01", NULL, 1700000100);
+    col_status_free(st, inv->count);
+    st = col_status_read(study, inv, &err);
+    KS_CHECK(st[1].last_error == NULL && st[1].last_error_time == 1700000000);
+    col_status_free(st, inv->count);
+    ks_inventory_free(inv);
+    ks_study_free(study);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    KS_RUN(test_create_and_update);
+    KS_RUN(test_foreign_rrd_refused);
+    KS_RUN(test_missing_rrdcached);
+    KS_RUN(test_status_gaps);
+    KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
+    if (system(rm) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return ks_test_summary();
+}
