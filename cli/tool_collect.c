@@ -117,11 +117,11 @@ static void print_json(const col_run *run, bool facts_only)
             json_object_set_new(o, "last", vals);
         }
         json_object_set_new(o, "failures", json_integer((json_int_t)r->failures));
-        json_object_set_new(o, "error", r->last_error.code ? json_string(r->last_error.message)
-                                                           : json_null());
-        json_object_set_new(o, "error_code", r->last_error.code
-                                                 ? json_string(ks_errcode_name(r->last_error.code))
-                                                 : json_null());
+        json_object_set_new(o, "error",
+                            r->last_error.code ? json_string(r->last_error.message) : json_null());
+        json_object_set_new(o, "error_code",
+                            r->last_error.code ? json_string(ks_errcode_name(r->last_error.code))
+                                               : json_null());
         json_array_append_new(arr, o);
     }
     json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -170,8 +170,7 @@ static void print_csv(const col_run *run, bool facts_only)
 }
 
 /* Open the study and its inventory, run the collector, print the summary. */
-static int collect_study(const char *dir, const char *cmd, const col_options *opt,
-                         tool_format fmt)
+static int collect_study(const char *dir, const char *cmd, const col_options *opt, tool_format fmt)
 {
     bool facts_only = opt->facts_only;
     ks_error err;
@@ -213,8 +212,8 @@ static int collect_study(const char *dir, const char *cmd, const col_options *op
         failed += !col_run_result(run, i)->ok;
     rc = failed ? TOOL_PARTIAL : TOOL_OK;
     if (failed && fmt == FMT_TABLE)
-        fprintf(stderr, "kvmshift %s: %zu of %zu servers failed (see PROBLEM above)\n", cmd,
-                failed, col_run_count(run));
+        fprintf(stderr, "kvmshift %s: %zu of %zu servers failed (see PROBLEM above)\n", cmd, failed,
+                col_run_count(run));
     col_run_free(run);
 done:
     ks_inventory_free(inv);
@@ -262,8 +261,8 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
                 break;
             }
             if (!ks_parse_int(optarg, 1, 100L * 365 * 86400, &v)) {
-                fprintf(stderr, "kvmshift %s: %s needs a whole number of seconds, not '%s'\n",
-                        cmd, argv[optind - 2], optarg);
+                fprintf(stderr, "kvmshift %s: %s needs a whole number of seconds, not '%s'\n", cmd,
+                        argv[optind - 2], optarg);
                 goto out;
             }
             if (c == O_INTERVAL)
@@ -273,12 +272,16 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
             else
                 opt.window = v;
             break;
-        case O_ACCEPT: opt.accept_new_hostkeys = true; break;
-        case O_ONLY: names_add_list(&only, optarg); break;
+        case O_ACCEPT:
+            opt.accept_new_hostkeys = true;
+            break;
+        case O_ONLY:
+            names_add_list(&only, optarg);
+            break;
         case O_FORMAT:
             if (tool_parse_format(optarg, &fmt) < 0) {
-                fprintf(stderr, "kvmshift %s: --format takes table, json or csv, not '%s'\n",
-                        cmd, optarg);
+                fprintf(stderr, "kvmshift %s: --format takes table, json or csv, not '%s'\n", cmd,
+                        optarg);
                 goto out;
             }
             break;
@@ -286,17 +289,21 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
             opt.quiet = true;
             ks_log_set_level(KS_LOG_WARN);
             break;
-        case 'v': ks_log_set_level(KS_LOG_DEBUG); break;
+        case 'v':
+            ks_log_set_level(KS_LOG_DEBUG);
+            break;
         case 'h':
             tool_usage(cmd, stdout);
             rc = TOOL_OK;
             goto out;
-        default: tool_usage(cmd, stderr); goto out;
+        default:
+            tool_usage(cmd, stderr);
+            goto out;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "kvmshift %s: name one study directory (see 'kvmshift %s --help')\n",
-                cmd, cmd);
+        fprintf(stderr, "kvmshift %s: name one study directory (see 'kvmshift %s --help')\n", cmd,
+                cmd);
         goto out;
     }
     if (opt.window && !opt.once) {

@@ -85,17 +85,15 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int read_settings(const ks_study *study, const col_options *opt, settings *s,
-                         ks_error *err)
+static int read_settings(const ks_study *study, const col_options *opt, settings *s, ks_error *err)
 {
     const ks_ini *ini = ks_study_ini(study);
     if (ks_ini_get_long(ini, "collector", "interval", 60, 1, 86400, &s->interval, err) < 0 ||
-        ks_ini_get_long(ini, "collector", "connect_timeout", 10, 1, 600, &s->connect_timeout,
-                        err) < 0 ||
-        ks_ini_get_long(ini, "collector", "command_timeout", 20, 1, 600, &s->command_timeout,
-                        err) < 0 ||
-        ks_ini_get_long(ini, "collector", "max_backoff", 300, 1, 86400, &s->max_backoff, err) <
-            0)
+        ks_ini_get_long(ini, "collector", "connect_timeout", 10, 1, 600, &s->connect_timeout, err) <
+            0 ||
+        ks_ini_get_long(ini, "collector", "command_timeout", 20, 1, 600, &s->command_timeout, err) <
+            0 ||
+        ks_ini_get_long(ini, "collector", "max_backoff", 300, 1, 86400, &s->max_backoff, err) < 0)
         return -1;
     if (opt->interval > 0)
         s->interval = opt->interval;
@@ -136,8 +134,8 @@ static void host_fail(host *h, const col_options *opt, const settings *set, cons
     }
     h->st = H_DOWN;
     h->next_connect = now + h->backoff;
-    h->backoff = h->backoff * 2 > (double)set->max_backoff ? (double)set->max_backoff
-                                                            : h->backoff * 2;
+    h->backoff =
+        h->backoff * 2 > (double)set->max_backoff ? (double)set->max_backoff : h->backoff * 2;
 }
 
 static int store_facts(host *h, json_t *facts, ks_error *err)
@@ -157,11 +155,11 @@ static int handle_reading(host *h, col_store *store, const settings *set, col_ra
 {
     col_rates r;
     bool fresh = h->have_prev && cur->uptime - h->prev.uptime <= 2.5 * (double)set->interval;
-    col_rates_compute(fresh ? &h->prev : NULL, cur, h->capacity_mhz,
-                      (const char *const *)h->nics, h->nnics, &r);
-    double v[COL_DS_COUNT] = {r.cpu_pct,      r.cpu_mhz,      r.mem_used,   r.mem_total,
-                              r.disk_rd_bps,  r.disk_wr_bps,  r.disk_rd_iops, r.disk_wr_iops,
-                              r.net_rx_bps,   r.net_tx_bps};
+    col_rates_compute(fresh ? &h->prev : NULL, cur, h->capacity_mhz, (const char *const *)h->nics,
+                      h->nnics, &r);
+    double v[COL_DS_COUNT] = {r.cpu_pct,     r.cpu_mhz,     r.mem_used,     r.mem_total,
+                              r.disk_rd_bps, r.disk_wr_bps, r.disk_rd_iops, r.disk_wr_iops,
+                              r.net_rx_bps,  r.net_tx_bps};
     col_raw_clear(&h->prev);
     h->prev = *cur;
     col_raw_init(cur);
@@ -243,7 +241,7 @@ static bool host_timers(host *h, const col_options *opt, const settings *set, do
                          "'%s' (%s port %d) did not answer in time while %s (limit %ld s, "
                          "study.ini [collector] %s)",
                          h->srv->name, h->srv->address, h->srv->port, h->be->phase(h->conn),
-                         h->st == H_CONNECTING ? set->connect_timeout
+                         h->st == H_CONNECTING   ? set->connect_timeout
                          : h->st == H_BUSY_FACTS ? 3 * set->command_timeout
                                                  : set->command_timeout,
                          h->st == H_CONNECTING ? "connect_timeout" : "command_timeout");
@@ -407,8 +405,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     double window = opt.window > 0 ? (double)opt.window : 2.0;
     for (size_t i = 0; i < opt.nonly; i++) {
         if (!ks_inventory_find(inv, opt.only[i])) {
-            ks_error_set(err, KS_E_USAGE, 0, "no server named '%s' in the inventory",
-                         opt.only[i]);
+            ks_error_set(err, KS_E_USAGE, 0, "no server named '%s' in the inventory", opt.only[i]);
             return NULL;
         }
     }
@@ -460,7 +457,8 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
 
     bool bounded = opt.once || opt.facts_only;
     /* the first reading of a connection only starts the rates */
-    size_t readings = opt.duration > 0 ? (size_t)((opt.duration + set.interval - 1) / set.interval) : 0;
+    size_t readings =
+        opt.duration > 0 ? (size_t)((opt.duration + set.interval - 1) / set.interval) : 0;
     size_t expected = bounded ? n : readings > 1 ? n * (readings - 1) : 0;
     ks_progress *pg = ks_progress_new(opt.facts_only ? "taking facts"
                                       : opt.once     ? "sampling"
@@ -490,12 +488,19 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             host *h = &hosts[i];
             double t = INFINITY;
             switch (h->st) {
-            case H_DOWN: t = h->next_connect; break;
-            case H_READY: t = h->facts_needed ? now : h->next_sample; break;
+            case H_DOWN:
+                t = h->next_connect;
+                break;
+            case H_READY:
+                t = h->facts_needed ? now : h->next_sample;
+                break;
             case H_CONNECTING:
             case H_BUSY_SAMPLE:
-            case H_BUSY_FACTS: t = h->deadline; break;
-            case H_DONE: break;
+            case H_BUSY_FACTS:
+                t = h->deadline;
+                break;
+            case H_DONE:
+                break;
             }
             if (t < wake)
                 wake = t;

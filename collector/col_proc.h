@@ -43,9 +43,9 @@ KS_VECTOR(col_disk_vec, col_disk);
 KS_VECTOR(col_nic_vec, col_nic);
 
 typedef struct col_raw {
-    double uptime;   /* /proc/uptime, seconds; < 0 when unknown */
-    uint64_t btime;  /* boot time (Unix seconds) from /proc/stat; 0 unknown */
-    unsigned ncpu;   /* number of "cpuN" lines in /proc/stat */
+    double uptime;  /* /proc/uptime, seconds; < 0 when unknown */
+    uint64_t btime; /* boot time (Unix seconds) from /proc/stat; 0 unknown */
+    unsigned ncpu;  /* number of "cpuN" lines in /proc/stat */
     bool has_cpu;
     col_cpu cpu;
     bool has_mem;
@@ -85,15 +85,15 @@ int col_parse_sample(const char *text, size_t len, col_raw *r, ks_error *err);
 
 /* Rates between two samples; NAN marks an unknown value. */
 typedef struct col_rates {
-    double cpu_pct;      /* busy share of all logical CPUs, 0..100 */
-    double cpu_mhz;      /* cpu_pct/100 * cpu_capacity_mhz */
-    double mem_used;     /* bytes: mem_total - mem_available */
-    double mem_total;    /* bytes */
-    double disk_rd_bps;  /* bytes/s */
+    double cpu_pct;     /* busy share of all logical CPUs, 0..100 */
+    double cpu_mhz;     /* cpu_pct/100 * cpu_capacity_mhz */
+    double mem_used;    /* bytes: mem_total - mem_available */
+    double mem_total;   /* bytes */
+    double disk_rd_bps; /* bytes/s */
     double disk_wr_bps;
     double disk_rd_iops; /* completed requests/s */
     double disk_wr_iops;
-    double net_rx_bps;   /* bytes/s */
+    double net_rx_bps; /* bytes/s */
     double net_tx_bps;
 } col_rates;
 

@@ -29,7 +29,7 @@
 #define STEP 60
 
 const char *const col_ds_names[COL_DS_COUNT] = {
-    "cpu_pct",     "cpu_mhz",     "mem_used",     "mem_total",  "disk_rd_bps",
+    "cpu_pct",     "cpu_mhz",      "mem_used",     "mem_total",  "disk_rd_bps",
     "disk_wr_bps", "disk_rd_iops", "disk_wr_iops", "net_rx_bps", "net_tx_bps",
 };
 
@@ -173,8 +173,8 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
             const char *m = rrd_message();
             if (!strstr(m, "exist")) {
                 ks_error_set(err, KS_E_RRD, 0,
-                             "rrdcached at '%s' cannot create '%s' for server '%s': %s",
-                             s->daemon, path, name, m);
+                             "rrdcached at '%s' cannot create '%s' for server '%s': %s", s->daemon,
+                             path, name, m);
                 return -1;
             }
         }
@@ -198,8 +198,7 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
     return 0;
 }
 
-int col_store_update(col_store *s, const char *name, time_t t, const double *values,
-                     ks_error *err)
+int col_store_update(col_store *s, const char *name, time_t t, const double *values, ks_error *err)
 {
     last_update *lu = find_last(s, name);
     if (t <= lu->t)

@@ -25,8 +25,7 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
 
 /* Store one sample (values in col_ds_names order, NAN = unknown) at time t.
  * A time not after the file's last update is skipped (returns 0). */
-int col_store_update(col_store *s, const char *name, time_t t, const double *values,
-                     ks_error *err);
+int col_store_update(col_store *s, const char *name, time_t t, const double *values, ks_error *err);
 
 /* Ask rrdcached to write what it holds for the files updated so far
  * (no-op when writing directly). */

@@ -55,12 +55,17 @@ struct col_conn {
 static const char *ssh_phase(const col_conn *c)
 {
     switch (c->ph) {
-    case P_CONNECT: return c->tcp_up ? "exchanging SSH keys" : "connecting";
-    case P_AUTH: return "authenticating";
+    case P_CONNECT:
+        return c->tcp_up ? "exchanging SSH keys" : "connecting";
+    case P_AUTH:
+        return "authenticating";
     case P_CHANNEL_OPEN:
-    case P_CHANNEL_EXEC: return "starting the remote shell";
-    case P_IDLE: return "idle";
-    case P_BUSY: return c->req == REQ_FACTS ? "waiting for the facts" : "waiting for the sample";
+    case P_CHANNEL_EXEC:
+        return "starting the remote shell";
+    case P_IDLE:
+        return "idle";
+    case P_BUSY:
+        return c->req == REQ_FACTS ? "waiting for the facts" : "waiting for the sample";
     }
     return "?";
 }
@@ -144,8 +149,8 @@ static int check_host_key(col_conn *c, ks_error *err)
             return -1;
         }
         if (ssh_session_update_known_hosts(c->s) != SSH_OK) {
-            ks_error_set(err, KS_E_IO, 0, "cannot record the host key of '%s' in %s: %s",
-                         srv->name, c->t->known_hosts, ssh_get_error(c->s));
+            ks_error_set(err, KS_E_IO, 0, "cannot record the host key of '%s' in %s: %s", srv->name,
+                         c->t->known_hosts, ssh_get_error(c->s));
             return -1;
         }
         ks_log_info("recorded the host key of '%s' (%s): %s", srv->name, label, fp);
@@ -231,8 +236,7 @@ static int ssh_pollfd(col_conn *c, short *events)
 static int start_request(col_conn *c, request r, const char *text, ks_error *err)
 {
     if (c->ph != P_IDLE) {
-        ks_error_set(err, KS_E_INTERNAL, 0, "request on '%s' while %s", srv_name(c),
-                     ssh_phase(c));
+        ks_error_set(err, KS_E_INTERNAL, 0, "request on '%s' while %s", srv_name(c), ssh_phase(c));
         return -1;
     }
     ks_buf_reset(&c->in);
@@ -357,8 +361,8 @@ static col_event ssh_step(col_conn *c, col_raw *raw, json_t **facts, ks_error *e
                          "'%s' refused the key %s for user '%s': add the public key to "
                          "~%s/.ssh/authorized_keys on the server, or fix the user or key "
                          "columns of inventory line %u",
-                         srv->name, *srv->key ? srv->key : "(from ssh-agent or ~/.ssh)",
-                         srv->user, srv->user, srv->line);
+                         srv->name, *srv->key ? srv->key : "(from ssh-agent or ~/.ssh)", srv->user,
+                         srv->user, srv->line);
             return COL_EV_FAILED;
         }
         c->ch = ssh_channel_new(c->s);
@@ -416,7 +420,8 @@ const col_backend col_backend_ssh = {
 const col_backend *col_backend_for(ks_method m)
 {
     switch (m) {
-    case KS_METHOD_SSH: return &col_backend_ssh;
+    case KS_METHOD_SSH:
+        return &col_backend_ssh;
     }
     return NULL;
 }

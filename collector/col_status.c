@@ -44,8 +44,7 @@ void col_state_write(const char *study_dir, const char *name, const ks_error *la
     bool failed = last_error && last_error->code != KS_OK;
     if (failed) {
         json_object_set_new(j, "last_error", json_string(last_error->message));
-        json_object_set_new(j, "last_error_code",
-                            json_string(ks_errcode_name(last_error->code)));
+        json_object_set_new(j, "last_error_code", json_string(ks_errcode_name(last_error->code)));
         json_object_set_new(j, "last_error_time", json_string(stamp));
         json_t *ok = old ? json_object_get(old, "last_success_time") : NULL;
         json_object_set(j, "last_success_time", ok ? ok : json_null());

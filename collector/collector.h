@@ -37,13 +37,13 @@ typedef struct col_options {
 
 /* What happened to one server during a run. */
 typedef struct col_result {
-    const char *name;       /* borrowed from the inventory */
-    bool ok;                /* at least one sample (or the facts) stored */
-    size_t samples;         /* samples stored in the RRD this run */
-    size_t failures;        /* failed attempts this run */
-    bool have_values;       /* values[] holds the last stored sample */
+    const char *name;            /* borrowed from the inventory */
+    bool ok;                     /* at least one sample (or the facts) stored */
+    size_t samples;              /* samples stored in the RRD this run */
+    size_t failures;             /* failed attempts this run */
+    bool have_values;            /* values[] holds the last stored sample */
     double values[COL_DS_COUNT]; /* NAN = unknown */
-    ks_error last_error;    /* code KS_OK when the server never failed */
+    ks_error last_error;         /* code KS_OK when the server never failed */
 } col_result;
 
 typedef struct col_run col_run;
@@ -62,10 +62,10 @@ void col_run_free(col_run *run);
 /* Per-server collection status read back from the study directory. */
 typedef struct col_status {
     char *name;
-    time_t last_sample;     /* last update with a CPU value; 0: never */
-    size_t samples;         /* 1-minute rows with a CPU value, last 8 days */
-    size_t gaps;            /* runs of missing rows between the first and last sample */
-    size_t missing;         /* missing 1-minute rows between first and last sample */
+    time_t last_sample; /* last update with a CPU value; 0: never */
+    size_t samples;     /* 1-minute rows with a CPU value, last 8 days */
+    size_t gaps;        /* runs of missing rows between the first and last sample */
+    size_t missing;     /* missing 1-minute rows between first and last sample */
     bool has_facts;
     char *last_error;       /* NULL when the last attempt succeeded */
     char *last_error_code;  /* ks_errcode_name, or NULL */

@@ -37,18 +37,30 @@ void ks_error_copy(ks_error *dst, const ks_error *src)
 const char *ks_errcode_name(ks_errcode code)
 {
     switch (code) {
-    case KS_OK: return "ok";
-    case KS_E_USAGE: return "usage";
-    case KS_E_CONFIG: return "config";
-    case KS_E_PARSE: return "parse";
-    case KS_E_IO: return "io";
-    case KS_E_NET: return "network";
-    case KS_E_TIMEOUT: return "timeout";
-    case KS_E_HOSTKEY: return "hostkey";
-    case KS_E_AUTH: return "auth";
-    case KS_E_REMOTE: return "remote";
-    case KS_E_RRD: return "rrd";
-    case KS_E_INTERNAL: return "internal";
+    case KS_OK:
+        return "ok";
+    case KS_E_USAGE:
+        return "usage";
+    case KS_E_CONFIG:
+        return "config";
+    case KS_E_PARSE:
+        return "parse";
+    case KS_E_IO:
+        return "io";
+    case KS_E_NET:
+        return "network";
+    case KS_E_TIMEOUT:
+        return "timeout";
+    case KS_E_HOSTKEY:
+        return "hostkey";
+    case KS_E_AUTH:
+        return "auth";
+    case KS_E_REMOTE:
+        return "remote";
+    case KS_E_RRD:
+        return "rrd";
+    case KS_E_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

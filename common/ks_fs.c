@@ -41,8 +41,7 @@ int ks_mkdir_p(const char *path, ks_error *err)
     return 0;
 }
 
-int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode,
-                         ks_error *err)
+int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode, ks_error *err)
 {
     KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

@@ -13,8 +13,7 @@ int ks_mkdir_p(const char *path, ks_error *err);
 /* Write data to path through a temporary file in the same directory,
  * fsync, then rename over path: readers see the old or the new file, never
  * a part. mode is the new file's permission bits. */
-int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode,
-                         ks_error *err);
+int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode, ks_error *err);
 
 /* Read a whole file (at most max bytes, else an error). Returns a
  * NUL-terminated buffer owned by the caller, its length in *len. */

@@ -71,9 +71,10 @@ ks_ini *ks_ini_parse(const char *text, size_t len, const char *filename, ks_erro
         if (*s == '[') {
             char *close = strchr(s, ']');
             if (!close || close[1] != '\0') {
-                ks_error_set(err, KS_E_CONFIG, 0,
-                             "%s:%u: section header '%s' is not closed by ']' at the end of the line",
-                             filename, lineno, s);
+                ks_error_set(
+                    err, KS_E_CONFIG, 0,
+                    "%s:%u: section header '%s' is not closed by ']' at the end of the line",
+                    filename, lineno, s);
                 goto fail;
             }
             *close = '\0';
@@ -97,8 +98,8 @@ ks_ini *ks_ini_parse(const char *text, size_t len, const char *filename, ks_erro
                     section = ini->sections.ptr[i];
             if (section) {
                 ks_error_set(err, KS_E_CONFIG, 0,
-                             "%s:%u: section [%s] appears twice: merge the two into one",
-                             filename, lineno, name);
+                             "%s:%u: section [%s] appears twice: merge the two into one", filename,
+                             lineno, name);
                 goto fail;
             }
             section = ks_strdup(name);
@@ -107,8 +108,8 @@ ks_ini *ks_ini_parse(const char *text, size_t len, const char *filename, ks_erro
         }
         char *eq = strchr(s, '=');
         if (!eq) {
-            ks_error_set(err, KS_E_CONFIG, 0, "%s:%u: expected 'key = value', found '%s'",
-                         filename, lineno, s);
+            ks_error_set(err, KS_E_CONFIG, 0, "%s:%u: expected 'key = value', found '%s'", filename,
+                         lineno, s);
             goto fail;
         }
         *eq = '\0';
@@ -119,16 +120,15 @@ ks_ini *ks_ini_parse(const char *text, size_t len, const char *filename, ks_erro
             goto fail;
         }
         if (!section) {
-            ks_error_set(err, KS_E_CONFIG, 0,
-                         "%s:%u: key '%s' comes before any [section] header", filename, lineno,
-                         key);
+            ks_error_set(err, KS_E_CONFIG, 0, "%s:%u: key '%s' comes before any [section] header",
+                         filename, lineno, key);
             goto fail;
         }
         const ini_entry *dup = find(ini, section, key);
         if (dup) {
             ks_error_set(err, KS_E_CONFIG, 0,
-                         "%s:%u: key '%s' in [%s] was already set on line %u: keep one",
-                         filename, lineno, key, section, dup->line);
+                         "%s:%u: key '%s' in [%s] was already set on line %u: keep one", filename,
+                         lineno, key, section, dup->line);
             goto fail;
         }
         ini_entry e = {section, ks_strdup(key), ks_strdup(value), lineno};
@@ -204,8 +204,8 @@ int ks_ini_get_double(const ks_ini *ini, const char *section, const char *key, d
     double v;
     if (!ks_parse_double(e->value, &v) || v < min || v > max) {
         ks_error_set(err, KS_E_CONFIG, 0,
-                     "%s:%u: '%s' in [%s] must be a number from %g to %g, not '%s'",
-                     ini->filename, e->line, key, section, min, max, e->value);
+                     "%s:%u: '%s' in [%s] must be a number from %g to %g, not '%s'", ini->filename,
+                     e->line, key, section, min, max, e->value);
         return -1;
     }
     *out = v;

@@ -192,13 +192,13 @@ void ks_inventory_free(ks_inventory *inv)
 const char *ks_method_name(ks_method m)
 {
     switch (m) {
-    case KS_METHOD_SSH: return "ssh";
+    case KS_METHOD_SSH:
+        return "ssh";
     }
     return "?";
 }
 
-ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename,
-                                 ks_error *err)
+ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename, ks_error *err)
 {
     problems pr = {.count = 0};
     ks_buf_init(&pr.text, KS_ERROR_MSG_MAX - 1);
@@ -289,13 +289,13 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
                     v[C_ADDRESS], v[C_NAME]);
         ks_method method = KS_METHOD_SSH;
         if (strcasecmp(v[C_METHOD], "ssh") != 0)
-            problem(&pr, filename, lineno,
-                    "method '%s' of server '%s' is not supported: use 'ssh'", v[C_METHOD],
-                    v[C_NAME]);
+            problem(&pr, filename, lineno, "method '%s' of server '%s' is not supported: use 'ssh'",
+                    v[C_METHOD], v[C_NAME]);
         long port = 22;
         if (*v[C_PORT] && !ks_parse_int(v[C_PORT], 1, 65535, &port))
-            problem(&pr, filename, lineno, "port '%s' of server '%s' is not a number from 1 to 65535",
-                    v[C_PORT], v[C_NAME]);
+            problem(&pr, filename, lineno,
+                    "port '%s' of server '%s' is not a number from 1 to 65535", v[C_PORT],
+                    v[C_NAME]);
         for (size_t i = 0; i < servers.len; i++)
             if (strcmp(servers.ptr[i].name, v[C_NAME]) == 0)
                 problem(&pr, filename, lineno,

@@ -47,8 +47,7 @@ typedef struct ks_inventory {
 
 /* Parse inventory text; filename is used in messages. On error, err's
  * message lists the bad lines (up to 20) one per line. */
-ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename,
-                                 ks_error *err);
+ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename, ks_error *err);
 ks_inventory *ks_inventory_load(const char *path, ks_error *err);
 void ks_inventory_free(ks_inventory *inv);
 

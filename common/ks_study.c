@@ -71,11 +71,9 @@ int ks_study_init(const char *dir, ks_error *err)
         if (ks_mkdir_p(p, err) < 0)
             return -1;
     }
-    if (ks_write_file_atomic(inv, inventory_template, sizeof inventory_template - 1, 0644, err) <
-        0)
+    if (ks_write_file_atomic(inv, inventory_template, sizeof inventory_template - 1, 0644, err) < 0)
         return -1;
-    if (ks_write_file_atomic(ini, study_ini_template, sizeof study_ini_template - 1, 0644, err) <
-        0)
+    if (ks_write_file_atomic(ini, study_ini_template, sizeof study_ini_template - 1, 0644, err) < 0)
         return -1;
     return 0;
 }
@@ -123,8 +121,7 @@ char *ks_study_path(const ks_study *s, const char *rel)
     return ks_path_join(s->dir, rel);
 }
 
-char *ks_study_server_file(const ks_study *s, const char *sub, const char *name,
-                           const char *ext)
+char *ks_study_server_file(const ks_study *s, const char *sub, const char *name, const char *ext)
 {
     size_t n = strlen(s->dir);
     const char *sep = (n && s->dir[n - 1] == '/') ? "" : "/";

@@ -32,7 +32,6 @@ const ks_ini *ks_study_ini(const ks_study *s);
 /* DIR/rel, newly allocated. */
 char *ks_study_path(const ks_study *s, const char *rel);
 /* DIR/sub/NAME.ext, newly allocated (e.g. "rrd", "web01", "rrd"). */
-char *ks_study_server_file(const ks_study *s, const char *sub, const char *name,
-                           const char *ext);
+char *ks_study_server_file(const ks_study *s, const char *sub, const char *name, const char *ext);
 
 #endif

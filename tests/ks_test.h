@@ -25,8 +25,8 @@ static const char *ks_test_current;
 #define KS_CHECK(cond)                                                                             \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__,                  \
-                    ks_test_current, #cond);                                                       \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, ks_test_current,  \
+                    #cond);                                                                        \
             ks_test_checks_failed++;                                                               \
         }                                                                                          \
     } while (0)
