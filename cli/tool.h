@@ -25,4 +25,8 @@ int tool_usage(const char *cmd, FILE *f);
 typedef enum tool_format { FMT_TABLE, FMT_JSON, FMT_CSV } tool_format;
 int tool_parse_format(const char *s, tool_format *out);
 
+/* Print one CSV field, quoted as RFC 4180 wants when it holds a comma, a
+ * quote or a newline. */
+void tool_csv_field(FILE *f, const char *s);
+
 #endif

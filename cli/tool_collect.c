@@ -129,22 +129,6 @@ static void print_json(const col_run *run, bool facts_only)
     json_decref(arr);
 }
 
-/* RFC 4180 quoting of one field. */
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static void print_csv(const col_run *run, bool facts_only)
 {
     printf("name,ok,samples,failures");
@@ -154,7 +138,7 @@ static void print_csv(const col_run *run, bool facts_only)
     printf(",error_code,error\n");
     for (size_t i = 0; i < col_run_count(run); i++) {
         const col_result *r = col_run_result(run, i);
-        csv_field(r->name);
+        tool_csv_field(stdout, r->name);
         printf(",%s,%zu,%zu", r->ok ? "yes" : "no", r->samples, r->failures);
         if (!facts_only)
             for (int k = 0; k < COL_DS_COUNT; k++) {
@@ -164,7 +148,7 @@ static void print_csv(const col_run *run, bool facts_only)
                     printf(",");
             }
         printf(",%s,", r->last_error.code ? ks_errcode_name(r->last_error.code) : "");
-        csv_field(r->last_error.code ? r->last_error.message : "");
+        tool_csv_field(stdout, r->last_error.code ? r->last_error.message : "");
         putchar('\n');
     }
 }

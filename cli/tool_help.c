@@ -1,4 +1,5 @@
 /* tool_help.c: usage text of every subcommand, written like man pages. */
+#include <stdio.h>
 #include <string.h>
 
 #include "tool.h"
@@ -106,4 +107,19 @@ int tool_parse_format(const char *s, tool_format *out)
     else
         return -1;
     return 0;
+}
+
+void tool_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }

@@ -23,21 +23,6 @@ static void fmt_time(time_t t, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 int tool_status(int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -104,11 +89,11 @@ int tool_status(int argc, char **argv)
                 printf(" %s (%s)", s->last_error, errt);
             putchar('\n');
         } else if (fmt == FMT_CSV) {
-            csv_field(s->name);
+            tool_csv_field(stdout, s->name);
             printf(",%s,%zu,%zu,%zu,%s,%s,%s,", s->last_sample ? last : "", s->samples, s->gaps,
                    s->missing, s->has_facts ? "yes" : "no", s->last_error_time ? errt : "",
                    s->last_error_code ? s->last_error_code : "");
-            csv_field(s->last_error ? s->last_error : "");
+            tool_csv_field(stdout, s->last_error ? s->last_error : "");
             putchar('\n');
         } else {
             json_t *o = json_object();

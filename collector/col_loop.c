@@ -442,6 +442,12 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     stop_requested = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    /* a peer that resets (a server, rrdcached) must give an error, not
+     * kill the collector */
+    struct sigaction ign = {0}, old_pipe;
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old_pipe);
 
     double start = mono();
     double end = opt.duration > 0 ? start + (double)opt.duration : INFINITY;
@@ -544,6 +550,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     free(pidx);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
     if (stop_requested)
         ks_log_info("stopped by a signal; every sample taken so far is stored");
 

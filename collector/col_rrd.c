@@ -147,29 +147,51 @@ static int check_existing(col_store *s, const char *path, const char *name, ks_e
     return 0;
 }
 
+/* The create arguments: data sources, then archives. */
+typedef struct layout {
+    char ds[COL_DS_COUNT][96];
+    const char *argv[COL_DS_COUNT + sizeof rras / sizeof rras[0]];
+    int argc;
+} layout;
+
+static void layout_make(layout *l, long interval)
+{
+    long heartbeat = interval * 2 > 120 ? interval * 2 : 120;
+    l->argc = 0;
+    for (int i = 0; i < COL_DS_COUNT; i++) {
+        snprintf(l->ds[i], sizeof l->ds[i], "DS:%s:GAUGE:%ld:0:%s", col_ds_names[i], heartbeat,
+                 ds_max[i]);
+        l->argv[l->argc++] = l->ds[i];
+    }
+    for (size_t i = 0; i < sizeof rras / sizeof rras[0]; i++)
+        l->argv[l->argc++] = rras[i];
+}
+
+int col_rrd_create(const char *path, time_t start, long interval, ks_error *err)
+{
+    layout l;
+    layout_make(&l, interval);
+    rrd_clear_error();
+    if (rrd_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
+        ks_error_set(err, KS_E_RRD, 0, "cannot create '%s': %s", path, rrd_message());
+        return -1;
+    }
+    return 0;
+}
+
 int col_store_prepare(col_store *s, const char *name, long interval, ks_error *err)
 {
     KS_AUTOFREE char *path = col_store_path(s, name);
     if (!s->daemon && ks_path_exists(path))
         return check_existing(s, path, name, err);
 
-    long heartbeat = interval * 2 > 120 ? interval * 2 : 120;
-    char ds[COL_DS_COUNT][96];
-    const char *argv[COL_DS_COUNT + sizeof rras / sizeof rras[0]];
-    int argc = 0;
-    for (int i = 0; i < COL_DS_COUNT; i++) {
-        snprintf(ds[i], sizeof ds[i], "DS:%s:GAUGE:%ld:0:%s", col_ds_names[i], heartbeat,
-                 ds_max[i]);
-        argv[argc++] = ds[i];
-    }
-    for (size_t i = 0; i < sizeof rras / sizeof rras[0]; i++)
-        argv[argc++] = rras[i];
-
     time_t start = time(NULL) - 10;
     rrd_clear_error();
     if (s->daemon) {
         /* no_overwrite: an existing file on the daemon's side is kept */
-        if (rrdc_create_r2(path, STEP, start, 1, NULL, NULL, argc, argv) != 0) {
+        layout l;
+        layout_make(&l, interval);
+        if (rrdc_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
             const char *m = rrd_message();
             if (!strstr(m, "exist")) {
                 ks_error_set(err, KS_E_RRD, 0,
@@ -178,22 +200,19 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
                 return -1;
             }
         }
+        /* an existing file may be ahead of our clock's idea of "new" */
+        time_t last = rrdc_last(path);
+        find_last(s, name)->t = last > 0 ? last : start;
         return 0;
     }
     KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
     unlink(tmp);
-    if (rrd_create_r2(tmp, STEP, start, 1, NULL, NULL, argc, argv) != 0) {
-        ks_error_set(err, KS_E_RRD, 0, "cannot create '%s' for server '%s': %s", path, name,
-                     rrd_message());
+    if (col_rrd_create(tmp, start, interval, err) < 0) {
         unlink(tmp);
         return -1;
     }
-    if (rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        ks_error_set(err, KS_E_IO, e, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+    if (ks_rename(tmp, path, err) < 0)
         return -1;
-    }
     find_last(s, name)->t = start;
     return 0;
 }

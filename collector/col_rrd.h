@@ -23,6 +23,11 @@ void col_store_free(col_store *s);
  * after which a missing sample is stored as unknown. */
 int col_store_prepare(col_store *s, const char *name, long interval, ks_error *err);
 
+/* Create path (which must not exist) with kvmshift's layout, its first
+ * row just after start. Used by col_store_prepare; tests use it to build
+ * files with a history. */
+int col_rrd_create(const char *path, time_t start, long interval, ks_error *err);
+
 /* Store one sample (values in col_ds_names order, NAN = unknown) at time t.
  * A time not after the file's last update is skipped (returns 0). */
 int col_store_update(col_store *s, const char *name, time_t t, const double *values, ks_error *err);

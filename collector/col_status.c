@@ -73,7 +73,9 @@ static void rrd_counts(const char *path, col_status *st)
         ks_log_warn("cannot read '%s': %s", path, rrd_get_error());
         return;
     }
-    unsigned long rows = step ? (unsigned long)(end - start) / step : 0;
+    unsigned long rows = step == 60 ? (unsigned long)(end - start) / step : 0;
+    if (step != 60)
+        ks_log_warn("'%s' has no 1-minute archive: it was not made by kvmshift", path);
     long first = -1, last = -1;
     for (unsigned long r = 0; r < rows; r++) {
         if (ds_cnt && !isnan(data[r * ds_cnt])) {

@@ -73,10 +73,15 @@ int ks_write_file_atomic(const char *path, const void *data, size_t len, int mod
                      strerror(e));
         return -1;
     }
-    if (rename(tmp, path) < 0) {
+    return ks_rename(tmp, path, err);
+}
+
+int ks_rename(const char *from, const char *to, ks_error *err)
+{
+    if (rename(from, to) < 0) {
         int e = errno;
-        unlink(tmp);
-        ks_error_set(err, KS_E_IO, e, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+        unlink(from);
+        ks_error_set(err, KS_E_IO, e, "cannot rename '%s' to '%s': %s", from, to, strerror(e));
         return -1;
     }
     return 0;

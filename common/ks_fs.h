@@ -15,6 +15,9 @@ int ks_mkdir_p(const char *path, ks_error *err);
  * a part. mode is the new file's permission bits. */
 int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode, ks_error *err);
 
+/* rename(from, to); on failure from is removed and err says why. */
+int ks_rename(const char *from, const char *to, ks_error *err);
+
 /* Read a whole file (at most max bytes, else an error). Returns a
  * NUL-terminated buffer owned by the caller, its length in *len. */
 char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err);

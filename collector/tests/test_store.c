@@ -131,19 +131,11 @@ KS_TEST(test_status_gaps)
     KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
     col_store *s = col_store_open(rrd_dir, NULL, &err);
     KS_AUTOFREE char *path = col_store_path(s, "db01");
-    /* a file that starts two hours ago, in kvmshift's layout, made the way
-     * the store makes it, then fed at past times */
+    /* a file in kvmshift's layout that starts an hour ago, fed at past
+     * times */
     time_t end = time(NULL) / 60 * 60 - 120;
     time_t start = end - 3600;
-    const char *argv[COL_DS_COUNT + 2];
-    char ds[COL_DS_COUNT][64];
-    for (int i = 0; i < COL_DS_COUNT; i++) {
-        snprintf(ds[i], sizeof ds[i], "DS:%s:GAUGE:120:0:U", col_ds_names[i]);
-        argv[i] = ds[i];
-    }
-    argv[COL_DS_COUNT] = "RRA:AVERAGE:0.5:1:11520";
-    argv[COL_DS_COUNT + 1] = "RRA:MAX:0.5:1:11520";
-    KS_CHECK(rrd_create_r2(path, 60, start, 0, NULL, NULL, COL_DS_COUNT + 2, argv) == 0);
+    KS_CHECK(col_rrd_create(path, start, 60, &err) == 0);
     KS_CHECK(col_store_prepare(s, "db01", 60, &err) == 0);
     double v[COL_DS_COUNT] = {50, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     for (time_t t = start + 60; t <= end; t += 60) {

@@ -74,9 +74,11 @@ import json; r = json.load(open('$KS_WORKDIR/once.json'))
 assert r[0]['name'] == 'web01' and r[0]['ok'] and r[0]['error'] is None
 assert abs(r[0]['last']['cpu_pct'] - $cpu) < 0.01"
 
-# An interval run over at least one minute boundary, so that the 1-minute
-# archive gets complete rows that status counts.
-ks_run "$BIN" collect "$S" --interval 5 --duration 75 --format json
+# An interval run long enough for the 1-minute archive to get a complete
+# row that status counts: RRD stores a row as unknown when more than half of
+# it is, so the run must cover a row from its 30th second on and go past
+# its end: 30 + 60 + one interval, whatever second it starts at.
+ks_run "$BIN" collect "$S" --interval 5 --duration 100 --format json
 run=$KS_LAST_PID
 log=$KS_LAST_LOG
 sshd_pid=$(ks_sshd_pid web01)
@@ -92,8 +94,8 @@ ks_check "interval run finished" test "$wait_s" -lt 200
 samples=$(python3 -c "
 import json,re; t = open('$log').read(); s = t[t.index('\n[') + 1:t.rindex(']') + 1]
 print(json.loads(s)[0]['samples'])")
-# 75 s at 5 s: 15 readings, the first only ends the gap (its rates unknown)
-ks_check_range "interval run stored its samples" "$samples" 12 15
+# 100 s at 5 s: 20 readings, the first only ends the gap (its rates unknown)
+ks_check_range "interval run stored its samples" "$samples" 16 20
 "$BIN" status "$S" --format json >"$KS_WORKDIR/status.json"
 ks_check "status counts 1-minute samples and facts" python3 -c "
 import json; s = json.load(open('$KS_WORKDIR/status.json'))[0]
