@@ -81,7 +81,18 @@ void ks_progress_update(ks_progress *p, size_t done, const char *detail)
         draw(p, false);
         return;
     }
-    int decile = p->total ? (int)(10 * done / p->total) : -1;
+    if (!p->total) {
+        /* open-ended work (a collection without --duration): a line a
+         * minute, so that a log shows it is alive */
+        double t = now_s();
+        if (p->drawn && t - p->last_draw < 60)
+            return;
+        p->last_draw = t;
+        p->drawn = true;
+        draw(p, false);
+        return;
+    }
+    int decile = (int)(10 * done / p->total);
     if (decile != p->last_decile) {
         p->last_decile = decile;
         draw(p, false);

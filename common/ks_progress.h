@@ -1,8 +1,8 @@
 /* ks_progress.h: progress of long work.
  *
  * On a terminal, a bar redrawn in place on stderr (at most 10 times a
- * second); otherwise a plain line at each 10% step, so that logs stay
- * readable. Quiet mode prints nothing. Not thread-safe.
+ * second); otherwise a plain line at each 10% step (once a minute
+ * when the total is unknown), so that logs stay readable. Quiet mode prints nothing. Not thread-safe.
  */
 #ifndef KS_PROGRESS_H
 #define KS_PROGRESS_H
