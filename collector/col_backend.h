@@ -55,7 +55,7 @@ typedef struct col_backend {
 
 extern const col_backend col_backend_ssh;
 
-/* The backend for a method. */
+/* The backend for a method; NULL for a method that is not polled. */
 const col_backend *col_backend_for(ks_method m);
 
 #endif

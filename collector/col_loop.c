@@ -354,7 +354,7 @@ static size_t hosts_setup(const ks_study *study, const ks_inventory *inv, const 
     size_t n = 0;
     for (size_t i = 0; i < inv->count; i++) {
         const ks_server *srv = &inv->servers[i];
-        if (!selected(opt, srv->name))
+        if (!selected(opt, srv->name) || !col_backend_for(srv->method))
             continue;
         host *h = &hosts[n];
         h->res = &results[n];
@@ -427,6 +427,15 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     host *hosts = ks_calloc(inv->count ? inv->count : 1, sizeof *hosts);
     size_t n = hosts_setup(study, inv, &opt, known_hosts, run->results, hosts);
     run->count = n;
+    if (n == 0) {
+        ks_error_set(err, KS_E_USAGE, 0,
+                     "none of the servers chosen is collected over the network (method "
+                     "'import' servers get their data from 'kvmshift import')");
+        hosts_free(hosts, n);
+        col_store_free(store);
+        col_run_free(run);
+        return NULL;
+    }
     for (size_t i = 0; i < n && store; i++) {
         if (col_store_prepare(store, hosts[i].srv->name, set.interval, err) < 0) {
             hosts_free(hosts, n);

@@ -416,12 +416,3 @@ const col_backend col_backend_ssh = {
     .step = ssh_step,
     .phase = ssh_phase,
 };
-
-const col_backend *col_backend_for(ks_method m)
-{
-    switch (m) {
-    case KS_METHOD_SSH:
-        return &col_backend_ssh;
-    }
-    return NULL;
-}

@@ -48,7 +48,8 @@ typedef struct col_result {
 
 typedef struct col_run col_run;
 
-/* Run the collector over the study's inventory (filtered by opt->only).
+/* Run the collector over the study's inventory (filtered by opt->only;
+ * servers of method "import" are left out).
  * Returns the per-server results (caller frees with col_run_free), or NULL
  * with err filled for a failure that stops everything (bad option, unknown
  * server in only, rrd directory not writable). Per-server failures are in

@@ -25,6 +25,28 @@ static const char *const col_names[C_COUNT] = {"name", "address", "method", "por
                                                "key",  "role",    "group",  "tags"};
 
 #define MAX_REPORTED 20
+
+/* The collection methods an inventory line may name. */
+typedef struct method_info {
+    const char *name;
+    ks_method method;
+    int default_port;
+    bool polled; /* the collector connects to it (needs an address) */
+} method_info;
+
+static const method_info methods[] = {
+    {"ssh", KS_METHOD_SSH, 22, true},
+    {"import", KS_METHOD_IMPORT, 0, false},
+};
+static const char method_list[] = "'ssh', or 'import' for data from 'kvmshift import'";
+
+static const method_info *method_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcasecmp(methods[i].name, name) == 0)
+            return &methods[i];
+    return NULL;
+}
 /* The list must fit in an error message with room left for "... and N more". */
 #define PROBLEMS_MAX (KS_ERROR_MSG_MAX - 64)
 
@@ -191,11 +213,18 @@ void ks_inventory_free(ks_inventory *inv)
 
 const char *ks_method_name(ks_method m)
 {
-    switch (m) {
-    case KS_METHOD_SSH:
-        return "ssh";
-    }
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (methods[i].method == m)
+            return methods[i].name;
     return "?";
+}
+
+bool ks_method_polled(ks_method m)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (methods[i].method == m)
+            return methods[i].polled;
+    return false;
 }
 
 ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filename, ks_error *err)
@@ -283,15 +312,16 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
                     "server name '%s' is not valid: use 1 to 64 letters, digits, '.', '_' or "
                     "'-', not starting with '.' or '-'",
                     v[C_NAME]);
-        if (!address_valid(v[C_ADDRESS]))
+        const method_info *mi = method_find(v[C_METHOD]);
+        if (!mi)
+            problem(&pr, filename, lineno, "method '%s' of server '%s' is not supported: use %s",
+                    v[C_METHOD], v[C_NAME], method_list);
+        bool need_address = !mi || mi->polled;
+        if ((need_address || *v[C_ADDRESS]) && !address_valid(v[C_ADDRESS]))
             problem(&pr, filename, lineno,
                     "address '%s' of server '%s' is not a valid IP address or host name",
                     v[C_ADDRESS], v[C_NAME]);
-        ks_method method = KS_METHOD_SSH;
-        if (strcasecmp(v[C_METHOD], "ssh") != 0)
-            problem(&pr, filename, lineno, "method '%s' of server '%s' is not supported: use 'ssh'",
-                    v[C_METHOD], v[C_NAME]);
-        long port = 22;
+        long port = mi ? mi->default_port : 0;
         if (*v[C_PORT] && !ks_parse_int(v[C_PORT], 1, 65535, &port))
             problem(&pr, filename, lineno,
                     "port '%s' of server '%s' is not a number from 1 to 65535", v[C_PORT],
@@ -306,7 +336,7 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
         ks_server srv = {
             .name = ks_strdup(v[C_NAME]),
             .address = ks_strdup(v[C_ADDRESS]),
-            .method = method,
+            .method = mi->method,
             .port = (int)port,
             .user = ks_strdup(*v[C_USER] ? v[C_USER] : user),
             .key = ks_strdup(v[C_KEY]),

@@ -4,9 +4,10 @@
  * line; blank lines are skipped; fields may be quoted ("a,b" with "" for a
  * quote). Columns:
  *   name     required; letters, digits, '.', '_' and '-' (it names files)
- *   address  required; IP address or host name
- *   method   required; "ssh"
- *   port     optional; default 22
+ *   address  required (optional for method import); IP address or host name
+ *   method   required; "ssh", or "import" for a server whose data comes from
+ *            'kvmshift import' (the collector never connects to it)
+ *   port     optional; default 22 for ssh
  *   user     optional; default the local login name
  *   key      optional; private key file, relative to the study directory;
  *            empty: ssh-agent and ~/.ssh default keys
@@ -18,12 +19,14 @@
 #ifndef KS_INVENTORY_H
 #define KS_INVENTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ks_error.h"
 
 typedef enum ks_method {
     KS_METHOD_SSH = 0,
+    KS_METHOD_IMPORT, /* data imported from existing monitoring; never polled */
 } ks_method;
 
 typedef struct ks_server {
@@ -55,6 +58,8 @@ void ks_inventory_free(ks_inventory *inv);
 const ks_server *ks_inventory_find(const ks_inventory *inv, const char *name);
 
 const char *ks_method_name(ks_method m);
+/* Does the collector connect to servers of this method? */
+bool ks_method_polled(ks_method m);
 
 /* Is s a valid server name (used as a file name)? */
 int ks_server_name_valid(const char *s);

@@ -2,7 +2,8 @@
  *
  * On a terminal, a bar redrawn in place on stderr (at most 10 times a
  * second); otherwise a plain line at each 10% step (once a minute
- * when the total is unknown), so that logs stay readable. Quiet mode prints nothing. Not thread-safe.
+ * when the total is unknown), so that logs stay readable. Quiet mode prints nothing. Not
+ * thread-safe.
  */
 #ifndef KS_PROGRESS_H
 #define KS_PROGRESS_H

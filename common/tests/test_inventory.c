@@ -410,6 +410,34 @@ KS_TEST(name_rules)
     CHECK_MSG(err, "inventory.csv:2: server name '' is not valid");
 }
 
+KS_TEST(import_method)
+{
+    ks_error err;
+    ks_inventory *inv = parse_text("name,address,method,port\n"
+                                   "vm1,,import,\n"
+                                   "vm2,192.0.2.7,import,\n"
+                                   "web,192.0.2.8,ssh,\n",
+                                   &err);
+    KS_CHECK(inv != NULL);
+    if (!inv)
+        return;
+    KS_CHECK(inv->count == 3);
+    KS_CHECK(inv->servers[0].method == KS_METHOD_IMPORT);
+    KS_CHECK_STR(inv->servers[0].address, "");
+    KS_CHECK(inv->servers[0].port == 0);
+    KS_CHECK(!ks_method_polled(inv->servers[0].method));
+    KS_CHECK_STR(ks_method_name(inv->servers[1].method), "import");
+    KS_CHECK(inv->servers[2].method == KS_METHOD_SSH && inv->servers[2].port == 22);
+    KS_CHECK(ks_method_polled(inv->servers[2].method));
+    ks_inventory_free(inv);
+
+    /* an ssh server still needs its address; a bad one is bad for import too */
+    KS_CHECK(parse_text("name,address,method\nweb,,ssh\n", &err) == NULL);
+    KS_CHECK(strstr(err.message, "inventory.csv:2: address '' of server 'web'") != NULL);
+    KS_CHECK(parse_text("name,address,method\nvm1,bad host!,import\n", &err) == NULL);
+    KS_CHECK(strstr(err.message, "'bad host!'") != NULL);
+}
+
 KS_TEST(load_from_file)
 {
     ks_error err;
@@ -446,6 +474,7 @@ int main(void)
     KS_RUN(more_than_20_problems);
     KS_RUN(long_problem_list_fits_the_message);
     KS_RUN(name_rules);
+    KS_RUN(import_method);
     KS_RUN(load_from_file);
     return ks_test_summary();
 }
