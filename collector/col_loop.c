@@ -121,18 +121,29 @@ static void host_close(host *h)
 static void host_fail(host *h, const col_options *opt, const settings *set, const ks_error *e,
                       double now)
 {
+    /* facts help (CPU capacity, physical NICs) but must not keep a server
+     * from being sampled: go on without them, try again on the next run */
+    bool facts_failed = h->st == H_BUSY_FACTS && !opt->facts_only;
+    if (facts_failed) {
+        h->facts_needed = false;
+        ks_log_warn("sampling '%s' without its facts for now: %s", h->srv->name, e->message);
+    }
     host_close(h);
     h->res->failures++;
     ks_error_copy(&h->res->last_error, e);
-    if (!h->failing || ks_log_get_level() >= KS_LOG_DEBUG)
+    if (!facts_failed && (!h->failing || ks_log_get_level() >= KS_LOG_DEBUG))
         ks_log_warn("%s", e->message);
     h->failing = true;
     col_state_write(h->target.study_dir, h->srv->name, e, time(NULL));
-    if (opt->once || opt->facts_only) {
+    if ((opt->once || opt->facts_only) && !facts_failed) {
         h->st = H_DONE;
         return;
     }
     h->st = H_DOWN;
+    if (facts_failed) {
+        h->next_connect = now; /* the session was only dropped to stop the facts */
+        return;
+    }
     h->next_connect = now + h->backoff;
     h->backoff =
         h->backoff * 2 > (double)set->max_backoff ? (double)set->max_backoff : h->backoff * 2;

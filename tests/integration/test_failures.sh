@@ -69,6 +69,37 @@ assert r['ok'] and r['failures'] >= 1 and r['samples'] >= 8, r"
 maxcpu=$(rrdtool fetch "$S2/rrd/good.rrd" MAX -r 60 -s -5min | awk -F': ' 'NF == 2 { split($2, v, " "); if (v[1] != "-nan" && v[1] + 0 > m) m = v[1] + 0 } END { print m + 0 }')
 ks_check_range "no CPU spike above 100% from the reconnection" "$maxcpu" 0 100
 
+# Facts that do not come (a probe hangs on the server): the server is
+# sampled all the same, without them, and the facts are tried on a later run.
+# That sshd runs in a mount namespace of its own where /usr/local/bin (first
+# in the facts script's PATH) holds a systemctl that hangs; nothing changes
+# for the rest of the machine.
+mkdir -p "$KS_WORKDIR/slowbin"
+printf '#!/bin/sh\nsleep 30\n' >"$KS_WORKDIR/slowbin/systemctl"
+chmod +x "$KS_WORKDIR/slowbin/systemctl"
+cat >"$KS_WORKDIR/sshd-slow" <<EOF
+#!/bin/sh
+exec unshare --mount --propagation private sh -c 'mount --bind "\$0" /usr/local/bin && exec /usr/sbin/sshd "\$@"' "$KS_WORKDIR/slowbin" "\$@"
+EOF
+chmod +x "$KS_WORKDIR/sshd-slow"
+slowport=$((base + 3))
+KS_SSHD_BIN=$KS_WORKDIR/sshd-slow ks_sshd_start slow 127.0.0.1 "$slowport"
+S4=$KS_WORKDIR/study4
+ks_study "$S4"
+ks_ini_set "$S4/study.ini" collector command_timeout 2
+ks_inventory_line slow 127.0.0.1 "$slowport" "$KS_CLIENT_KEY" web >>"$S4/inventory.csv"
+set +e
+"$BIN" collect "$S4" --once --accept-new-hostkeys --quiet --format json >"$KS_WORKDIR/r4.json" 2>"$KS_WORKDIR/err4"
+rc=$?
+set -e
+ks_check "hanging facts: the server is still sampled (exit 0)" test "$rc" -eq 0
+ks_check "hanging facts: the timeout is reported, the sample stored" python3 -c "
+import json; r = json.load(open('$KS_WORKDIR/r4.json'))[0]
+assert r['ok'] and r['samples'] == 1 and r['error_code'] == 'timeout' and 'facts' in r['error'], r
+assert r['last']['cpu_pct'] is not None and r['last']['cpu_mhz'] is None, r"
+ks_check "hanging facts: no facts file written" test ! -e "$S4/facts/slow.json"
+ks_check "hanging facts: the warning says it samples without facts" grep -q "sampling 'slow' without its facts" "$KS_WORKDIR/err4"
+
 # A bad inventory: every bad line listed, nothing collected.
 S3=$KS_WORKDIR/study3
 ks_study "$S3"
