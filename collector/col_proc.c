@@ -901,10 +901,12 @@ void col_rates_compute(const col_raw *prev, const col_raw *cur, double cpu_capac
     double dt = cur->uptime - prev->uptime;
     if (!(dt > 0) || !isfinite(dt))
         return;
-    /* A reboot: counters restarted from zero. Any change counts, even the
-     * second a clock step can move btime by: one lost sample is better than
-     * a spike. */
-    if (cur->btime != prev->btime)
+    /* A reboot: counters restarted from zero. Uptime going backwards is
+     * caught above; a reboot between two samples far apart moves btime by
+     * at least the previous uptime. A clock step moves the kernel's btime
+     * by a second or so without any reboot: that is tolerated. */
+    uint64_t db = cur->btime > prev->btime ? cur->btime - prev->btime : prev->btime - cur->btime;
+    if (db > COL_BTIME_TOLERANCE)
         return;
 
     if (prev->has_cpu && cur->has_cpu) {

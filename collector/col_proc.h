@@ -83,6 +83,9 @@ extern const char col_sample_command[];
  * required, the others are optional (their has_ flag stays false). */
 int col_parse_sample(const char *text, size_t len, col_raw *r, ks_error *err);
 
+/* Largest btime change (seconds) that is not taken for a reboot. */
+#define COL_BTIME_TOLERANCE 2
+
 /* Rates between two samples; NAN marks an unknown value. */
 typedef struct col_rates {
     double cpu_pct;     /* busy share of all logical CPUs, 0..100 */
@@ -101,8 +104,10 @@ typedef struct col_rates {
  * - prev may be NULL (first sample): only the memory gauges are known.
  * - The interval is cur->uptime - prev->uptime (the server's own clock, so
  *   network delays do not distort rates); <= 0 or unknown: rates unknown.
- * - A changed btime (reboot) makes every counter rate unknown, never a
- *   spike. A counter that went backwards (32-bit wrap, driver reset) makes
+ * - A reboot makes every counter rate unknown, never a spike: uptime going
+ *   backwards, or btime moving by more than COL_BTIME_TOLERANCE seconds (a
+ *   clock step moves the kernel's btime by a second without a reboot).
+ *   A counter that went backwards (32-bit wrap, driver reset) makes
  *   that metric unknown.
  * - Disks and NICs are matched by name; only devices present in both
  *   samples count, so hot-plugged devices give no spike.

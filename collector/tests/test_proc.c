@@ -1088,8 +1088,15 @@ KS_TEST(test_rates_reboot)
     b.btime = 0;
     col_rates_compute(&a, &b, 2000.0, NULL, 0, &o);
     KS_CHECK(all_counter_rates_nan(&o));
-    /* Any change counts, even by one second. */
+    /* A clock step moves btime by a second or two without a reboot:
+     * rates stay known; one second more is a reboot. */
     b.btime = a.btime + 1;
+    col_rates_compute(&a, &b, 2000.0, NULL, 0, &o);
+    KS_CHECK(o.cpu_pct == 50.0);
+    b.btime = a.btime - COL_BTIME_TOLERANCE;
+    col_rates_compute(&a, &b, 2000.0, NULL, 0, &o);
+    KS_CHECK(o.cpu_pct == 50.0);
+    b.btime = a.btime + COL_BTIME_TOLERANCE + 1;
     col_rates_compute(&a, &b, 2000.0, NULL, 0, &o);
     KS_CHECK(all_counter_rates_nan(&o));
     /* Same btime: known again. */
