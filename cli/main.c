@@ -16,6 +16,7 @@ static const command commands[] = {
     {"collect", tool_collect, "sample the inventory's servers over SSH into RRD files"},
     {"facts", tool_facts, "take the hardware/OS/services inventory of the servers"},
     {"status", tool_status, "show per server: last sample, samples stored, gaps, last error"},
+    {"import", tool_import, "turn existing monitoring exports (Bitbrains, CSV) into study data"},
 };
 
 static void usage(FILE *f)

@@ -205,9 +205,24 @@ done:
     return rc;
 }
 
+/* "K/N" -> *k, *n with 1 <= K <= N <= 1000. */
+static int parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash)
+        return -1;
+    KS_AUTOFREE char *ks = ks_strndup(s, (size_t)(slash - s));
+    long kv, nv;
+    if (!ks_parse_int(ks, 1, 1000, &kv) || !ks_parse_int(slash + 1, 1, 1000, &nv) || kv > nv)
+        return -1;
+    *k = (unsigned)kv;
+    *n = (unsigned)nv;
+    return 0;
+}
+
 static int run_collector(int argc, char **argv, const char *cmd, bool facts_only)
 {
-    enum { O_ONCE = 256, O_INTERVAL, O_DURATION, O_WINDOW, O_ACCEPT, O_ONLY, O_FORMAT };
+    enum { O_ONCE = 256, O_INTERVAL, O_DURATION, O_WINDOW, O_ACCEPT, O_ONLY, O_FORMAT, O_SHARD };
     static const struct option opts[] = {
         {"once", no_argument, NULL, O_ONCE},
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -215,6 +230,7 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
         {"window", required_argument, NULL, O_WINDOW},
         {"accept-new-hostkeys", no_argument, NULL, O_ACCEPT},
         {"only", required_argument, NULL, O_ONLY},
+        {"shard", required_argument, NULL, O_SHARD},
         {"format", required_argument, NULL, O_FORMAT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -258,6 +274,15 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
             break;
         case O_ACCEPT:
             opt.accept_new_hostkeys = true;
+            break;
+        case O_SHARD:
+            if (parse_shard(optarg, &opt.shard_index, &opt.shard_count) < 0) {
+                fprintf(stderr,
+                        "kvmshift %s: --shard takes K/N, this machine's share K of N "
+                        "collector machines (1 <= K <= N <= 1000), not '%s'\n",
+                        cmd, optarg);
+                goto out;
+            }
             break;
         case O_ONLY:
             names_add_list(&only, optarg);

@@ -1,4 +1,4 @@
-/* col_backend.h: what a collection method (ssh; snmp later) provides to the
+/* col_backend.h: what a collection method (ssh, snmp) provides to the
  * collector's event loop. A backend is a table of function pointers filled
  * with designated initializers; adding a method is adding a file.
  *
@@ -54,6 +54,7 @@ typedef struct col_backend {
 } col_backend;
 
 extern const col_backend col_backend_ssh;
+extern const col_backend col_backend_snmp;
 
 /* The backend for a method; NULL for a method that is not polled. */
 const col_backend *col_backend_for(ks_method m);

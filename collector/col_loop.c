@@ -14,6 +14,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,8 +200,8 @@ static void schedule_next(host *h, const settings *set, double now)
 
 /* Start whatever is due on host h; true when something was started that
  * needs a step() to get going (connecting, sending a request). */
-static bool host_timers(host *h, const col_options *opt, const settings *set, double now,
-                        double window)
+static bool host_timers(host *h, col_store *store, const col_options *opt, const settings *set,
+                        double now, double window)
 {
     ks_error e;
     ks_error_clear(&e);
@@ -233,6 +234,20 @@ static bool host_timers(host *h, const col_options *opt, const settings *set, do
         }
         if (now < h->next_sample)
             return false;
+        switch (col_store_state(store, h->srv->name, &e)) {
+        case 0:
+            return false; /* its file is still being made */
+        case -1:
+            /* a file that cannot be made (disk full, a foreign file) stops
+             * this server only */
+            ks_log_error("%s", e.message);
+            host_close(h);
+            h->res->failures++;
+            ks_error_copy(&h->res->last_error, &e);
+            col_state_write(h->target.study_dir, h->srv->name, &e, time(NULL));
+            h->st = H_DONE;
+            return false;
+        }
         if (h->be->request_sample(h->conn, &e) < 0) {
             host_fail(h, opt, set, &e, now);
             return false;
@@ -327,13 +342,25 @@ static void host_step(host *h, col_store *store, const col_options *opt, const s
         }
         col_raw_clear(&raw);
         /* a new state may have work due at once (the facts, the first sample) */
-        host_timers(h, opt, set, now, opt->window > 0 ? (double)opt->window : 2.0);
+        host_timers(h, store, opt, set, now, opt->window > 0 ? (double)opt->window : 2.0);
         now = mono();
     }
 }
 
+/* FNV-1a: the same on every collector machine, whatever the order of the
+ * inventory, so that shards split one inventory without overlap. */
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 static bool selected(const col_options *opt, const char *name)
 {
+    if (opt->shard_count > 1 && name_hash(name) % opt->shard_count != opt->shard_index - 1)
+        return false;
     if (!opt->nonly)
         return true;
     for (size_t i = 0; i < opt->nonly; i++)
@@ -440,21 +467,17 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     run->count = n;
     if (n == 0) {
         ks_error_set(err, KS_E_USAGE, 0,
-                     "none of the servers chosen is collected over the network (method "
-                     "'import' servers get their data from 'kvmshift import')");
+                     "no server to collect: none is chosen (--only, --shard), or all are of "
+                     "method 'import' (their data comes from 'kvmshift import')");
         hosts_free(hosts, n);
         col_store_free(store);
         col_run_free(run);
         return NULL;
     }
-    for (size_t i = 0; i < n && store; i++) {
-        if (col_store_prepare(store, hosts[i].srv->name, set.interval, err) < 0) {
-            hosts_free(hosts, n);
-            col_store_free(store);
-            col_run_free(run);
-            return NULL;
-        }
-    }
+    /* files are made by the store's own thread, in sample order, while the
+     * loop already connects and takes facts */
+    for (size_t i = 0; i < n && store; i++)
+        col_store_prepare_async(store, hosts[i].srv->name, set.interval);
 
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
@@ -498,7 +521,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         size_t done = 0, busy = 0, samples = 0;
         for (size_t i = 0; i < n; i++) {
             host *h = &hosts[i];
-            if (!stop_requested && now < end && host_timers(h, &opt, &set, now, window))
+            if (!stop_requested && now < end && host_timers(h, store, &opt, &set, now, window))
                 host_step(h, store, &opt, &set, now);
             done += h->st == H_DONE;
             busy += h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS;
@@ -519,6 +542,8 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
                 break;
             case H_READY:
                 t = h->facts_needed ? now : h->next_sample;
+                if (!h->facts_needed && store && t <= now)
+                    t = now + 0.05; /* its file is still being made */
                 break;
             case H_CONNECTING:
             case H_BUSY_SAMPLE:

@@ -464,6 +464,21 @@ static bool partition_parent(const char *name, char parent[COL_NAME_MAX])
     return true;
 }
 
+static int str_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool col_disk_name_counts(const char *name, const char *const *names, size_t nnames)
+{
+    if (!*name || strlen(name) >= COL_NAME_MAX || disk_excluded(name))
+        return false;
+    char parent[COL_NAME_MAX];
+    const char *key = parent;
+    return !(partition_parent(name, parent) && nnames &&
+             bsearch(&key, names, nnames, sizeof *names, str_ptr_cmp));
+}
+
 typedef struct disk_entry {
     col_disk d;
     bool whole; /* a disk line, not excluded; may still be a partition */

@@ -69,6 +69,12 @@ int col_parse_meminfo(const char *text, size_t len, col_raw *r, ks_error *err);
 int col_parse_diskstats(const char *text, size_t len, col_raw *r, ks_error *err);
 int col_parse_netdev(const char *text, size_t len, col_raw *r, ks_error *err);
 
+/* Does a block device of this name count as a whole disk, by the rules of
+ * col_parse_diskstats (not excluded, not a partition of a device in names)?
+ * names: every device name the server lists, sorted by strcmp. For the
+ * backends that get device names from elsewhere (SNMP's diskIODevice). */
+bool col_disk_name_counts(const char *name, const char *const *names, size_t nnames);
+
 /* The shell text sent to a server's persistent /bin/sh for one sample. It
  * uses only shell built-ins (no process is started on the server per
  * sample) and prints sections, each introduced by a line "@@KS <name>"
@@ -106,9 +112,8 @@ typedef struct col_rates {
  *   network delays do not distort rates); <= 0 or unknown: rates unknown.
  * - A reboot makes every counter rate unknown, never a spike: uptime going
  *   backwards, or btime moving by more than COL_BTIME_TOLERANCE seconds (a
- *   clock step moves the kernel's btime by a second without a reboot).
- *   A counter that went backwards (32-bit wrap, driver reset) makes
- *   that metric unknown.
+ *   clock step moves the kernel's btime by a second without a reboot). A counter that went
+ * backwards (32-bit wrap, driver reset) makes that metric unknown.
  * - Disks and NICs are matched by name; only devices present in both
  *   samples count, so hot-plugged devices give no spike.
  * - nics/nnics: names of the interfaces to count (the physical NICs from

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <rrd.h>
@@ -44,107 +45,10 @@ static const char *const rras[] = {
     "RRA:MAX:0.5:1:11520",     "RRA:MAX:0.5:5:27360",     "RRA:MAX:0.5:60:9600",
 };
 
-typedef struct last_update {
-    char *name;
-    time_t t;
-    bool dirty;
-} last_update;
-
-KS_VECTOR(last_vec, last_update);
-
-struct col_store {
-    char *dir;
-    char *daemon; /* NULL: direct */
-    last_vec last;
-};
-
-static last_update *find_last(col_store *s, const char *name)
-{
-    for (size_t i = 0; i < s->last.len; i++)
-        if (strcmp(s->last.ptr[i].name, name) == 0)
-            return &s->last.ptr[i];
-    last_update lu = {ks_strdup(name), 0, false};
-    return last_vec_push(&s->last, lu);
-}
-
 static const char *rrd_message(void)
 {
     const char *m = rrd_get_error();
     return m && *m ? m : "unknown librrd error";
-}
-
-col_store *col_store_open(const char *rrd_dir, const char *rrdcached, ks_error *err)
-{
-    col_store *s = ks_calloc(1, sizeof *s);
-    char abs[PATH_MAX];
-    /* rrdcached resolves relative names against its own directory */
-    s->dir = ks_strdup(realpath(rrd_dir, abs) ? abs : rrd_dir);
-    if (rrdcached && *rrdcached) {
-        s->daemon = ks_strdup(rrdcached);
-        rrd_clear_error();
-        if (rrdc_connect(s->daemon) != 0 || !rrdc_is_connected(s->daemon)) {
-            ks_error_set(err, KS_E_RRD, 0,
-                         "cannot connect to rrdcached at '%s' (study.ini [collector] "
-                         "rrdcached): %s; start the daemon or empty the setting to write "
-                         "the files directly",
-                         s->daemon, rrd_message());
-            col_store_free(s);
-            return NULL;
-        }
-    }
-    return s;
-}
-
-void col_store_free(col_store *s)
-{
-    if (!s)
-        return;
-    if (s->daemon)
-        rrdc_disconnect();
-    for (size_t i = 0; i < s->last.len; i++)
-        free(s->last.ptr[i].name);
-    last_vec_reset(&s->last);
-    free(s->dir);
-    free(s->daemon);
-    free(s);
-}
-
-char *col_store_path(const col_store *s, const char *name)
-{
-    return ks_asprintf("%s/%s.rrd", s->dir, name);
-}
-
-static int check_existing(col_store *s, const char *path, const char *name, ks_error *err)
-{
-    time_t last = 0;
-    unsigned long n = 0;
-    char **names = NULL, **values = NULL;
-    rrd_clear_error();
-    if (rrd_lastupdate_r(path, &last, &n, &names, &values) != 0) {
-        ks_error_set(err, KS_E_RRD, 0,
-                     "cannot read '%s' of server '%s': %s; move the file away to start a new "
-                     "series",
-                     path, name, rrd_message());
-        return -1;
-    }
-    bool same = n == COL_DS_COUNT;
-    for (unsigned long i = 0; i < n; i++) {
-        if (same && strcmp(names[i], col_ds_names[i]) != 0)
-            same = false;
-        rrd_freemem(names[i]);
-        rrd_freemem(values[i]);
-    }
-    rrd_freemem(names);
-    rrd_freemem(values);
-    if (!same) {
-        ks_error_set(err, KS_E_RRD, 0,
-                     "'%s' of server '%s' does not have kvmshift's data sources (%s, %s, ...): "
-                     "it was not made by this collector; move it away",
-                     path, name, col_ds_names[0], col_ds_names[1]);
-        return -1;
-    }
-    find_last(s, name)->t = last;
-    return 0;
 }
 
 /* The create arguments: data sources, then archives. */
@@ -179,32 +83,143 @@ int col_rrd_create(const char *path, time_t start, long interval, ks_error *err)
     return 0;
 }
 
-int col_store_prepare(col_store *s, const char *name, long interval, ks_error *err)
-{
-    KS_AUTOFREE char *path = col_store_path(s, name);
-    if (!s->daemon && ks_path_exists(path))
-        return check_existing(s, path, name, err);
+/* A server's file as the store knows it. Entries are allocated one by one
+ * and never move, so the creator thread can hold a pointer while the
+ * main thread adds more. */
+typedef struct entry {
+    char *name;
+    long interval;
+    time_t t;   /* last update stored */
+    bool dirty; /* updated since the last flush */
+    enum { E_NEW, E_PENDING, E_READY, E_FAILED } state;
+    ks_error error; /* when failed */
+} entry;
 
-    time_t start = time(NULL) - 10;
-    rrd_clear_error();
-    if (s->daemon) {
-        /* no_overwrite: an existing file on the daemon's side is kept */
-        layout l;
-        layout_make(&l, interval);
-        if (rrdc_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
-            const char *m = rrd_message();
-            if (!strstr(m, "exist")) {
-                ks_error_set(err, KS_E_RRD, 0,
-                             "rrdcached at '%s' cannot create '%s' for server '%s': %s", s->daemon,
-                             path, name, m);
-                return -1;
-            }
-        }
-        /* an existing file may be ahead of our clock's idea of "new" */
-        time_t last = rrdc_last(path);
-        find_last(s, name)->t = last > 0 ? last : start;
-        return 0;
+struct col_store {
+    char *dir;
+    char *daemon; /* NULL: direct */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    entry **entries;
+    size_t n, cap;
+    size_t next_job; /* entries[next_job..] may still wait for the creator */
+    bool creator_started;
+    bool stopping;
+    pthread_t creator;
+};
+
+/* The entry of name, added when missing. Call with s->mu held. */
+static entry *find_entry(col_store *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->entries[i]->name, name) == 0)
+            return s->entries[i];
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->entries = ks_reallocarray(s->entries, s->cap, sizeof *s->entries);
     }
+    entry *e = ks_calloc(1, sizeof *e);
+    e->name = ks_strdup(name);
+    ks_error_clear(&e->error);
+    s->entries[s->n++] = e;
+    return e;
+}
+
+col_store *col_store_open(const char *rrd_dir, const char *rrdcached, ks_error *err)
+{
+    col_store *s = ks_calloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    char abs[PATH_MAX];
+    /* rrdcached resolves relative names against its own directory */
+    s->dir = ks_strdup(realpath(rrd_dir, abs) ? abs : rrd_dir);
+    if (rrdcached && *rrdcached) {
+        s->daemon = ks_strdup(rrdcached);
+        rrd_clear_error();
+        if (rrdc_connect(s->daemon) != 0 || !rrdc_is_connected(s->daemon)) {
+            ks_error_set(err, KS_E_RRD, 0,
+                         "cannot connect to rrdcached at '%s' (study.ini [collector] "
+                         "rrdcached): %s; start the daemon or empty the setting to write "
+                         "the files directly",
+                         s->daemon, rrd_message());
+            col_store_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void col_store_free(col_store *s)
+{
+    if (!s)
+        return;
+    if (s->creator_started) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->creator, NULL);
+    }
+    if (s->daemon)
+        rrdc_disconnect();
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->entries[i]->name);
+        free(s->entries[i]);
+    }
+    free(s->entries);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s->dir);
+    free(s->daemon);
+    free(s);
+}
+
+char *col_store_path(const col_store *s, const char *name)
+{
+    return ks_asprintf("%s/%s.rrd", s->dir, name);
+}
+
+/* Is path one of ours? Its last update time in *last. */
+static int check_existing(const char *path, const char *name, time_t *last, ks_error *err)
+{
+    unsigned long n = 0;
+    char **names = NULL, **values = NULL;
+    rrd_clear_error();
+    if (rrd_lastupdate_r(path, last, &n, &names, &values) != 0) {
+        ks_error_set(err, KS_E_RRD, 0,
+                     "cannot read '%s' of server '%s': %s; move the file away to start a new "
+                     "series",
+                     path, name, rrd_message());
+        return -1;
+    }
+    bool same = n == COL_DS_COUNT;
+    for (unsigned long i = 0; i < n; i++) {
+        if (same && strcmp(names[i], col_ds_names[i]) != 0)
+            same = false;
+        rrd_freemem(names[i]);
+        rrd_freemem(values[i]);
+    }
+    rrd_freemem(names);
+    rrd_freemem(values);
+    if (!same) {
+        ks_error_set(err, KS_E_RRD, 0,
+                     "'%s' of server '%s' does not have kvmshift's data sources (%s, %s, ...): "
+                     "it was not made by this collector; move it away",
+                     path, name, col_ds_names[0], col_ds_names[1]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Make sure a file exists, directly (not through rrdcached): check an
+ * existing one, or create one under a temporary name and rename it. Safe
+ * to run in the creator thread: it touches no shared state. */
+static int prepare_file(const char *path, const char *name, long interval, time_t *last,
+                        ks_error *err)
+{
+    if (ks_path_exists(path))
+        return check_existing(path, name, last, err);
+    time_t start = time(NULL) - 10;
     KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
     unlink(tmp);
     if (col_rrd_create(tmp, start, interval, err) < 0) {
@@ -213,14 +228,139 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
     }
     if (ks_rename(tmp, path, err) < 0)
         return -1;
-    find_last(s, name)->t = start;
+    *last = start;
     return 0;
+}
+
+static int prepare_daemon(col_store *s, const char *path, const char *name, long interval,
+                          time_t *last, ks_error *err)
+{
+    time_t start = time(NULL) - 10;
+    layout l;
+    layout_make(&l, interval);
+    rrd_clear_error();
+    /* no_overwrite: an existing file on the daemon's side is kept */
+    if (rrdc_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
+        const char *m = rrd_message();
+        if (!strstr(m, "exist")) {
+            ks_error_set(err, KS_E_RRD, 0,
+                         "rrdcached at '%s' cannot create '%s' for server '%s': %s", s->daemon,
+                         path, name, m);
+            return -1;
+        }
+    }
+    /* an existing file may be ahead of our clock's idea of "new" */
+    time_t l2 = rrdc_last(path);
+    *last = l2 > 0 ? l2 : start;
+    return 0;
+}
+
+int col_store_prepare(col_store *s, const char *name, long interval, ks_error *err)
+{
+    KS_AUTOFREE char *path = col_store_path(s, name);
+    time_t last = 0;
+    int r = s->daemon ? prepare_daemon(s, path, name, interval, &last, err)
+                      : prepare_file(path, name, interval, &last, err);
+    pthread_mutex_lock(&s->mu);
+    entry *e = find_entry(s, name);
+    e->interval = interval;
+    if (r == 0) {
+        e->state = E_READY;
+        e->t = last;
+    } else {
+        e->state = E_FAILED;
+        ks_error_copy(&e->error, err);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+/* The creator thread: prepares the entries queued by col_store_prepare_async
+ * in order, so that the event loop never waits for a disk writing 8 MB. */
+static void *creator_main(void *arg)
+{
+    col_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stopping && s->next_job == s->n)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (s->stopping)
+            break;
+        entry *e = s->entries[s->next_job++];
+        if (e->state != E_PENDING)
+            continue;
+        KS_AUTOFREE char *name = ks_strdup(e->name);
+        long interval = e->interval;
+        pthread_mutex_unlock(&s->mu);
+
+        KS_AUTOFREE char *path = col_store_path(s, name);
+        ks_error err;
+        ks_error_clear(&err);
+        time_t last = 0;
+        int r = prepare_file(path, name, interval, &last, &err);
+
+        pthread_mutex_lock(&s->mu);
+        if (r == 0) {
+            e->t = last;
+            e->state = E_READY;
+        } else {
+            ks_error_copy(&e->error, &err);
+            e->state = E_FAILED;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+void col_store_prepare_async(col_store *s, const char *name, long interval)
+{
+    if (s->daemon) {
+        /* the rrdcached client is not thread-safe; the daemon does the
+         * writing anyway */
+        ks_error err;
+        col_store_prepare(s, name, interval, &err);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    entry *e = find_entry(s, name);
+    if (e->state == E_NEW) {
+        e->interval = interval;
+        e->state = E_PENDING;
+    }
+    if (!s->creator_started) {
+        if (pthread_create(&s->creator, NULL, creator_main, s) != 0) {
+            fprintf(stderr, "kvmshift: cannot start a thread: out of resources\n");
+            abort();
+        }
+        s->creator_started = true;
+    }
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int col_store_state(col_store *s, const char *name, ks_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    entry *e = find_entry(s, name);
+    int r = e->state == E_READY ? 1 : e->state == E_FAILED ? -1 : 0;
+    if (r < 0)
+        ks_error_copy(err, &e->error);
+    pthread_mutex_unlock(&s->mu);
+    return r;
 }
 
 int col_store_update(col_store *s, const char *name, time_t t, const double *values, ks_error *err)
 {
-    last_update *lu = find_last(s, name);
-    if (t <= lu->t)
+    pthread_mutex_lock(&s->mu);
+    entry *e = find_entry(s, name);
+    bool ready = e->state == E_READY;
+    time_t last = e->t;
+    pthread_mutex_unlock(&s->mu);
+    if (!ready) {
+        ks_error_set(err, KS_E_INTERNAL, 0, "the file of server '%s' is not ready", name);
+        return -1;
+    }
+    if (t <= last)
         return 0;
     ks_buf b;
     ks_buf_init(&b, 1024);
@@ -235,15 +375,16 @@ int col_store_update(col_store *s, const char *name, time_t t, const double *val
     const char *argv[1] = {ks_buf_str(&b)};
     rrd_clear_error();
     int rc = s->daemon ? rrdc_update(path, 1, argv) : rrd_update_r(path, NULL, 1, argv);
+    ks_buf_free(&b);
     if (rc != 0) {
         ks_error_set(err, KS_E_RRD, 0, "cannot store a sample of server '%s' in '%s': %s", name,
                      path, rrd_message());
-        ks_buf_free(&b);
         return -1;
     }
-    ks_buf_free(&b);
-    lu->t = t;
-    lu->dirty = true;
+    pthread_mutex_lock(&s->mu);
+    e->t = t;
+    e->dirty = true;
+    pthread_mutex_unlock(&s->mu);
     return 0;
 }
 
@@ -251,17 +392,78 @@ int col_store_flush(col_store *s, ks_error *err)
 {
     if (!s->daemon)
         return 0;
-    for (size_t i = 0; i < s->last.len; i++) {
-        if (!s->last.ptr[i].dirty)
+    for (size_t i = 0; i < s->n; i++) {
+        entry *e = s->entries[i];
+        if (!e->dirty)
             continue;
-        KS_AUTOFREE char *path = col_store_path(s, s->last.ptr[i].name);
+        KS_AUTOFREE char *path = col_store_path(s, e->name);
         rrd_clear_error();
         if (rrdc_flush(path) != 0) {
             ks_error_set(err, KS_E_RRD, 0, "rrdcached at '%s' cannot flush '%s': %s", s->daemon,
                          path, rrd_message());
             return -1;
         }
-        s->last.ptr[i].dirty = false;
+        e->dirty = false;
     }
     return 0;
+}
+
+static void append_value(ks_buf *b, double v)
+{
+    if (isnan(v)) {
+        ks_buf_append(b, ":U", 2);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        char tmp[24];
+        size_t n = sizeof tmp;
+        long long x = (long long)v;
+        bool neg = x < 0;
+        unsigned long long u = neg ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+        do {
+            tmp[--n] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (neg)
+            tmp[--n] = '-';
+        tmp[--n] = ':';
+        ks_buf_append(b, tmp + n, sizeof tmp - n);
+        return;
+    }
+    ks_buf_printf(b, ":%.15g", v);
+}
+
+int col_rrd_update_many(const char *path, const col_sample *samples, size_t n, ks_error *err)
+{
+    /* a few hundred updates per call: librrd opens and locks the file once
+     * per call, which is what makes one update per call slow */
+    enum { BATCH = 512 };
+    const char *argv[BATCH];
+    size_t offs[BATCH];
+    ks_buf b;
+    ks_buf_init(&b, (size_t)1 << 30);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i += BATCH) {
+        size_t k = n - i < BATCH ? n - i : BATCH;
+        ks_buf_reset(&b);
+        for (size_t j = 0; j < k; j++) {
+            const col_sample *s = &samples[i + j];
+            offs[j] = b.len;
+            ks_buf_printf(&b, "%lld", (long long)s->t);
+            for (int d = 0; d < COL_DS_COUNT; d++)
+                append_value(&b, s->v[d]);
+            ks_buf_append(&b, "", 1); /* keeps the NUL between samples */
+        }
+        for (size_t j = 0; j < k; j++)
+            argv[j] = b.data + offs[j];
+        rrd_clear_error();
+        if (rrd_update_r(path, NULL, (int)k, argv) != 0) {
+            ks_error_set(err, KS_E_RRD, 0, "cannot store samples %lld to %lld in '%s': %s",
+                         (long long)samples[i].t, (long long)samples[i + k - 1].t, path,
+                         rrd_message());
+            rc = -1;
+        }
+    }
+    ks_buf_free(&b);
+    return rc;
 }

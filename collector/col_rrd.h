@@ -3,11 +3,14 @@
 #ifndef COL_RRD_H
 #define COL_RRD_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "collector.h"
 #include "ks_error.h"
 
+/* The store may run one thread of its own (the creator); its functions are
+ * called from one thread. */
 typedef struct col_store col_store;
 
 /* rrd_dir: STUDY/rrd (must exist). rrdcached: daemon address
@@ -19,17 +22,28 @@ void col_store_free(col_store *s);
 
 /* Make sure NAME.rrd exists with kvmshift's layout (create it, through a
  * temporary name and a rename, when missing; check its data sources when
- * present). interval sets the heartbeat: max(120, 2 * interval) seconds,
- * after which a missing sample is stored as unknown. */
+ * present), now. interval sets the heartbeat: max(120, 2 * interval)
+ * seconds, after which a missing sample is stored as unknown. */
 int col_store_prepare(col_store *s, const char *name, long interval, ks_error *err);
+
+/* The same, done by the store's creator thread (started on first use), so
+ * that the caller's event loop never waits for a file being written (a new
+ * file is 8 MB). Through rrdcached it is done at once (the daemon writes).
+ * Ask col_store_state when it is done. */
+void col_store_prepare_async(col_store *s, const char *name, long interval);
+
+/* 1: NAME's file is ready for updates; 0: not yet; -1: it cannot be made
+ * (err says why). */
+int col_store_state(col_store *s, const char *name, ks_error *err);
 
 /* Create path (which must not exist) with kvmshift's layout, its first
  * row just after start. Used by col_store_prepare; tests use it to build
  * files with a history. */
 int col_rrd_create(const char *path, time_t start, long interval, ks_error *err);
 
-/* Store one sample (values in col_ds_names order, NAN = unknown) at time t.
- * A time not after the file's last update is skipped (returns 0). */
+/* Store one sample (values in col_ds_names order, NAN = unknown) at time t,
+ * into a file that is ready. A time not after the file's last update is
+ * skipped (returns 0). */
 int col_store_update(col_store *s, const char *name, time_t t, const double *values, ks_error *err);
 
 /* Ask rrdcached to write what it holds for the files updated so far
@@ -38,5 +52,19 @@ int col_store_flush(col_store *s, ks_error *err);
 
 /* Path of a server's RRD file (newly allocated). */
 char *col_store_path(const col_store *s, const char *name);
+
+/* One sample for col_rrd_update_many: values in col_ds_names order, NAN =
+ * unknown. */
+typedef struct col_sample {
+    time_t t;
+    double v[COL_DS_COUNT];
+} col_sample;
+
+/* Store n samples into the file path (made by col_rrd_create; written
+ * directly, never through rrdcached), many per librrd call. Times must be
+ * strictly increasing and after the file's last update: a sample that is not
+ * stops the batch with an error naming its time. Used by 'kvmshift import'
+ * to write months of history in seconds. */
+int col_rrd_update_many(const char *path, const col_sample *samples, size_t n, ks_error *err);
 
 #endif

@@ -33,6 +33,8 @@ typedef struct col_options {
     bool quiet;               /* no progress display */
     const char *const *only;  /* restrict to these server names (or NULL) */
     size_t nonly;
+    unsigned shard_index; /* with shard_count > 1: take only the servers of  */
+    unsigned shard_count; /* shard K of N (1 <= K <= N), by a hash of the name */
 } col_options;
 
 /* What happened to one server during a run. */
@@ -77,5 +79,80 @@ typedef struct col_status {
  * inv->count entries (free with col_status_free), NULL with err on failure. */
 col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_error *err);
 void col_status_free(col_status *st, size_t n);
+
+/* ---- Import ---------------------------------------------------------------
+ * 'kvmshift import': existing monitoring exports (Bitbrains GWA-T-12 traces,
+ * a generic CSV) turned into the study's RRD files, minimal facts and
+ * inventory lines of method "import". See README "Importing existing data".
+ */
+
+typedef enum col_import_format {
+    COL_IMPORT_BITBRAINS = 0, /* a directory of N.csv, one machine each */
+    COL_IMPORT_CSV,           /* one file, a 'server' column names each row's server */
+} col_import_format;
+
+/* Why an input row was skipped. */
+typedef enum col_skip_reason {
+    COL_SKIP_REPEATED = 0, /* same time as an earlier row of the server */
+    COL_SKIP_NUMBER,       /* a value that is not a number */
+    COL_SKIP_TIME,         /* a timestamp that is not Unix seconds or ISO 8601 */
+    COL_SKIP_FIELDS,       /* missing required fields, or too many */
+    COL_SKIP_NEGATIVE,     /* a negative value */
+    COL_SKIP_NAME,         /* a server name that cannot name a file */
+    COL_SKIP_COUNT
+} col_skip_reason;
+
+/* Stable short name ("repeated_timestamp", ...) for JSON/CSV output. */
+const char *col_skip_reason_name(col_skip_reason r);
+/* Words for people ("repeated timestamps", ...). */
+const char *col_skip_reason_text(col_skip_reason r);
+
+typedef struct col_import_options {
+    col_import_format format;
+    const char *input;  /* bitbrains: a directory; csv: a file */
+    const char *prefix; /* put before server names; NULL: "bb-" (bitbrains), "" (csv) */
+    bool quiet;         /* no progress display */
+} col_import_options;
+
+/* What happened to one server. */
+typedef struct col_import_result {
+    const char *name;   /* owned by the run */
+    const char *file;   /* its input file (as named in messages) */
+    bool ok;            /* RRD file, facts and inventory line written */
+    bool replaced;      /* it replaced an earlier import of the same server */
+    size_t rows;        /* rows stored */
+    time_t first, last; /* times of the first and last row stored; 0 when none */
+    long step;          /* seconds, the most common interval of its rows */
+    size_t clamped;     /* cpu_pct values above 100 stored as 100 */
+    size_t skipped[COL_SKIP_COUNT];
+    ks_error error; /* why not ok (refused, unreadable file, ...); KS_OK when ok */
+} col_import_result;
+
+typedef struct col_import col_import;
+
+/* Import opt->input into the study: for each server, STUDY/rrd/NAME.rrd
+ * (through a temporary name and a rename), STUDY/facts/NAME.json, and a line
+ * "NAME,,import,..." appended to inventory.csv (rewritten atomically once at
+ * the end). A server already in the inventory with another method is
+ * refused (its result says so); one of method import is replaced.
+ * Returns the per-server results (free with col_import_free), or NULL with
+ * err for a failure that stops everything (bad study or inventory, input
+ * missing, a CSV file with a bad header). SIGINT/SIGTERM stop the run after
+ * the current server, leaving no temporary file. Not thread-safe. */
+col_import *col_import_run(const ks_study *study, const col_import_options *opt, ks_error *err);
+size_t col_import_count(const col_import *imp);
+const col_import_result *col_import_get(const col_import *imp, size_t i);
+/* Rows skipped per reason over the whole run (including rows that named no
+ * usable server), and up to 3 examples ("17.csv:233" or
+ * "17.csv:901: 'x1,2'"); *examples is borrowed from imp. */
+size_t col_import_skipped(const col_import *imp, col_skip_reason r);
+size_t col_import_examples(const col_import *imp, col_skip_reason r, const char *const **examples);
+/* "skipped 12 rows: 9 repeated timestamps (first: 17.csv:233), 3 unreadable
+ * numbers (first: 17.csv:901: 'x1,2')", or NULL when nothing was skipped.
+ * Borrowed from imp. */
+const char *col_import_skip_summary(const col_import *imp);
+/* Did SIGINT/SIGTERM stop the run before every server was done? */
+bool col_import_interrupted(const col_import *imp);
+void col_import_free(col_import *imp);
 
 #endif

@@ -37,8 +37,9 @@ typedef struct method_info {
 static const method_info methods[] = {
     {"ssh", KS_METHOD_SSH, 22, true},
     {"import", KS_METHOD_IMPORT, 0, false},
+    {"snmp", KS_METHOD_SNMP, 161, true},
 };
-static const char method_list[] = "'ssh', or 'import' for data from 'kvmshift import'";
+static const char method_list[] = "'ssh', 'snmp', or 'import' for data from 'kvmshift import'";
 
 static const method_info *method_find(const char *name)
 {
@@ -316,6 +317,12 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
         if (!mi)
             problem(&pr, filename, lineno, "method '%s' of server '%s' is not supported: use %s",
                     v[C_METHOD], v[C_NAME], method_list);
+        if (mi && mi->method == KS_METHOD_SNMP && !*v[C_KEY])
+            problem(&pr, filename, lineno,
+                    "method 'snmp' of server '%s' needs a secrets file in the 'key' column "
+                    "(relative to the study directory; see README, SNMP): community and "
+                    "passwords are never written in the inventory",
+                    v[C_NAME]);
         bool need_address = !mi || mi->polled;
         if ((need_address || *v[C_ADDRESS]) && !address_valid(v[C_ADDRESS]))
             problem(&pr, filename, lineno,

@@ -5,12 +5,13 @@
  * quote). Columns:
  *   name     required; letters, digits, '.', '_' and '-' (it names files)
  *   address  required (optional for method import); IP address or host name
- *   method   required; "ssh", or "import" for a server whose data comes from
- *            'kvmshift import' (the collector never connects to it)
- *   port     optional; default 22 for ssh
+ *   method   required; "ssh", "snmp", or "import" for a server whose data
+ *            comes from 'kvmshift import' (the collector never connects to it)
+ *   port     optional; default 22 for ssh, 161 for snmp
  *   user     optional; default the local login name
  *   key      optional; private key file, relative to the study directory;
- *            empty: ssh-agent and ~/.ssh default keys
+ *            empty: ssh-agent and ~/.ssh default keys. For snmp: the secrets
+ *            file (community or v3 credentials), required
  *   role, group  optional free text (role "backup", "infrastructure", ...)
  *   tags     optional; words separated by ';' or spaces
  * The loader checks every line and reports every bad one with file:line and
@@ -27,6 +28,7 @@
 typedef enum ks_method {
     KS_METHOD_SSH = 0,
     KS_METHOD_IMPORT, /* data imported from existing monitoring; never polled */
+    KS_METHOD_SNMP,   /* SNMP v2c or v3; key names the secrets file */
 } ks_method;
 
 typedef struct ks_server {

@@ -8,6 +8,7 @@ KS_PACKAGES=(
   libssh-dev librrd-dev libjansson-dev
   openssh-server openssh-client rrdtool rrdcached
   iproute2 procps python3 time
+  snmpd snmp libsnmp-dev
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 

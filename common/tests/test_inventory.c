@@ -222,7 +222,7 @@ KS_TEST(every_bad_line_in_one_error)
     KS_CHECK_STR(err.component, "common");
     CHECK_MSG(err, "inventory.csv:4: server name 'bad name!' is not valid");
     CHECK_MSG(err, "inventory.csv:5: address '192.0.2.3 x' of server 'addr1' is not a valid");
-    CHECK_MSG(err, "inventory.csv:6: method 'snmp' of server 'snmp1' is not supported: use 'ssh'");
+    CHECK_MSG(err, "inventory.csv:6: method 'snmp' of server 'snmp1' needs a secrets file");
     CHECK_MSG(err, "inventory.csv:7: port '0' of server 'p0' is not a number from 1 to 65535");
     CHECK_MSG(err, "inventory.csv:8: port '70000' of server 'p70000'");
     CHECK_MSG(err, "inventory.csv:9: port 'abc' of server 'pabc'");
@@ -438,6 +438,29 @@ KS_TEST(import_method)
     KS_CHECK(strstr(err.message, "'bad host!'") != NULL);
 }
 
+KS_TEST(snmp_method)
+{
+    ks_error err;
+    ks_inventory *inv = parse_text("name,address,method,port,key\n"
+                                   "win1,10.0.0.9,snmp,,snmp/win1.secrets\n"
+                                   "sw1,10.0.0.10,SNMP,1161,/etc/kv/sw1\n",
+                                   &err);
+    KS_CHECK(inv != NULL);
+    if (!inv)
+        return;
+    KS_CHECK(inv->servers[0].method == KS_METHOD_SNMP && inv->servers[0].port == 161);
+    KS_CHECK_STR(inv->servers[0].key, "snmp/win1.secrets");
+    KS_CHECK(inv->servers[1].port == 1161);
+    KS_CHECK(ks_method_polled(KS_METHOD_SNMP));
+    KS_CHECK_STR(ks_method_name(KS_METHOD_SNMP), "snmp");
+    ks_inventory_free(inv);
+    /* the secrets file is required; an address too */
+    KS_CHECK(parse_text("name,address,method\nwin2,10.0.0.9,snmp\n", &err) == NULL);
+    CHECK_MSG(err, "inventory.csv:2: method 'snmp' of server 'win2' needs a secrets file");
+    KS_CHECK(parse_text("name,address,method,key\nwin3,,snmp,s\n", &err) == NULL);
+    CHECK_MSG(err, "inventory.csv:2: address '' of server 'win3'");
+}
+
 KS_TEST(load_from_file)
 {
     ks_error err;
@@ -475,6 +498,7 @@ int main(void)
     KS_RUN(long_problem_list_fits_the_message);
     KS_RUN(name_rules);
     KS_RUN(import_method);
+    KS_RUN(snmp_method);
     KS_RUN(load_from_file);
     return ks_test_summary();
 }
