@@ -120,6 +120,51 @@ KS_TEST(test_missing_rrdcached)
              strstr(err.message, "no.sock"));
 }
 
+/* Files made by the store's creator thread: ready ones can be updated, a
+ * name whose path cannot be an RRD fails alone, with a message naming it. */
+KS_TEST(test_prepare_async)
+{
+    KS_AUTOFREE char *dir = study_dir("e");
+    KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
+    KS_AUTOFREE char *bad = ks_path_join(rrd_dir, "bad.rrd");
+    KS_CHECK(mkdir(bad, 0755) == 0); /* a directory where the file should be */
+    ks_error err;
+    col_store *s = col_store_open(rrd_dir, NULL, &err);
+    static const char *names[] = {"a1", "bad", "a2", "a3"};
+    for (size_t i = 0; i < 4; i++)
+        col_store_prepare_async(s, names[i], 60);
+    int state[4] = {0};
+    for (int tries = 0; tries < 1000; tries++) {
+        int pending = 0;
+        for (size_t i = 0; i < 4; i++) {
+            ks_error_clear(&err);
+            state[i] = col_store_state(s, names[i], &err);
+            pending += state[i] == 0;
+            if (state[i] < 0)
+                KS_CHECK(strstr(err.message, "bad.rrd") != NULL);
+        }
+        if (!pending)
+            break;
+        usleep(10000);
+    }
+    KS_CHECK(state[0] == 1 && state[1] == -1 && state[2] == 1 && state[3] == 1);
+    double v[COL_DS_COUNT] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    KS_CHECK(col_store_update(s, "a2", time(NULL) + 1, v, &err) == 0);
+    KS_CHECK(col_store_update(s, "bad", time(NULL) + 1, v, &err) < 0);
+    /* asking again for a ready file changes nothing */
+    col_store_prepare_async(s, "a1", 60);
+    KS_CHECK(col_store_state(s, "a1", &err) == 1);
+    col_store_free(s);
+    KS_AUTOFREE char *a2 = ks_path_join(rrd_dir, "a2.rrd");
+    time_t t = 0;
+    char vals[COL_DS_COUNT][32] = {{0}};
+    last_values(a2, &t, vals);
+    KS_CHECK_NEAR(atof(vals[9]), 10, 1e-9);
+    /* no temporary file left behind */
+    KS_AUTOFREE char *cmd = ks_asprintf("ls '%s' | grep -q tmp", rrd_dir);
+    KS_CHECK(system(cmd) != 0);
+}
+
 /* An RRD with samples every minute for an hour, two holes: 5 and 10
  * minutes. status must count 60 - 15 samples, 2 gaps, 15 missing rows. */
 KS_TEST(test_status_gaps)
@@ -187,6 +232,7 @@ int main(void)
     KS_RUN(test_create_and_update);
     KS_RUN(test_foreign_rrd_refused);
     KS_RUN(test_missing_rrdcached);
+    KS_RUN(test_prepare_async);
     KS_RUN(test_status_gaps);
     KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)

@@ -38,6 +38,22 @@ ks_check "status json is an empty array" python3 -c "import json; assert json.lo
 echo "web01,127.0.0.1,ssh,22,root,,,," >>"$W/s/inventory.csv"
 ks_check "--only with an unknown server: exit 2" test "$(code "$BIN" collect "$W/s" --once --only nosuch)" -eq 2
 ks_check "--only: the message names it" grep -q "'nosuch'" "$W/err"
+# --shard: two machines split one inventory, without overlap. The servers
+# are on a port where nothing listens: each fails at once, which is all
+# this needs (the result lists what a shard took).
+S2=$W/shards
+"$BIN" init "$S2" >/dev/null
+for i in $(seq 1 12); do echo "srv$i,127.0.0.1,ssh,1,root,,,," >>"$S2/inventory.csv"; done
+for k in 1 2; do code "$BIN" collect "$S2" --once --quiet --shard "$k/2" --format json >/dev/null; cp "$W/out" "$W/shard$k.json"; done
+ks_check "--shard 1/2 and 2/2 split the servers without overlap" python3 -c "
+import json
+a = {r['name'] for r in json.load(open('$W/shard1.json'))}
+b = {r['name'] for r in json.load(open('$W/shard2.json'))}
+assert a and b and not (a & b) and a | b == {'srv%d' % i for i in range(1, 13)}, (a, b)"
+ks_check "--shard 3/2: exit 2" test "$(code "$BIN" collect "$S2" --once --shard 3/2)" -eq 2
+ks_check "--shard 0/2: exit 2" test "$(code "$BIN" collect "$S2" --once --shard 0/2)" -eq 2
+ks_check "--shard x: says what it takes" sh -c "'$BIN' collect '$S2' --once --shard x 2>&1 | grep -q 'K/N'"
+
 ks_ini_set "$W/s/study.ini" collector interval often
 ks_check "bad study.ini value: exit 1" test "$(code "$BIN" collect "$W/s" --once)" -eq 1
 ks_check "bad study.ini value: file:line and the value" grep -q "study.ini:[0-9]*: 'interval' in \[collector\] must be a whole number.*'often'" "$W/err"
