@@ -14,6 +14,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,28 @@ static void host_step(host *h, col_store *store, const col_options *opt, const s
     }
 }
 
+/* One connection (socket) per server, plus files: raise the soft limit on
+ * open files as far as needed and allowed (it is often 1,024). */
+static void raise_fd_limit(size_t servers)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rlim_t want = (rlim_t)servers + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= want)
+        return;
+    rlim_t cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (cur > rl.rlim_cur) {
+        rl.rlim_cur = cur;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (cur < want)
+        ks_log_warn("%zu servers need about %llu open files but the hard limit is %llu: some "
+                    "connections will fail; raise it (ulimit -Hn, or LimitNOFILE= in a "
+                    "systemd unit) or split the inventory with --shard",
+                    servers, (unsigned long long)want, (unsigned long long)rl.rlim_max);
+}
+
 /* FNV-1a: the same on every collector machine, whatever the order of the
  * inventory, so that shards split one inventory without overlap. */
 static uint32_t name_hash(const char *name)
@@ -474,6 +497,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         col_run_free(run);
         return NULL;
     }
+    raise_fd_limit(n);
     /* files are made by the store's own thread, in sample order, while the
      * loop already connects and takes facts */
     for (size_t i = 0; i < n && store; i++)
