@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,18 +103,40 @@ struct col_store {
     pthread_cond_t cv;
     entry **entries;
     size_t n, cap;
+    entry **index; /* open addressing by name; nindex a power of two > 2n */
+    size_t nindex;
     size_t next_job; /* entries[next_job..] may still wait for the creator */
     bool creator_started;
     bool stopping;
     pthread_t creator;
 };
 
-/* The entry of name, added when missing. Call with s->mu held. */
+static size_t name_hash(const char *name)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return (size_t)h;
+}
+
+static void index_put(entry **index, size_t nindex, entry *e)
+{
+    size_t i = name_hash(e->name) & (nindex - 1);
+    while (index[i])
+        i = (i + 1) & (nindex - 1);
+    index[i] = e;
+}
+
+/* The entry of name, added when missing. Call with s->mu held. A hash
+ * index, because the collector looks a server up on every sample. */
 static entry *find_entry(col_store *s, const char *name)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->entries[i]->name, name) == 0)
-            return s->entries[i];
+    if (s->nindex) {
+        for (size_t i = name_hash(name) & (s->nindex - 1); s->index[i];
+             i = (i + 1) & (s->nindex - 1))
+            if (strcmp(s->index[i]->name, name) == 0)
+                return s->index[i];
+    }
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 64;
         s->entries = ks_reallocarray(s->entries, s->cap, sizeof *s->entries);
@@ -122,6 +145,18 @@ static entry *find_entry(col_store *s, const char *name)
     e->name = ks_strdup(name);
     ks_error_clear(&e->error);
     s->entries[s->n++] = e;
+    if (2 * s->n >= s->nindex) {
+        size_t nindex = s->nindex ? s->nindex * 2 : 128;
+        while (2 * s->n >= nindex)
+            nindex *= 2;
+        free(s->index);
+        s->index = ks_calloc(nindex, sizeof *s->index);
+        s->nindex = nindex;
+        for (size_t i = 0; i < s->n; i++)
+            index_put(s->index, s->nindex, s->entries[i]);
+    } else {
+        index_put(s->index, s->nindex, e);
+    }
     return e;
 }
 
@@ -167,6 +202,7 @@ void col_store_free(col_store *s)
         free(s->entries[i]);
     }
     free(s->entries);
+    free(s->index);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->dir);
@@ -232,7 +268,7 @@ static int prepare_file(const char *path, const char *name, long interval, time_
     return 0;
 }
 
-static int prepare_daemon(col_store *s, const char *path, const char *name, long interval,
+static int prepare_daemon(const char *addr, const char *path, const char *name, long interval,
                           time_t *last, ks_error *err)
 {
     time_t start = time(NULL) - 10;
@@ -244,8 +280,8 @@ static int prepare_daemon(col_store *s, const char *path, const char *name, long
         const char *m = rrd_message();
         if (!strstr(m, "exist")) {
             ks_error_set(err, KS_E_RRD, 0,
-                         "rrdcached at '%s' cannot create '%s' for server '%s': %s", s->daemon,
-                         path, name, m);
+                         "rrdcached at '%s' cannot create '%s' for server '%s': %s", addr, path,
+                         name, m);
             return -1;
         }
     }
@@ -259,7 +295,7 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
 {
     KS_AUTOFREE char *path = col_store_path(s, name);
     time_t last = 0;
-    int r = s->daemon ? prepare_daemon(s, path, name, interval, &last, err)
+    int r = s->daemon ? prepare_daemon(s->daemon, path, name, interval, &last, err)
                       : prepare_file(path, name, interval, &last, err);
     pthread_mutex_lock(&s->mu);
     entry *e = find_entry(s, name);
@@ -315,8 +351,8 @@ static void *creator_main(void *arg)
 void col_store_prepare_async(col_store *s, const char *name, long interval)
 {
     if (s->daemon) {
-        /* the rrdcached client is not thread-safe; the daemon does the
-         * writing anyway */
+        /* librrd's rrdcached client is one global connection, not to be
+         * shared with a thread: ask the daemon now (it does the writing) */
         ks_error err;
         col_store_prepare(s, name, interval, &err);
         return;

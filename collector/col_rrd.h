@@ -28,7 +28,9 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
 
 /* The same, done by the store's creator thread (started on first use), so
  * that the caller's event loop never waits for a file being written (a new
- * file is 8 MB). Through rrdcached it is done at once (the daemon writes).
+ * file is 8 MB). Through rrdcached it is asked of the daemon at once, and
+ * waits for its answer: librrd's client is one global connection that a
+ * thread must not share (about 15 ms a new file; existing ones are quick).
  * Ask col_store_state when it is done. */
 void col_store_prepare_async(col_store *s, const char *name, long interval);
 
