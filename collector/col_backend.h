@@ -51,6 +51,10 @@ typedef struct col_backend {
     /* Words for a timeout message: what the connection is doing now
      * ("connecting", "authenticating", "waiting for the sample"). */
     const char *(*phase)(const col_conn *c);
+    /* Shortest interval, in seconds, over which two readings give rates
+     * (an agent that refreshes its counters every 5 s needs more than 5);
+     * 0: any. --once waits at least this long between its readings. */
+    double min_window;
 } col_backend;
 
 extern const col_backend col_backend_ssh;

@@ -256,7 +256,7 @@ static bool host_timers(host *h, col_store *store, const col_options *opt, const
         h->st = H_BUSY_SAMPLE;
         h->deadline = now + (double)set->command_timeout;
         if (opt->once)
-            h->next_sample = now + window;
+            h->next_sample = now + (window > h->be->min_window ? window : h->be->min_window);
         else
             schedule_next(h, set, now);
         return true;
@@ -333,7 +333,19 @@ static void host_step(host *h, col_store *store, const col_options *opt, const s
             if (opt->once && h->readings >= 2) {
                 h->st = H_DONE;
                 host_close(h);
-                col_state_write(h->target.study_dir, h->srv->name, NULL, time(NULL));
+                if (!h->res->ok) {
+                    /* both readings came, but their CPU counters did not
+                     * move (or went back): say so, never fail silently */
+                    ks_error_set(&e, KS_E_REMOTE, 0,
+                                 "the two readings of '%s' gave no CPU rate: its counters did not "
+                                 "move in the window; give --window more seconds",
+                                 h->srv->name);
+                    h->res->failures++;
+                    ks_error_copy(&h->res->last_error, &e);
+                    ks_log_warn("%s", e.message);
+                }
+                col_state_write(h->target.study_dir, h->srv->name, h->res->ok ? NULL : &e,
+                                time(NULL));
             }
             break;
         case COL_EV_FAILED:

@@ -737,4 +737,6 @@ const col_backend col_backend_snmp = {
     .request_facts = snmp_request_facts,
     .step = snmp_conn_step,
     .phase = snmp_phase,
+    /* net-snmp refreshes its CPU counters every 5 s */
+    .min_window = 6,
 };
