@@ -1,6 +1,8 @@
 /* col_loop.c: the collector's event loop.
  *
- * One thread, one poll() over every server's connection. Each server is a
+ * One thread, one epoll set over every server's connection (its cost per
+ * wake-up follows the sockets that are ready, not the thousands that are
+ * not). Each server is a
  * small state machine (down -> connecting -> ready <-> busy) driven by
  * poll readiness and by timers: its next sample time, its reconnection
  * time and the deadline of whatever it is doing. Deadlines are enforced
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "col_backend.h"
 #include "col_facts.h"
@@ -54,6 +58,9 @@ typedef struct host {
     int readings; /* readings this run (once mode stops at 2) */
     bool failing;
     col_result *res;
+    int epfd;        /* the run's epoll set */
+    int reg_fd;      /* fd registered in it for this host, -1: none */
+    uint32_t reg_ev; /* events registered */
 } host;
 
 struct col_run {
@@ -69,7 +76,7 @@ typedef struct settings {
     const char *rrdcached;
 } settings;
 
-/* How often busy connections are stepped even without poll() readiness. */
+/* How often busy connections are stepped even without epoll readiness. */
 #define KICK_SECONDS 0.25
 
 static volatile sig_atomic_t stop_requested;
@@ -112,8 +119,35 @@ static void host_set_facts(host *h, json_t *facts)
     h->nnics = col_facts_physical_nics(facts, &h->nics);
 }
 
+/* Keep h's registration in the epoll set in step with its connection. The
+ * event carries the host's index and the fd, so that an event for an fd the
+ * host no longer uses is recognised and dropped. */
+static void host_register(host *h, uint32_t index)
+{
+    short ev = 0;
+    int fd = h->conn ? h->be->pollfd(h->conn, &ev) : -1;
+    uint32_t want = (ev & POLLIN ? EPOLLIN : 0) | (ev & POLLOUT ? EPOLLOUT : 0);
+    if (fd == h->reg_fd && want == h->reg_ev)
+        return;
+    struct epoll_event e = {.events = want,
+                            .data.u64 = ((uint64_t)index << 32) | (uint32_t)(fd < 0 ? 0 : fd)};
+    if (h->reg_fd >= 0 && fd != h->reg_fd)
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->reg_fd, NULL);
+    if (fd >= 0 && (fd != h->reg_fd ? epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &e)
+                                    : epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &e)) < 0)
+        fd = -1; /* not registered: the kick and the deadline still step it */
+    h->reg_fd = fd;
+    h->reg_ev = fd < 0 ? 0 : want;
+}
+
 static void host_close(host *h)
 {
+    if (h->reg_fd >= 0) {
+        /* before the close, while the fd still names this socket */
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->reg_fd, NULL);
+        h->reg_fd = -1;
+        h->reg_ev = 0;
+    }
     if (h->conn) {
         h->be->close(h->conn);
         h->conn = NULL;
@@ -440,6 +474,8 @@ static size_t hosts_setup(const ks_study *study, const ks_inventory *inv, const 
         h->be = col_backend_for(srv->method);
         h->target = (col_target){srv, ks_study_dir(study), known_hosts, opt->accept_new_hostkeys};
         h->backoff = 1;
+        h->epfd = -1;
+        h->reg_fd = -1;
         col_raw_init(&h->prev);
         h->facts_needed = true;
         KS_AUTOFREE char *facts_path = ks_study_server_file(study, "facts", srv->name, "json");
@@ -509,6 +545,16 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         col_run_free(run);
         return NULL;
     }
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) {
+        ks_error_set(err, KS_E_INTERNAL, errno, "cannot create an epoll set: %s", strerror(errno));
+        hosts_free(hosts, n);
+        col_store_free(store);
+        col_run_free(run);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        hosts[i].epfd = epfd;
     raise_fd_limit(n);
     /* files are made by the store's own thread, in sample order, while the
      * loop already connects and takes facts */
@@ -550,8 +596,8 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
                                                      : "collecting",
                                       expected, opt.quiet);
     double last_kick = start;
-    struct pollfd *pfds = ks_calloc(n ? n : 1, sizeof *pfds);
-    size_t *pidx = ks_calloc(n ? n : 1, sizeof *pidx);
+    enum { MAX_EVENTS = 256 };
+    struct epoll_event events[MAX_EVENTS];
     for (;;) {
         double now = mono();
         size_t done = 0, busy = 0, samples = 0;
@@ -568,7 +614,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             break;
 
         double wake = now + 1.0;
-        size_t np = 0;
+        bool any_active = false;
         for (size_t i = 0; i < n; i++) {
             host *h = &hosts[i];
             double t = INFINITY;
@@ -585,50 +631,46 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             case H_BUSY_SAMPLE:
             case H_BUSY_FACTS:
                 t = h->deadline;
+                any_active = true;
                 break;
             case H_DONE:
                 break;
             }
             if (t < wake)
                 wake = t;
-            short ev = 0;
-            int fd = h->conn ? h->be->pollfd(h->conn, &ev) : -1;
-            if (fd >= 0) {
-                pfds[np] = (struct pollfd){.fd = fd, .events = ev};
-                pidx[np++] = i;
-            }
+            host_register(h, (uint32_t)i);
         }
         if (end < wake)
             wake = end;
-        for (size_t k = 0; k < np; k++) {
-            hstate st = hosts[pidx[k]].st;
-            if ((st == H_CONNECTING || st == H_BUSY_SAMPLE || st == H_BUSY_FACTS) &&
-                last_kick + KICK_SECONDS < wake)
-                wake = last_kick + KICK_SECONDS;
-        }
+        if (any_active && last_kick + KICK_SECONDS < wake)
+            wake = last_kick + KICK_SECONDS;
         int timeout_ms = wake <= now ? 0 : (int)ceil((wake - now) * 1000.0);
-        int pr = poll(pfds, np, timeout_ms);
-        if (pr < 0 && errno != EINTR) {
-            ks_error_set(err, KS_E_INTERNAL, errno, "poll failed: %s", strerror(errno));
+        int ne = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms);
+        if (ne < 0 && errno != EINTR) {
+            ks_error_set(err, KS_E_INTERNAL, errno, "epoll_wait failed: %s", strerror(errno));
             break;
         }
         now = mono();
-        /* libssh may hold data it already read from a socket, which poll()
+        for (int k = 0; k < ne; k++) {
+            size_t i = (size_t)(events[k].data.u64 >> 32);
+            int fd = (int)(uint32_t)events[k].data.u64;
+            if (i < n && hosts[i].reg_fd == fd)
+                host_step(&hosts[i], store, &opt, &set, now);
+        }
+        /* libssh may hold data it already read from a socket, which epoll
          * cannot see: step every active connection now and then. */
-        bool kick = now - last_kick >= KICK_SECONDS;
-        if (kick)
+        if (any_active && now - last_kick >= KICK_SECONDS) {
             last_kick = now;
-        for (size_t k = 0; k < np; k++) {
-            host *h = &hosts[pidx[k]];
-            bool active = h->st == H_CONNECTING || h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS;
-            if (pfds[k].revents || (kick && active))
-                host_step(h, store, &opt, &set, now);
+            for (size_t i = 0; i < n; i++) {
+                host *h = &hosts[i];
+                if (h->conn &&
+                    (h->st == H_CONNECTING || h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS))
+                    host_step(h, store, &opt, &set, now);
+            }
         }
     }
     ks_progress_done(pg);
     ks_progress_free(pg);
-    free(pfds);
-    free(pidx);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
@@ -649,6 +691,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             ks_log_error("%s", fe.message);
     }
     hosts_free(hosts, n);
+    close(epfd);
     col_store_free(store);
     return run;
 }
