@@ -17,6 +17,7 @@ static const command commands[] = {
     {"facts", tool_facts, "take the hardware/OS/services inventory of the servers"},
     {"status", tool_status, "show per server: last sample, samples stored, gaps, last error"},
     {"import", tool_import, "turn existing monitoring exports (Bitbrains, CSV) into study data"},
+    {"analyze", tool_analyze, "judge, right-size and pack the servers onto KVM hosts: plan.json"},
 };
 
 static void usage(FILE *f)

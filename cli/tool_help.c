@@ -140,6 +140,33 @@ static const struct {
                "Example:\n"
                "  kvmshift import lab --format bitbrains rnd-2013-07\n"
                "  kvmshift import lab --format csv export.csv --format json\n"},
+    {"analyze", "usage: kvmshift analyze DIR [--explain SERVER] [--format table|json]\n"
+                "\n"
+                "Plan the move of the study's servers to KVM virtual machines and write\n"
+                "DIR/plan.json. Every server is judged eligible, conditional or not eligible,\n"
+                "with its reasons: too busy for one host, disks beyond a host's storage\n"
+                "budget, hardware that does not virtualize (USB dongles, FC HBAs, GPUs),\n"
+                "roles kept physical (backup, infrastructure), services the hypervisors may\n"
+                "need (ports 53, 67, 123, 389, 2049), too little data. Each VM is sized on a\n"
+                "percentile of its hourly demand plus headroom (whole vCPUs, memory in 512\n"
+                "MiB steps), then the VMs are packed hour by hour onto hosts of every\n"
+                "[host-model NAME] of study.ini: one scenario per model (mixed fleets are\n"
+                "not planned yet), compared on hosts, cost and power. Settings: study.ini\n"
+                "[policy], [host-model NAME], [cpu-speed NAME], [anti-affinity NAME],\n"
+                "[affinity NAME], [pin], [server-power] (see README \"Analyzing a study\").\n"
+                "\n"
+                "Options:\n"
+                "  --explain SERVER       say why SERVER is placed where it is, or why it is\n"
+                "                         not eligible (plan.json is written too)\n"
+                "  --format table|json    the summary printed (default table)\n"
+                "  -q, --quiet / -v, --verbose / -h, --help\n"
+                "\n"
+                "Exit status: 0 plan written, 1 bad study, inventory or study.ini (file:line\n"
+                "and how to fix it), 2 bad usage or unknown server for --explain.\n"
+                "\n"
+                "Example:\n"
+                "  kvmshift analyze lab\n"
+                "  kvmshift analyze lab --explain web01\n"},
 };
 
 int tool_usage(const char *cmd, FILE *f)

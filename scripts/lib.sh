@@ -9,6 +9,7 @@ KS_PACKAGES=(
   openssh-server openssh-client rrdtool rrdcached
   iproute2 procps python3 time
   snmpd snmp libsnmp-dev
+  glpk-utils
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 

@@ -1,0 +1,1289 @@
+/* ana_pack.c: time-aware vector bin packing of VMs onto KVM hosts.
+ *
+ * Model. Every VM is a vector: its CPU demand in each of the T time slots
+ * (plus the per-VM overhead), its memory (plus overhead) and its vCPUs. A
+ * host holds a set of VMs when, in EVERY slot, the CPU sum stays within
+ * cpu_limit x cpu_mhz - host_cpu_mhz, the memory sum within mem_limit x
+ * mem_mib - host_mem_mib, and the vCPU sum within vcpu_ratio x cores. Two
+ * VMs whose peaks fall at different times (a day-time web server, a
+ * night-time batch job) can share a host that neither peak-sum nor
+ * average-based sizing would allow: this is vector bin packing with T + 2
+ * dimensions.
+ *
+ * Algorithm. The heuristics are the best ones measured by Panigrahy,
+ * Talwar, Uyeda and Wieder, "Heuristics for Vector Bin Packing", Microsoft
+ * Research, 2011, on demand and capacity normalized per dimension (CPU
+ * dimensions weighted 1/T so that CPU as a whole weighs as much as memory):
+ *
+ *   1. first-fit decreasing, items ordered by three sizes: the largest
+ *      dimension (L-inf), the L2 norm, and the sum of the averages (L1);
+ *   2. bin-centric greedy (their "BCS"): fill one host at a time, each time
+ *      adding, among the items that still fit, the one that maximizes the
+ *      dot product of its vector with the host's remaining capacity
+ *      ("DotProduct"), or that minimizes the L2 norm of the remaining
+ *      capacity after it ("Norm-based Greedy L2"). To keep it near-linear
+ *      the candidates are the W largest remaining items that still fit.
+ *
+ * All variants run; the one with the fewest hosts (counting the N+1
+ * standby host when it needs one) is kept, ties to the earlier variant.
+ * Local search then tries to empty hosts, least-filled first, by moving
+ * each of their VMs to another host (first fit); when a host cannot be
+ * emptied, pairwise swaps exchange one of its VMs for a smaller one from
+ * another host, and emptying is tried again (in the spirit of the
+ * improvement phases of one-dimensional bin packing heuristics, e.g.
+ * Fleszar and Hindi, "New heuristics for one-dimensional bin-packing",
+ * Computers & Operations Research 29, 2002). It runs while it helps,
+ * bounded by a budget counted in fit checks, never in wall-clock time, so
+ * results are deterministic. On small problems (units x slots up to
+ * LS_ALL_VARIANTS_MAX) local search follows every variant, and first-fit
+ * decreasing also restarts from orders perturbed by a fixed-seed PRNG.
+ *
+ * Constraints. An affinity group is packed as one combined item (its
+ * series summed). Anti-affinity is checked on every placement. Pinned items
+ * are placed first on their host; hosts 0..max(existing, pin + 1) - 1 are
+ * "fixed": they exist, are counted as used and are filled first (every
+ * variant scans hosts in index order) and are never removed. N+1 is checked
+ * last: for each host, its VMs (largest peak first) are re-placed first-fit
+ * on the other hosts within 100% of capacity (cpu_mhz - host_cpu_mhz,
+ * mem_mib - host_mem_mib) in every slot, one by one; vCPU ratio,
+ * affinity and anti-affinity do not apply while a host is down. When that
+ * fails, one empty standby host is added, which always suffices: the
+ * failed host's VMs fit on one host under the limits, hence within 100% on
+ * the standby.
+ *
+ * Lower bound: the largest of max over slots ceil(sum CPU / usable CPU),
+ * ceil(sum memory / usable memory) and ceil(sum vCPUs / vCPU limit), over
+ * the items that can be placed; with N+1 also 1 + the same CPU and memory
+ * bounds at 100% of capacity (the survivors of any failure hold everything).
+ *
+ * Cost: a fit check is one pass over T doubles (the host's running CPU sum
+ * per slot plus the item's series, in blocks of 64 slots with an early
+ * exit), so first fit is O(items x hosts x T) in the worst case and about
+ * O(items x T x few) in practice; the bin-centric variants are
+ * O(items x W x T).
+ */
+#include "ana_pack.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks_mem.h"
+#include "ks_vector.h"
+
+/* Candidates scored per step by the bin-centric variants. */
+#define BCS_WINDOW 128
+/* Local search budget, in fit checks (each one pass over T slots at most). */
+#ifndef LS_BUDGET_CHECKS
+#define LS_BUDGET_CHECKS 40000000u
+#endif
+/* Up to this many units x slots, local search runs after every variant. */
+#define LS_ALL_VARIANTS_MAX 2000000u
+/* Seeded restarts on small problems: about this many units x slots of
+ * work in all, at most RESTARTS_MAX. */
+#define RESTART_WORK 20000000u
+#define RESTARTS_MAX 40u
+/* Relative slack on capacities: packing must not reject an exact fit, and the
+ * validator must accept what packing produced despite rounding drift. */
+#define PACK_REL_EPS 1e-12
+#define VALID_REL_EPS 1e-9
+
+KS_VECTOR(int_vec, int);
+KS_VECTOR(size_vec, size_t);
+
+typedef struct unit {
+    size_t first, nmembers; /* into packer.members */
+    double *cpu;            /* T values, with per-VM overhead */
+    double peak;            /* largest cpu[t] */
+    size_t peak_slot;
+    double mem;
+    unsigned long vcpus;
+    int pin;          /* host index or -1 */
+    const char *name; /* smallest member name, for ties */
+    size_t nanti;     /* anti-affinity groups (dense ids) in anti_ids */
+    size_t anti_first;
+    double size_max, size_l2, size_sum, norm2;
+    double size_noisy; /* L2 size x a seeded random factor (restarts) */
+    bool placeable;
+} unit;
+
+typedef struct host {
+    double *load; /* T values */
+    double mem;
+    unsigned long vcpus;
+    size_t nunits;
+    int_vec anti;     /* dense anti-affinity ids present (a multiset) */
+    size_vec members; /* units on it, in no particular order */
+    bool dead;        /* emptied by local search */
+} host;
+
+KS_VECTOR(host_vec, host);
+
+typedef struct packer {
+    const ana_problem *p;
+    size_t T;
+    double cap, mcap, vcap; /* usable per host, with PACK_REL_EPS slack */
+    double cap_raw, mcap_raw, vcap_raw;
+    size_t nunits;
+    unit *units;
+    size_t *members; /* item indices grouped per unit */
+    double *cpu_all; /* the units' series, one block */
+    int *anti_ids;
+    int *uhost; /* per unit: host or -1 */
+    host_vec hosts;
+    size_t nfixed;
+    unsigned long long checks;
+} packer;
+
+/* ---------------------------------------------------------------- helpers */
+
+/* 52000.4 -> "52,000" into buf. */
+static const char *fmt_num(char buf[40], double v)
+{
+    char tmp[40];
+    snprintf(tmp, sizeof tmp, "%.0f", v);
+    size_t n = strlen(tmp), o = 0, start = tmp[0] == '-' ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > start && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static bool cpu_fits(const double *restrict load, const double *restrict u, size_t T, double cap)
+{
+    for (size_t t0 = 0; t0 < T; t0 += 64) {
+        size_t t1 = t0 + 64 < T ? t0 + 64 : T;
+        int bad = 0;
+        for (size_t t = t0; t < t1; t++)
+            bad |= load[t] + u[t] > cap;
+        if (bad)
+            return false;
+    }
+    return true;
+}
+
+/* load + extra + cpu <= cap in every slot (N+1 re-placement). */
+static bool cpu_fits3(const double *restrict load, const double *restrict extra,
+                      const double *restrict cpu, size_t T, double cap)
+{
+    for (size_t t0 = 0; t0 < T; t0 += 64) {
+        size_t t1 = t0 + 64 < T ? t0 + 64 : T;
+        int bad = 0;
+        for (size_t t = t0; t < t1; t++)
+            bad |= load[t] + extra[t] + cpu[t] > cap;
+        if (bad)
+            return false;
+    }
+    return true;
+}
+
+static double ceil_eps(double x)
+{
+    return ceil(x - 1e-9);
+}
+
+/* ------------------------------------------------------------ host state */
+
+static size_t host_new(packer *pk)
+{
+    host h = {0};
+    h.load = ks_calloc(pk->T ? pk->T : 1, sizeof(double));
+    host_vec_push(&pk->hosts, h);
+    return pk->hosts.len - 1;
+}
+
+static void hosts_free(packer *pk)
+{
+    for (size_t i = 0; i < pk->hosts.len; i++) {
+        free(pk->hosts.ptr[i].load);
+        int_vec_reset(&pk->hosts.ptr[i].anti);
+        size_vec_reset(&pk->hosts.ptr[i].members);
+    }
+    host_vec_reset(&pk->hosts);
+}
+
+static void hosts_reset(packer *pk)
+{
+    hosts_free(pk);
+    for (size_t i = 0; i < pk->nfixed; i++)
+        host_new(pk);
+    for (size_t u = 0; u < pk->nunits; u++)
+        pk->uhost[u] = -1;
+}
+
+static bool host_has_anti(const host *h, int id)
+{
+    for (size_t i = 0; i < h->anti.len; i++)
+        if (h->anti.ptr[i] == id)
+            return true;
+    return false;
+}
+
+static bool fits(packer *pk, size_t hi, size_t ui)
+{
+    const host *h = &pk->hosts.ptr[hi];
+    const unit *u = &pk->units[ui];
+    pk->checks++;
+    if (h->dead || h->mem + u->mem > pk->mcap || (double)(h->vcpus + u->vcpus) > pk->vcap)
+        return false;
+    for (size_t a = 0; a < u->nanti; a++)
+        if (host_has_anti(h, pk->anti_ids[u->anti_first + a]))
+            return false;
+    return cpu_fits(h->load, u->cpu, pk->T, pk->cap);
+}
+
+static void place(packer *pk, size_t hi, size_t ui)
+{
+    host *h = &pk->hosts.ptr[hi];
+    const unit *u = &pk->units[ui];
+    for (size_t t = 0; t < pk->T; t++)
+        h->load[t] += u->cpu[t];
+    h->mem += u->mem;
+    h->vcpus += u->vcpus;
+    h->nunits++;
+    size_vec_push(&h->members, ui);
+    for (size_t a = 0; a < u->nanti; a++)
+        int_vec_push(&h->anti, pk->anti_ids[u->anti_first + a]);
+    pk->uhost[ui] = (int)hi;
+}
+
+static void unplace(packer *pk, size_t ui)
+{
+    host *h = &pk->hosts.ptr[pk->uhost[ui]];
+    const unit *u = &pk->units[ui];
+    for (size_t t = 0; t < pk->T; t++)
+        h->load[t] -= u->cpu[t];
+    h->mem -= u->mem;
+    h->vcpus -= u->vcpus;
+    h->nunits--;
+    for (size_t i = 0; i < h->members.len; i++)
+        if (h->members.ptr[i] == ui) {
+            h->members.ptr[i] = h->members.ptr[--h->members.len];
+            break;
+        }
+    if (h->nunits == 0) {
+        /* no drift left behind on an empty host */
+        memset(h->load, 0, pk->T * sizeof(double));
+        h->mem = 0;
+    }
+    for (size_t a = 0; a < u->nanti; a++) {
+        int id = pk->anti_ids[u->anti_first + a];
+        for (size_t i = 0; i < h->anti.len; i++)
+            if (h->anti.ptr[i] == id) {
+                h->anti.ptr[i] = h->anti.ptr[--h->anti.len];
+                break;
+            }
+    }
+    pk->uhost[ui] = -1;
+}
+
+/* ------------------------------------------------------------- variants */
+
+/* Pinned units first, on their host; false (and uhost -1) for those that
+ * do not fit there. */
+static void place_pinned(packer *pk)
+{
+    for (size_t u = 0; u < pk->nunits; u++) {
+        const unit *un = &pk->units[u];
+        if (un->placeable && un->pin >= 0 && fits(pk, (size_t)un->pin, u))
+            place(pk, (size_t)un->pin, u);
+    }
+}
+
+enum size_kind { SIZE_MAX_DIM, SIZE_L2, SIZE_SUM, SIZE_NOISY };
+
+static double unit_size(const unit *u, enum size_kind k)
+{
+    return k == SIZE_MAX_DIM ? u->size_max
+           : k == SIZE_L2    ? u->size_l2
+           : k == SIZE_SUM   ? u->size_sum
+                             : u->size_noisy;
+}
+
+/* qsort has no context argument in C11: the comparators read it from
+ * thread-local variables, so that separate problems can be solved in
+ * separate threads. */
+static _Thread_local enum size_kind sort_kind;
+static _Thread_local const unit *sort_units;
+
+/* Size descending, then name, then index: a total, deterministic order. */
+static int cmp_units(const void *a, const void *b)
+{
+    const unit *ua = &sort_units[*(const size_t *)a], *ub = &sort_units[*(const size_t *)b];
+    double sa = unit_size(ua, sort_kind), sb = unit_size(ub, sort_kind);
+    if (sa != sb)
+        return sa > sb ? -1 : 1;
+    int c = strcmp(ua->name, ub->name);
+    if (c)
+        return c;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Free (unpinned, placeable) units in decreasing order of size k. */
+static size_t free_units_sorted(const packer *pk, enum size_kind k, size_t *order)
+{
+    size_t n = 0;
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (pk->units[u].placeable && pk->units[u].pin < 0)
+            order[n++] = u;
+    sort_kind = k;
+    sort_units = pk->units;
+    qsort(order, n, sizeof *order, cmp_units);
+    return n;
+}
+
+static void run_ffd(packer *pk, enum size_kind k, size_t *order)
+{
+    hosts_reset(pk);
+    place_pinned(pk);
+    size_t n = free_units_sorted(pk, k, order);
+    for (size_t i = 0; i < n; i++) {
+        size_t u = order[i], h;
+        for (h = 0; h < pk->hosts.len; h++)
+            if (fits(pk, h, u))
+                break;
+        if (h == pk->hosts.len)
+            h = host_new(pk);
+        place(pk, h, u);
+    }
+}
+
+/* Weighted dot product of the unit with the host's remaining capacity. */
+static double dot_residual(const packer *pk, const host *h, const unit *u)
+{
+    double s = 0;
+    for (size_t t = 0; t < pk->T; t++)
+        s += u->cpu[t] * (pk->cap_raw - h->load[t]);
+    s /= pk->cap_raw * pk->cap_raw * (double)pk->T;
+    s += u->mem * (pk->mcap_raw - h->mem) / (pk->mcap_raw * pk->mcap_raw);
+    if (isfinite(pk->vcap_raw))
+        s += (double)u->vcpus * (pk->vcap_raw - (double)h->vcpus) / (pk->vcap_raw * pk->vcap_raw);
+    return s;
+}
+
+static void run_bcs(packer *pk, bool l2, size_t *order, size_t *stamp)
+{
+    hosts_reset(pk);
+    place_pinned(pk);
+    size_t n = free_units_sorted(pk, SIZE_L2, order);
+    for (size_t u = 0; u < pk->nunits; u++)
+        stamp[u] = SIZE_MAX;
+    size_t h = 0;
+    while (n > 0) {
+        if (h == pk->hosts.len)
+            host_new(pk);
+        size_t best = SIZE_MAX, seen = 0;
+        double best_score = -INFINITY;
+        for (size_t k = 0; k < n && seen < BCS_WINDOW; k++) {
+            size_t u = order[k];
+            if (stamp[u] == h)
+                continue;
+            if (!fits(pk, h, u)) {
+                stamp[u] = h; /* loads only grow: it will not fit this host */
+                continue;
+            }
+            seen++;
+            double d = dot_residual(pk, &pk->hosts.ptr[h], &pk->units[u]);
+            double score = l2 ? 2 * d - pk->units[u].norm2 : d;
+            if (score > best_score) {
+                best_score = score;
+                best = k;
+            }
+        }
+        if (best == SIZE_MAX) {
+            h++;
+            continue;
+        }
+        place(pk, h, order[best]);
+        memmove(order + best, order + best + 1, (n - best - 1) * sizeof *order);
+        n--;
+    }
+}
+
+/* ---------------------------------------------------------- local search */
+
+static double host_fill(const packer *pk, const host *h)
+{
+    double s = 0;
+    for (size_t t = 0; t < pk->T; t++)
+        s += h->load[t];
+    return s / (pk->cap_raw * (double)pk->T) + h->mem / pk->mcap_raw;
+}
+
+static size_t units_on(const packer *pk, size_t hi, size_t *out)
+{
+    const size_vec *mv = &pk->hosts.ptr[hi].members;
+    size_t n = mv->len;
+    memcpy(out, mv->ptr, n * sizeof *out);
+    sort_kind = SIZE_L2;
+    sort_units = pk->units;
+    qsort(out, n, sizeof *out, cmp_units);
+    return n;
+}
+
+/* Move every unit of host a elsewhere, or change nothing. */
+static bool try_empty(packer *pk, size_t a, size_t *buf, size_t *moved_to)
+{
+    size_t n = units_on(pk, a, buf);
+    for (size_t i = 0; i < n; i++)
+        if (pk->units[buf[i]].pin >= 0)
+            return false;
+    pk->hosts.ptr[a].dead = true; /* fits() refuses it as a target */
+    size_t i;
+    for (i = 0; i < n; i++) {
+        size_t u = buf[i], b;
+        unplace(pk, u);
+        for (b = 0; b < pk->hosts.len; b++)
+            if (b != a && fits(pk, b, u))
+                break;
+        if (b == pk->hosts.len) {
+            pk->hosts.ptr[a].dead = false;
+            place(pk, a, u);
+            break;
+        }
+        place(pk, b, u);
+        moved_to[i] = b;
+    }
+    if (i == n)
+        return true;
+    while (i-- > 0) {
+        unplace(pk, buf[i]);
+        place(pk, a, buf[i]);
+    }
+    return false;
+}
+
+/* load - out + in <= cap in every slot. */
+static bool cpu_fits_swap(const double *restrict load, const double *restrict in,
+                          const double *restrict out, size_t T, double cap)
+{
+    for (size_t t0 = 0; t0 < T; t0 += 64) {
+        size_t t1 = t0 + 64 < T ? t0 + 64 : T;
+        int bad = 0;
+        for (size_t t = t0; t < t1; t++)
+            bad |= load[t] - out[t] + in[t] > cap;
+        if (bad)
+            return false;
+    }
+    return true;
+}
+
+/* Capacity side of exchanging u (on a) and v (on b), without moving them;
+ * anti-affinity is left to fits() once this passes. */
+static bool swap_may_fit(packer *pk, size_t a, size_t u, size_t b, size_t v)
+{
+    const host *ha = &pk->hosts.ptr[a], *hb = &pk->hosts.ptr[b];
+    const unit *uu = &pk->units[u], *vv = &pk->units[v];
+    pk->checks++;
+    if (hb->mem - vv->mem + uu->mem > pk->mcap || ha->mem - uu->mem + vv->mem > pk->mcap ||
+        (double)(hb->vcpus - vv->vcpus + uu->vcpus) > pk->vcap ||
+        (double)(ha->vcpus - uu->vcpus + vv->vcpus) > pk->vcap)
+        return false;
+    return cpu_fits_swap(hb->load, uu->cpu, vv->cpu, pk->T, pk->cap) &&
+           cpu_fits_swap(ha->load, vv->cpu, uu->cpu, pk->T, pk->cap);
+}
+
+/* Exchange units of host a for smaller ones of other hosts; true if any. */
+static bool shrink(packer *pk, size_t a, size_t *buf, size_t *buf2, unsigned long long stop)
+{
+    bool any = false;
+    size_t n = units_on(pk, a, buf);
+    for (size_t i = 0; i < n && pk->checks < stop; i++) {
+        size_t u = buf[i];
+        if (pk->units[u].pin >= 0)
+            continue;
+        for (size_t b = 0; b < pk->hosts.len && pk->uhost[u] == (int)a; b++) {
+            if (b == a || pk->hosts.ptr[b].dead || pk->checks >= stop)
+                continue;
+            size_t m = units_on(pk, b, buf2);
+            for (size_t j = 0; j < m; j++) {
+                size_t v = buf2[j];
+                if (pk->units[v].pin >= 0 || pk->units[v].size_l2 >= pk->units[u].size_l2 ||
+                    !swap_may_fit(pk, a, u, b, v))
+                    continue;
+                unplace(pk, u);
+                unplace(pk, v);
+                if (fits(pk, b, u) && fits(pk, a, v)) {
+                    place(pk, b, u);
+                    place(pk, a, v);
+                    any = true;
+                    break;
+                }
+                place(pk, a, u);
+                place(pk, b, v);
+            }
+        }
+    }
+    return any;
+}
+
+static _Thread_local double *fill_sort_key;
+static int cmp_fill(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    if (fill_sort_key[x] != fill_sort_key[y])
+        return fill_sort_key[x] < fill_sort_key[y] ? -1 : 1;
+    return x < y ? -1 : 1;
+}
+
+static bool local_search(packer *pk)
+{
+    size_t cap = pk->nunits + 1;
+    KS_AUTOFREE size_t *buf = ks_calloc(cap, sizeof(size_t));
+    KS_AUTOFREE size_t *buf2 = ks_calloc(cap, sizeof(size_t));
+    KS_AUTOFREE size_t *moved = ks_calloc(cap, sizeof(size_t));
+    KS_AUTOFREE size_t *cand = NULL;
+    KS_AUTOFREE double *fill = NULL;
+    unsigned long long stop = pk->checks + LS_BUDGET_CHECKS;
+    bool improved_any = false;
+    for (;;) {
+        size_t nh = pk->hosts.len, nc = 0;
+        cand = ks_reallocarray(cand, nh + 1, sizeof(size_t));
+        fill = ks_reallocarray(fill, nh + 1, sizeof(double));
+        for (size_t h = pk->nfixed; h < nh; h++)
+            if (!pk->hosts.ptr[h].dead && pk->hosts.ptr[h].nunits) {
+                fill[h] = host_fill(pk, &pk->hosts.ptr[h]);
+                cand[nc++] = h;
+            }
+        fill_sort_key = fill;
+        qsort(cand, nc, sizeof *cand, cmp_fill);
+        bool improved = false;
+        for (size_t i = 0; i < nc && !improved && pk->checks < stop; i++) {
+            size_t a = cand[i];
+            if (try_empty(pk, a, buf, moved) ||
+                (shrink(pk, a, buf, buf2, stop) && try_empty(pk, a, buf, moved)))
+                improved = true;
+        }
+        if (!improved)
+            break;
+        improved_any = true;
+    }
+    return improved_any;
+}
+
+/* ------------------------------------------------------------------ N+1 */
+
+typedef struct n1_ctx {
+    size_t T, nhosts;
+    double *load, *extra, *mem, *extra_mem;
+    size_t *start, *list; /* items per host (counting sort) */
+    bool *touched;
+} n1_ctx;
+
+static _Thread_local const ana_problem *n1_sort_p;
+static int cmp_items_peak(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const ana_item *ix = &n1_sort_p->items[x], *iy = &n1_sort_p->items[y];
+    double px = 0, py = 0;
+    for (size_t t = 0; t < n1_sort_p->nslots; t++) {
+        px = ix->cpu[t] > px ? ix->cpu[t] : px;
+        py = iy->cpu[t] > py ? iy->cpu[t] : py;
+    }
+    if (px != py)
+        return px > py ? -1 : 1;
+    if (ix->mem_mib != iy->mem_mib)
+        return ix->mem_mib > iy->mem_mib ? -1 : 1;
+    int c = strcmp(ix->name ? ix->name : "", iy->name ? iy->name : "");
+    if (c)
+        return c;
+    return x < y ? -1 : 1;
+}
+
+/* -1 when N+1 holds, else the first host whose loss cannot be absorbed
+ * (*bad_item: an item of it that found no room). Loads are rebuilt from
+ * host_of so the packer and the validator judge alike. */
+static long n1_check(const ana_problem *p, const int *host_of, size_t nhosts, size_t *bad_item)
+{
+    const ana_host_model *m = &p->model;
+    size_t T = p->nslots;
+    double cap = (m->cpu_mhz - m->host_cpu_mhz) * (1 + VALID_REL_EPS) + 1e-6;
+    double mcap = (m->mem_mib - m->host_mem_mib) * (1 + VALID_REL_EPS) + 1e-6;
+    if (nhosts == 0)
+        return -1;
+    KS_AUTOFREE double *load = ks_calloc(nhosts * T, sizeof(double));
+    KS_AUTOFREE double *extra = ks_calloc(nhosts * T, sizeof(double));
+    KS_AUTOFREE double *mem = ks_calloc(nhosts, sizeof(double));
+    KS_AUTOFREE double *emem = ks_calloc(nhosts, sizeof(double));
+    KS_AUTOFREE size_t *start = ks_calloc(nhosts + 1, sizeof(size_t));
+    KS_AUTOFREE size_t *list = ks_calloc(p->nitems + 1, sizeof(size_t));
+    KS_AUTOFREE bool *touched = ks_calloc(nhosts, sizeof(bool));
+    KS_AUTOFREE double *ucpu = ks_calloc(T, sizeof(double));
+    for (size_t i = 0; i < p->nitems; i++) {
+        int h = host_of[i];
+        if (h < 0)
+            continue;
+        const ana_item *it = &p->items[i];
+        double *l = load + (size_t)h * T;
+        for (size_t t = 0; t < T; t++)
+            l[t] += it->cpu[t] + m->vm_cpu_mhz;
+        mem[h] += it->mem_mib + m->vm_mem_mib;
+        start[h + 1]++;
+    }
+    for (size_t h = 0; h < nhosts; h++)
+        start[h + 1] += start[h];
+    {
+        KS_AUTOFREE size_t *fillp = ks_calloc(nhosts, sizeof(size_t));
+        for (size_t i = 0; i < p->nitems; i++)
+            if (host_of[i] >= 0)
+                list[start[host_of[i]] + fillp[host_of[i]]++] = i;
+    }
+    n1_sort_p = p;
+    for (size_t h = 0; h < nhosts; h++) {
+        size_t b = start[h], e = start[h + 1];
+        if (b == e)
+            continue;
+        qsort(list + b, e - b, sizeof *list, cmp_items_peak);
+        bool ok = true;
+        for (size_t k = b; k < e && ok; k++) {
+            const ana_item *it = &p->items[list[k]];
+            double im = it->mem_mib + m->vm_mem_mib;
+            for (size_t t = 0; t < T; t++)
+                ucpu[t] = it->cpu[t] + m->vm_cpu_mhz;
+            size_t g;
+            for (g = 0; g < nhosts; g++) {
+                if (g == h || mem[g] + emem[g] + im > mcap)
+                    continue;
+                if (cpu_fits3(load + g * T, extra + g * T, ucpu, T, cap))
+                    break;
+            }
+            if (g == nhosts) {
+                ok = false;
+                *bad_item = list[k];
+                break;
+            }
+            for (size_t t = 0; t < T; t++)
+                extra[g * T + t] += ucpu[t];
+            emem[g] += im;
+            touched[g] = true;
+        }
+        for (size_t g = 0; g < nhosts; g++)
+            if (touched[g]) {
+                memset(extra + g * T, 0, T * sizeof(double));
+                emem[g] = 0;
+                touched[g] = false;
+            }
+        if (!ok)
+            return (long)h;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ validation */
+
+static bool problem_ok(const ana_problem *p, ks_error *err)
+{
+    const ana_host_model *m = &p->model;
+    if (p->nitems && !p->items) {
+        ks_error_set(err, KS_E_INTERNAL, 0, "packing problem has %zu items but no item array",
+                     p->nitems);
+        return false;
+    }
+    if (p->nitems && p->nslots == 0) {
+        ks_error_set(err, KS_E_INTERNAL, 0,
+                     "packing problem has %zu items but no time slots: collect or import "
+                     "load data first",
+                     p->nitems);
+        return false;
+    }
+    if (!(m->cpu_limit > 0 && m->cpu_limit <= 1) || !(m->mem_limit > 0 && m->mem_limit <= 1)) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "host CPU limit %g and memory limit %g must both be in (0, 1]: fix "
+                     "them in study.ini",
+                     m->cpu_limit, m->mem_limit);
+        return false;
+    }
+    if (!(m->cpu_mhz > 0) || !(m->mem_mib > 0) || !(m->vcpu_ratio >= 0) ||
+        !(m->host_cpu_mhz >= 0) || !(m->host_mem_mib >= 0) || !(m->vm_cpu_mhz >= 0) ||
+        !(m->vm_mem_mib >= 0)) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "host model has a non-positive capacity or a negative overhead or "
+                     "vCPU ratio (cpu_mhz %g, mem_mib %g, vcpu_ratio %g): fix it in study.ini",
+                     m->cpu_mhz, m->mem_mib, m->vcpu_ratio);
+        return false;
+    }
+    if (m->vcpu_ratio > 0 && m->cores == 0) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "a vCPU ratio of %g needs the host's core count, which is 0: set it in "
+                     "study.ini",
+                     m->vcpu_ratio);
+        return false;
+    }
+    double cap = m->cpu_limit * m->cpu_mhz - m->host_cpu_mhz;
+    double mcap = m->mem_limit * m->mem_mib - m->host_mem_mib;
+    if (!(cap > 0) || !(mcap > 0)) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "host overhead leaves nothing for VMs: %g MHz usable CPU and %g MiB "
+                     "usable memory per host; lower the host overhead or raise the limits",
+                     cap, mcap);
+        return false;
+    }
+    for (size_t i = 0; i < p->nitems; i++) {
+        const ana_item *it = &p->items[i];
+        const char *name = it->name ? it->name : "(unnamed)";
+        if (!it->cpu) {
+            ks_error_set(err, KS_E_INTERNAL, 0, "item '%s' has no CPU series", name);
+            return false;
+        }
+        if (!it->name) {
+            ks_error_set(err, KS_E_INTERNAL, 0, "item %zu has no name", i);
+            return false;
+        }
+        if (!(it->mem_mib >= 0) || !isfinite(it->mem_mib) || it->pinned_host < -1) {
+            ks_error_set(err, KS_E_INTERNAL, 0,
+                         "item '%s' has memory %g MiB or pinned host %d out of range", name,
+                         it->mem_mib, it->pinned_host);
+            return false;
+        }
+        for (size_t t = 0; t < p->nslots; t++)
+            if (!(it->cpu[t] >= 0) || !isfinite(it->cpu[t])) {
+                ks_error_set(err, KS_E_INTERNAL, 0,
+                             "item '%s' has CPU demand %g MHz in slot %zu: it must be a "
+                             "finite number >= 0",
+                             name, it->cpu[t], t);
+                return false;
+            }
+    }
+    return true;
+}
+
+bool ana_solution_valid(const ana_problem *p, const ana_solution *sol, char **why)
+{
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        if (why)                                                                                   \
+            *why = ks_asprintf(__VA_ARGS__);                                                       \
+        return false;                                                                              \
+    } while (0)
+    if (why)
+        *why = NULL;
+    const ana_host_model *m = &p->model;
+    size_t T = p->nslots, nh = sol->nhosts;
+    if (p->nitems && (!sol->host_of || !sol->why))
+        FAIL("the solution has no host_of or why array");
+    if (nh < p->existing_hosts)
+        FAIL("the solution uses %zu hosts, fewer than the %zu existing ones", nh,
+             p->existing_hosts);
+    for (size_t i = 0; i < p->nitems; i++) {
+        const ana_item *it = &p->items[i];
+        int h = sol->host_of[i];
+        if (h < -1 || h >= (int)nh)
+            FAIL("'%s' is on host %d, outside 0..%zu", it->name, h, nh);
+        if (h < 0 && !sol->why[i])
+            FAIL("'%s' is unplaced and has no reason", it->name);
+        if (h >= 0 && sol->why[i])
+            FAIL("'%s' is placed but has a reason: %s", it->name, sol->why[i]);
+        if (h >= 0 && it->pinned_host >= 0 && h != it->pinned_host)
+            FAIL("'%s' is pinned to host %d but is on host %d", it->name, it->pinned_host, h);
+        for (size_t j = i + 1; j < p->nitems; j++) {
+            const ana_item *jt = &p->items[j];
+            int g = sol->host_of[j];
+            if (it->affinity_group >= 0 && it->affinity_group == jt->affinity_group && h != g)
+                FAIL("'%s' and '%s' are in affinity group %d but on hosts %d and %d", it->name,
+                     jt->name, it->affinity_group, h, g);
+            if (h >= 0 && h == g && it->anti_group >= 0 && it->anti_group == jt->anti_group)
+                FAIL("'%s' and '%s' are in anti-affinity group %d but both on host %d", it->name,
+                     jt->name, it->anti_group, h);
+        }
+    }
+    double cap = (m->cpu_limit * m->cpu_mhz - m->host_cpu_mhz) * (1 + VALID_REL_EPS) + 1e-6;
+    double mcap = (m->mem_limit * m->mem_mib - m->host_mem_mib) * (1 + VALID_REL_EPS) + 1e-6;
+    double vcap = m->vcpu_ratio > 0 ? m->vcpu_ratio * m->cores : INFINITY;
+    KS_AUTOFREE double *load = ks_calloc(nh * T + 1, sizeof(double));
+    KS_AUTOFREE double *mem = ks_calloc(nh + 1, sizeof(double));
+    KS_AUTOFREE double *vc = ks_calloc(nh + 1, sizeof(double));
+    for (size_t i = 0; i < p->nitems; i++) {
+        int h = sol->host_of[i];
+        if (h < 0)
+            continue;
+        for (size_t t = 0; t < T; t++)
+            load[(size_t)h * T + t] += p->items[i].cpu[t] + m->vm_cpu_mhz;
+        mem[h] += p->items[i].mem_mib + m->vm_mem_mib;
+        vc[h] += p->items[i].vcpus;
+    }
+    for (size_t h = 0; h < nh; h++) {
+        if (mem[h] > mcap)
+            FAIL("host %zu holds %.0f MiB of memory, more than its limit %.0f MiB", h, mem[h],
+                 mcap);
+        if (vc[h] > vcap)
+            FAIL("host %zu holds %.0f vCPUs, more than its limit %.0f", h, vc[h], vcap);
+        for (size_t t = 0; t < T; t++)
+            if (load[h * T + t] > cap)
+                FAIL("host %zu needs %.0f MHz in slot %zu, more than its limit %.0f MHz", h,
+                     load[h * T + t], t, cap);
+    }
+    if (p->n_plus_1) {
+        size_t bad = 0;
+        long h = n1_check(p, sol->host_of, nh, &bad);
+        if (h >= 0)
+            FAIL("N+1 fails: when host %ld is down, '%s' finds no room on the others", h,
+                 p->items[bad].name);
+    }
+    return true;
+#undef FAIL
+}
+
+/* --------------------------------------------------------------- setup */
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Index of v in the sorted array, or -1. */
+static int find_int(const int *a, size_t n, int v)
+{
+    const int *r = bsearch(&v, a, n, sizeof *a, cmp_int);
+    return r ? (int)(r - a) : -1;
+}
+
+static size_t sort_unique(int *a, size_t n)
+{
+    qsort(a, n, sizeof *a, cmp_int);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (o == 0 || a[o - 1] != a[i])
+            a[o++] = a[i];
+    return o;
+}
+
+static void set_why(ana_solution *sol, size_t i, char *msg)
+{
+    free(sol->why[i]);
+    sol->why[i] = msg;
+}
+
+/* Build the units (affinity groups merged), and say why for those that
+ * cannot be placed at all. */
+static void units_build(packer *pk, ana_solution *sol)
+{
+    const ana_problem *p = pk->p;
+    const ana_host_model *m = &p->model;
+    size_t n = p->nitems, T = pk->T;
+    int *unit_of = ks_calloc(n + 1, sizeof(int));
+    /* dense ids of anti-affinity groups and affinity groups */
+    int *anti_vals = ks_calloc(n + 1, sizeof(int)), *aff_vals = ks_calloc(n + 1, sizeof(int));
+    size_t nanti_vals = 0, naff = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p->items[i].anti_group >= 0)
+            anti_vals[nanti_vals++] = p->items[i].anti_group;
+        if (p->items[i].affinity_group >= 0)
+            aff_vals[naff++] = p->items[i].affinity_group;
+    }
+    nanti_vals = sort_unique(anti_vals, nanti_vals);
+    naff = sort_unique(aff_vals, naff);
+    int *aff_unit = ks_calloc(naff + 1, sizeof(int));
+    for (size_t k = 0; k < naff; k++)
+        aff_unit[k] = -1;
+    pk->units = ks_calloc(n + 1, sizeof(unit));
+    pk->nunits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int g = p->items[i].affinity_group;
+        int k = g >= 0 ? find_int(aff_vals, naff, g) : -1;
+        if (k >= 0 && aff_unit[k] >= 0) {
+            unit_of[i] = aff_unit[k];
+        } else {
+            unit_of[i] = (int)pk->nunits++;
+            if (k >= 0)
+                aff_unit[k] = unit_of[i];
+        }
+    }
+    /* members grouped per unit (counting sort keeps item order) */
+    pk->members = ks_calloc(n + 1, sizeof(size_t));
+    size_t *cnt = ks_calloc(pk->nunits + 1, sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        cnt[unit_of[i] + 1]++;
+    for (size_t u = 0; u < pk->nunits; u++)
+        cnt[u + 1] += cnt[u];
+    for (size_t u = 0; u < pk->nunits; u++) {
+        pk->units[u].first = cnt[u];
+        pk->units[u].nmembers = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unit *u = &pk->units[unit_of[i]];
+        pk->members[u->first + u->nmembers++] = i;
+    }
+    free(cnt);
+    pk->anti_ids = ks_calloc(n + 1, sizeof(int));
+    size_t nids = 0;
+    double *cpu_all = pk->cpu_all = ks_calloc(pk->nunits * T + 1, sizeof(double));
+    for (size_t ui = 0; ui < pk->nunits; ui++) {
+        unit *u = &pk->units[ui];
+        u->cpu = cpu_all + ui * T;
+        u->pin = -1;
+        u->placeable = true;
+        u->anti_first = nids;
+        int conflict_kind = 0;
+        for (size_t k = 0; k < u->nmembers; k++) {
+            const ana_item *it = &p->items[pk->members[u->first + k]];
+            if (!u->name || strcmp(it->name, u->name) < 0)
+                u->name = it->name;
+            for (size_t t = 0; t < T; t++)
+                u->cpu[t] += it->cpu[t] + m->vm_cpu_mhz;
+            u->mem += it->mem_mib + m->vm_mem_mib;
+            u->vcpus += it->vcpus;
+            if (it->pinned_host >= 0) {
+                if (u->pin >= 0 && u->pin != it->pinned_host)
+                    conflict_kind = 1;
+                if (u->pin < 0)
+                    u->pin = it->pinned_host;
+            }
+            if (it->anti_group >= 0) {
+                int id = find_int(anti_vals, nanti_vals, it->anti_group);
+                for (size_t a = u->anti_first; a < nids; a++)
+                    if (pk->anti_ids[a] == id && conflict_kind == 0)
+                        conflict_kind = 2;
+                pk->anti_ids[nids++] = id;
+            }
+        }
+        u->nanti = nids - u->anti_first;
+        double sq = 0, sum = 0;
+        for (size_t t = 0; t < T; t++) {
+            if (u->cpu[t] > u->peak) {
+                u->peak = u->cpu[t];
+                u->peak_slot = t;
+            }
+            sq += u->cpu[t] * u->cpu[t];
+            sum += u->cpu[t];
+        }
+        double c = pk->cap_raw, mc = pk->mcap_raw;
+        double vn = isfinite(pk->vcap_raw) ? (double)u->vcpus / pk->vcap_raw : 0;
+        double mn = u->mem / mc;
+        u->norm2 = sq / (c * c * (double)T) + mn * mn + vn * vn;
+        u->size_l2 = sqrt(u->norm2);
+        u->size_sum = sum / (c * (double)T) + mn + vn;
+        u->size_max = fmax(u->peak / c, fmax(mn, vn));
+
+        /* can it be placed at all? one message per member */
+        char a[40], b[40];
+        for (size_t k = 0; k < u->nmembers; k++) {
+            size_t i = pk->members[u->first + k];
+            const ana_item *it = &p->items[i];
+            int g = it->affinity_group;
+            size_t nm = u->nmembers;
+            char *msg = NULL;
+            if (conflict_kind == 1)
+                msg = ks_asprintf("'%s' cannot be placed: its affinity group %d has VMs pinned "
+                                  "to different hosts (%d and others); pin them to one host",
+                                  it->name, g, u->pin);
+            else if (conflict_kind == 2)
+                msg = ks_asprintf("'%s' cannot be placed: its affinity group %d also holds "
+                                  "two VMs of one anti-affinity group; remove one of the two "
+                                  "groupings",
+                                  it->name, g);
+            else if (u->peak > pk->cap && nm == 1)
+                msg = ks_asprintf("'%s' needs %s MHz in its busiest slot (%zu); one host allows "
+                                  "%s MHz",
+                                  it->name, fmt_num(a, u->peak), u->peak_slot,
+                                  fmt_num(b, pk->cap_raw));
+            else if (u->peak > pk->cap)
+                msg = ks_asprintf("'%s' cannot be placed: its affinity group %d (%zu VMs) "
+                                  "needs %s MHz in its busiest slot (%zu); one host allows %s MHz",
+                                  it->name, g, nm, fmt_num(a, u->peak), u->peak_slot,
+                                  fmt_num(b, pk->cap_raw));
+            else if (u->mem > pk->mcap && nm == 1)
+                msg = ks_asprintf("'%s' needs %s MiB of memory; one host allows %s MiB", it->name,
+                                  fmt_num(a, u->mem), fmt_num(b, pk->mcap_raw));
+            else if (u->mem > pk->mcap)
+                msg = ks_asprintf("'%s' cannot be placed: its affinity group %d (%zu VMs) "
+                                  "needs %s MiB of memory; one host allows %s MiB",
+                                  it->name, g, nm, fmt_num(a, u->mem), fmt_num(b, pk->mcap_raw));
+            else if ((double)u->vcpus > pk->vcap && nm == 1)
+                msg = ks_asprintf("'%s' has %lu vCPUs; one host allows %s (%g per core)", it->name,
+                                  u->vcpus, fmt_num(b, pk->vcap_raw), m->vcpu_ratio);
+            else if ((double)u->vcpus > pk->vcap)
+                msg =
+                    ks_asprintf("'%s' cannot be placed: its affinity group %d (%zu VMs) has "
+                                "%lu vCPUs; one host allows %s (%g per core)",
+                                it->name, g, nm, u->vcpus, fmt_num(b, pk->vcap_raw), m->vcpu_ratio);
+            if (msg) {
+                u->placeable = false;
+                set_why(sol, i, msg);
+            }
+        }
+    }
+    free(unit_of);
+    free(anti_vals);
+    free(aff_vals);
+    free(aff_unit);
+}
+
+/* ---------------------------------------------------------------- solve */
+
+/* The solution does not record its item count, so ana_solution_free could
+ * not walk why[]: move the pointer array and every sentence into one block. */
+static void why_pack(ana_solution *sol, size_t n)
+{
+    size_t bytes = (n + 1) * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        if (sol->why[i])
+            bytes += strlen(sol->why[i]) + 1;
+    char **block = ks_calloc(1, bytes);
+    char *text = (char *)(block + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (!sol->why[i])
+            continue;
+        size_t len = strlen(sol->why[i]) + 1;
+        memcpy(text, sol->why[i], len);
+        block[i] = text;
+        text += len;
+        free(sol->why[i]);
+    }
+    free(sol->why);
+    sol->why = block;
+}
+
+enum { V_FFD_MAX, V_FFD_L2, V_FFD_SUM, V_BCS_DOT, V_BCS_L2, V_FFD_NOISY, NVARIANTS };
+
+#define ALGO(v)                                                                                    \
+    {                                                                                              \
+        v, v " + N+1 standby host", v " + local search", v " + local search + N+1 standby host"    \
+    }
+static const char *const algo_names[NVARIANTS][4] = {
+    ALGO("first-fit decreasing (largest dimension)"),
+    ALGO("first-fit decreasing (L2 norm)"),
+    ALGO("first-fit decreasing (sum of averages)"),
+    ALGO("bin-centric dot product"),
+    ALGO("bin-centric L2 norm of remaining capacity"),
+    ALGO("first-fit decreasing (L2 norm, seeded random perturbation)"),
+};
+#undef ALGO
+
+static void run_variant(packer *pk, int v, size_t *order, size_t *stamp)
+{
+    switch (v) {
+    case V_FFD_MAX:
+        run_ffd(pk, SIZE_MAX_DIM, order);
+        break;
+    case V_FFD_L2:
+        run_ffd(pk, SIZE_L2, order);
+        break;
+    case V_FFD_SUM:
+        run_ffd(pk, SIZE_SUM, order);
+        break;
+    case V_BCS_DOT:
+        run_bcs(pk, false, order, stamp);
+        break;
+    case V_BCS_L2:
+        run_bcs(pk, true, order, stamp);
+        break;
+    default:
+        run_ffd(pk, SIZE_NOISY, order);
+        break;
+    }
+}
+
+static double rng_unit(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+/* The packer's state as item -> host, fixed hosts keeping their index and
+ * the others renumbered in order; hosts used, with the N+1 standby host
+ * when the loss of one host cannot be absorbed (*standby). */
+static size_t evaluate(const packer *pk, int *host_of, bool *standby)
+{
+    int *map = ks_calloc(pk->hosts.len + 1, sizeof(int));
+    size_t nh = 0;
+    for (size_t h = 0; h < pk->hosts.len; h++) {
+        bool keep = h < pk->nfixed || (!pk->hosts.ptr[h].dead && pk->hosts.ptr[h].nunits);
+        map[h] = keep ? (int)nh++ : -1;
+    }
+    nh = nh > pk->nfixed ? nh : pk->nfixed;
+    for (size_t i = 0; i < pk->p->nitems; i++)
+        host_of[i] = -1;
+    for (size_t u = 0; u < pk->nunits; u++) {
+        const unit *un = &pk->units[u];
+        int h = pk->uhost[u] >= 0 ? map[pk->uhost[u]] : -1;
+        for (size_t k = 0; k < un->nmembers; k++)
+            host_of[pk->members[un->first + k]] = h;
+    }
+    free(map);
+    *standby = false;
+    size_t bad;
+    if (pk->p->n_plus_1 && n1_check(pk->p, host_of, nh, &bad) >= 0) {
+        *standby = true;
+        nh++;
+    }
+    return nh;
+}
+
+static double lower_bound(const packer *pk)
+{
+    const ana_host_model *m = &pk->p->model;
+    size_t T = pk->T;
+    KS_AUTOFREE double *sum = ks_calloc(T + 1, sizeof(double));
+    double mem = 0, vc = 0;
+    bool any = false;
+    for (size_t u = 0; u < pk->nunits; u++) {
+        const unit *un = &pk->units[u];
+        if (!un->placeable)
+            continue;
+        any = true;
+        for (size_t t = 0; t < T; t++)
+            sum[t] += un->cpu[t];
+        mem += un->mem;
+        vc += (double)un->vcpus;
+    }
+    if (!any)
+        return 0;
+    double peak = 0;
+    for (size_t t = 0; t < T; t++)
+        peak = fmax(peak, sum[t]);
+    double lb = fmax(ceil_eps(peak / pk->cap_raw), ceil_eps(mem / pk->mcap_raw));
+    if (isfinite(pk->vcap_raw))
+        lb = fmax(lb, ceil_eps(vc / pk->vcap_raw));
+    if (pk->p->n_plus_1) {
+        double c100 = m->cpu_mhz - m->host_cpu_mhz, m100 = m->mem_mib - m->host_mem_mib;
+        lb = fmax(lb, 1 + fmax(ceil_eps(peak / c100), ceil_eps(mem / m100)));
+    }
+    return lb;
+}
+
+int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
+{
+    memset(sol, 0, sizeof *sol);
+    if (!problem_ok(p, err))
+        return -1;
+    const ana_host_model *m = &p->model;
+    size_t n = p->nitems;
+    sol->host_of = ks_calloc(n + 1, sizeof(int));
+    sol->why = ks_calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        sol->host_of[i] = -1;
+
+    packer pk = {.p = p, .T = p->nslots};
+    pk.cap_raw = m->cpu_limit * m->cpu_mhz - m->host_cpu_mhz;
+    pk.mcap_raw = m->mem_limit * m->mem_mib - m->host_mem_mib;
+    pk.vcap_raw = m->vcpu_ratio > 0 ? m->vcpu_ratio * m->cores : INFINITY;
+    pk.cap = pk.cap_raw * (1 + PACK_REL_EPS) + 1e-9;
+    pk.mcap = pk.mcap_raw * (1 + PACK_REL_EPS) + 1e-9;
+    pk.vcap = pk.vcap_raw;
+    units_build(&pk, sol);
+    pk.uhost = ks_calloc(pk.nunits + 1, sizeof(int));
+    size_t *order = ks_calloc(pk.nunits + 1, sizeof(size_t));
+    size_t *stamp = ks_calloc(pk.nunits + 1, sizeof(size_t));
+    int *best = ks_calloc(pk.nunits + 1, sizeof(int));
+
+    pk.nfixed = p->existing_hosts;
+    for (size_t u = 0; u < pk.nunits; u++)
+        if (pk.units[u].placeable && pk.units[u].pin >= 0 &&
+            (size_t)pk.units[u].pin + 1 > pk.nfixed)
+            pk.nfixed = (size_t)pk.units[u].pin + 1;
+
+    /* pinned units that do not fit their host are the same in every
+     * variant: settle them once */
+    hosts_reset(&pk);
+    place_pinned(&pk);
+    for (size_t u = 0; u < pk.nunits; u++) {
+        unit *un = &pk.units[u];
+        if (!un->placeable || un->pin < 0 || pk.uhost[u] >= 0)
+            continue;
+        un->placeable = false;
+        for (size_t k = 0; k < un->nmembers; k++) {
+            size_t i = pk.members[un->first + k];
+            set_why(sol, i,
+                    ks_asprintf("'%s' is pinned to host %d, where the VMs pinned before it "
+                                "leave no room for it (CPU, memory, vCPUs or anti-affinity); "
+                                "pin it to another host or unpin it",
+                                p->items[i].name, un->pin));
+        }
+    }
+    sol->lower_bound = lower_bound(&pk);
+
+    /* small problems: local search after every variant (it may turn a
+     * worse start into a better end) and seeded random restarts; large
+     * ones: local search after the best variant only */
+    size_t work = pk.nunits * pk.T;
+    bool small = work <= LS_ALL_VARIANTS_MAX;
+    size_t restarts = small ? RESTART_WORK / (work ? work : 1) : 0;
+    restarts = restarts > RESTARTS_MAX ? RESTARTS_MAX : restarts;
+    int *tmp = ks_calloc(n + 1, sizeof(int));
+    int best_v = 0;
+    bool improved = false, standby = false;
+    size_t nh = SIZE_MAX;
+    uint64_t seed = 0x6b766d7368696674ULL;
+    for (size_t r = 0; r < V_FFD_NOISY + restarts; r++) {
+        int v = r < V_FFD_NOISY ? (int)r : V_FFD_NOISY;
+        if (v == V_FFD_NOISY)
+            for (size_t u = 0; u < pk.nunits; u++)
+                pk.units[u].size_noisy = pk.units[u].size_l2 * (0.7 + 0.6 * rng_unit(&seed));
+        run_variant(&pk, v, order, stamp);
+        bool imp = small && local_search(&pk);
+        bool sb;
+        size_t used = evaluate(&pk, tmp, &sb);
+        if (used < nh) {
+            nh = used;
+            best_v = v;
+            improved = imp;
+            standby = sb;
+            memcpy(best, pk.uhost, pk.nunits * sizeof(int));
+            memcpy(sol->host_of, tmp, n * sizeof(int));
+        }
+    }
+    if (!small) {
+        /* rebuild the best one; units in index order, so deterministic */
+        hosts_reset(&pk);
+        for (size_t u = 0; u < pk.nunits; u++)
+            if (best[u] >= 0) {
+                while (pk.hosts.len <= (size_t)best[u])
+                    host_new(&pk);
+                place(&pk, (size_t)best[u], u);
+            }
+        if (local_search(&pk)) {
+            bool sb;
+            size_t used = evaluate(&pk, tmp, &sb);
+            if (used <= nh) {
+                nh = used;
+                improved = true;
+                standby = sb;
+                memcpy(sol->host_of, tmp, n * sizeof(int));
+            }
+        }
+    }
+    free(tmp);
+    sol->nhosts = nh;
+    why_pack(sol, n);
+    sol->algorithm = algo_names[best_v][(improved ? 2 : 0) + (standby ? 1 : 0)];
+
+    hosts_free(&pk);
+    free(pk.cpu_all);
+    free(pk.units);
+    free(pk.members);
+    free(pk.anti_ids);
+    free(pk.uhost);
+    free(order);
+    free(stamp);
+    free(best);
+
+    char *why = NULL;
+    if (!ana_solution_valid(p, sol, &why)) {
+        ks_error_set(err, KS_E_INTERNAL, 0,
+                     "the packing broke one of its own constraints (a bug, please report "
+                     "it): %s",
+                     why);
+        free(why);
+        ana_solution_free(sol);
+        return -1;
+    }
+    return 0;
+}
+
+void ana_solution_free(ana_solution *sol)
+{
+    if (!sol)
+        return;
+    free(sol->host_of);
+    free(sol->why); /* one block with the sentences: see why_pack() */
+    memset(sol, 0, sizeof *sol);
+}

@@ -1,0 +1,978 @@
+/* ana_plan.c: the plan of a study: every server judged and sized, one
+ * packing scenario per host model (ana_pack), the comparison of the
+ * scenarios, plan.json, the summary and the explanations. */
+#include "analyzer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ana_pack.h"
+#include "ana_rules.h"
+#include "ks_buf.h"
+#include "ks_fs.h"
+#include "ks_json.h"
+#include "ks_mem.h"
+#include "ks_parse.h"
+#include "ks_progress.h"
+
+#define MIB (1024.0 * 1024.0)
+#define GIB (1024.0 * MIB)
+
+enum { Q_P50, Q_P95, Q_P99, Q_MAX, Q_N };
+static const double quantiles[Q_N] = {50, 95, 99, 100};
+static const char *const quantile_names[Q_N] = {"p50", "p95", "p99", "max"};
+
+enum { M_CPU, M_MEM, M_DISK, M_IOPS, M_N };
+
+typedef struct srv {
+    const ks_server *inv;
+    bool facts;
+    char *cpu_model;
+    unsigned threads, cores;
+    double core_mhz, mem_total, disk_size, disk_used;
+    char **blockers;
+    size_t nblockers;
+    long *ports;
+    size_t nports;
+    bool has_data;
+    ana_series series; /* the study period, filled */
+    size_t present;
+    double confidence;
+    double stats[M_N][Q_N]; /* measured slots only */
+    double pctl[M_N];       /* at the policy percentile */
+    double speed;
+    double power_w; /* [server-power], NAN when not given */
+    ana_verdict v;
+    int anti, aff, pin;
+} srv;
+
+typedef struct scenario {
+    const ana_model *model;
+    size_t nitems;
+    size_t *srv_of; /* server index of each item */
+    ana_item *items;
+    double **cpu; /* per item, owned */
+    ana_solution sol;
+    bool packed;
+    size_t placed, unplaced;
+    double *host_cpu_peak, *host_mem; /* per host: busiest slot share, memory share */
+    double power_kwh, cost, rack_units, peak_sum_hosts;
+} scenario;
+
+struct ana_plan {
+    char *study_dir;
+    ana_policy pol;
+    ana_model *models;
+    size_t nmodels;
+    srv *srv;
+    size_t nsrv;
+    time_t slot_start;
+    size_t nslots;
+    scenario *sc;
+    int recommended; /* -1: none */
+    char *recommended_why;
+    double retired_power_kwh; /* NAN: not claimed */
+    size_t retired;
+};
+
+/* ---- Reading ------------------------------------------------------------ */
+
+static double jnum(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int read_facts(const char *path, srv *s, ks_error *err)
+{
+    if (!ks_path_exists(path))
+        return 0;
+    json_t *f = ks_json_read_file(path, err);
+    if (!f)
+        return -1;
+    s->facts = true;
+    const json_t *cpu = json_object_get(f, "cpu"), *mem = json_object_get(f, "memory");
+    const char *model = json_string_value(json_object_get(cpu, "model"));
+    s->cpu_model = model ? ks_strdup(model) : NULL;
+    double t = jnum(cpu, "threads"), c = jnum(cpu, "cores");
+    s->threads = isnan(t) || t < 1 ? 0 : (unsigned)t;
+    s->cores = isnan(c) || c < 1 ? 0 : (unsigned)c;
+    if (!s->threads)
+        s->threads = s->cores;
+    s->core_mhz = jnum(cpu, "mhz");
+    s->mem_total = jnum(mem, "total_bytes");
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(f, "disks"), i, e)
+    {
+        double v = jnum(e, "size_bytes");
+        s->disk_size = isnan(s->disk_size) ? v : s->disk_size + (isnan(v) ? 0 : v);
+    }
+    json_array_foreach(json_object_get(f, "filesystems"), i, e)
+    {
+        double v = jnum(e, "used_bytes");
+        s->disk_used = isnan(s->disk_used) ? v : s->disk_used + (isnan(v) ? 0 : v);
+    }
+    json_array_foreach(json_object_get(f, "virtualization_blockers"), i, e)
+    {
+        if (!json_is_string(e))
+            continue;
+        s->blockers = ks_reallocarray(s->blockers, s->nblockers + 1, sizeof *s->blockers);
+        s->blockers[s->nblockers++] = ks_strdup(json_string_value(e));
+    }
+    json_array_foreach(json_object_get(f, "listening"), i, e)
+    {
+        double p = jnum(e, "port");
+        if (isnan(p))
+            continue;
+        s->ports = ks_reallocarray(s->ports, s->nports + 1, sizeof *s->ports);
+        s->ports[s->nports++] = (long)p;
+    }
+    json_decref(f);
+    return 0;
+}
+
+/* The servers of a [anti-affinity NAME] or [affinity NAME] section's
+ * 'servers' list get group number g. */
+static int read_groups(const ks_ini *ini, ana_plan *pl, const char *kind, bool anti, ks_error *err)
+{
+    int g = 0;
+    size_t klen = strlen(kind);
+    for (size_t i = 0; i < ks_ini_section_count(ini); i++) {
+        const char *sec = ks_ini_section_name(ini, i);
+        if (strncmp(sec, kind, klen) != 0 || sec[klen] != ' ')
+            continue;
+        const char *list = ks_ini_get(ini, sec, "servers");
+        if (!list || !*list) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s: [%s] needs 'servers = NAME, NAME, ...' (servers of the inventory)",
+                         ks_ini_filename(ini), sec);
+            return -1;
+        }
+        const char *p = list;
+        while (*p) {
+            p += strspn(p, ", \t");
+            size_t len = strcspn(p, ", \t");
+            if (!len)
+                break;
+            size_t k;
+            for (k = 0; k < pl->nsrv; k++)
+                if (strlen(pl->srv[k].inv->name) == len &&
+                    strncmp(pl->srv[k].inv->name, p, len) == 0)
+                    break;
+            if (k == pl->nsrv) {
+                ks_error_set(err, KS_E_CONFIG, 0,
+                             "%s:%u: [%s] names '%.*s', which is not in inventory.csv: fix the "
+                             "name or remove it",
+                             ks_ini_filename(ini), ks_ini_line(ini, sec, "servers"), sec, (int)len,
+                             p);
+                return -1;
+            }
+            int *slot = anti ? &pl->srv[k].anti : &pl->srv[k].aff;
+            if (*slot >= 0 && *slot != g) {
+                ks_error_set(err, KS_E_CONFIG, 0,
+                             "%s:%u: '%s' is in two [%s ...] sections; one server can be in "
+                             "one only: merge the two",
+                             ks_ini_filename(ini), ks_ini_line(ini, sec, "servers"),
+                             pl->srv[k].inv->name, kind);
+                return -1;
+            }
+            *slot = g;
+            p += len;
+        }
+        g++;
+    }
+    return 0;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    time_t x = *(const time_t *)a, y = *(const time_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The study period: [policy] start/end, else from the median first to the
+ * median last slot of the servers with data, so that a server that starts
+ * late (or stops early) shows as missing data rather than shrinking
+ * everyone's period. */
+static void choose_period(ana_plan *pl, ana_series *raw)
+{
+    long slot = pl->pol.slot_seconds;
+    time_t *firsts = ks_calloc(pl->nsrv + 1, sizeof *firsts);
+    time_t *lasts = ks_calloc(pl->nsrv + 1, sizeof *lasts);
+    size_t n = 0;
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        if (!raw[i].nslots)
+            continue;
+        firsts[n] = raw[i].slot_start;
+        lasts[n++] = raw[i].slot_start + (time_t)raw[i].nslots * slot;
+    }
+    time_t start = 0, end = 0;
+    if (n) {
+        qsort(firsts, n, sizeof *firsts, cmp_time);
+        qsort(lasts, n, sizeof *lasts, cmp_time);
+        start = firsts[n / 2];
+        end = lasts[n / 2];
+        if (end <= start) {
+            start = firsts[0];
+            end = lasts[n - 1];
+        }
+    }
+    if (pl->pol.start)
+        start = pl->pol.start - pl->pol.start % slot;
+    if (pl->pol.end)
+        end = pl->pol.end;
+    if (end < start)
+        end = start;
+    pl->slot_start = start;
+    pl->nslots = (size_t)((end - start + slot - 1) / slot);
+    free(firsts);
+    free(lasts);
+}
+
+static void measure(srv *s, const ana_policy *pol)
+{
+    const double *arr[M_N] = {s->series.cpu_mhz, s->series.mem_bytes, s->series.disk_bps,
+                              s->series.disk_iops};
+    for (int m = 0; m < M_N; m++) {
+        for (int q = 0; q < Q_N; q++)
+            s->stats[m][q] = ana_percentile(arr[m], s->series.nslots, quantiles[q]);
+        s->pctl[m] = ana_percentile(arr[m], s->series.nslots, pol->percentile);
+    }
+}
+
+/* ---- Scenarios ---------------------------------------------------------- */
+
+static void host_name(char *buf, size_t n, const ana_model *m, size_t h)
+{
+    snprintf(buf, n, "%s-%02zu", m->name, h + 1);
+}
+
+static unsigned item_vcpus(const ana_plan *pl, const srv *s, const ana_model *m)
+{
+    double need = ana_target_mhz(&pl->pol, m, s->pctl[M_CPU], s->speed);
+    return ana_size_vcpus(need, m->mhz, s->threads, pl->pol.allow_upsize);
+}
+
+static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, ks_error *err)
+{
+    const ana_policy *pol = &pl->pol;
+    sc->model = m;
+    sc->srv_of = ks_calloc(pl->nsrv + 1, sizeof *sc->srv_of);
+    sc->items = ks_calloc(pl->nsrv + 1, sizeof *sc->items);
+    sc->cpu = ks_calloc(pl->nsrv + 1, sizeof *sc->cpu);
+    size_t midx = (size_t)(m - pl->models);
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        srv *s = &pl->srv[i];
+        if (s->v.status == ANA_NOT_ELIGIBLE || s->v.too_busy[midx])
+            continue;
+        size_t k = sc->nitems++;
+        sc->srv_of[k] = i;
+        /* the hourly demand, capped at the sized percentile (the VM is sized
+         * for it; rarer peaks are its own to absorb), on the target CPU */
+        double *cpu = ks_malloc((pl->nslots ? pl->nslots : 1) * sizeof *cpu);
+        for (size_t t = 0; t < pl->nslots; t++) {
+            double v = s->series.cpu_mhz[t];
+            cpu[t] = ana_target_mhz(pol, m, v < s->pctl[M_CPU] ? v : s->pctl[M_CPU], s->speed);
+        }
+        sc->cpu[k] = cpu;
+        sc->items[k] = (ana_item){
+            .name = s->inv->name,
+            .cpu = cpu,
+            .mem_mib = s->v.memory_mib,
+            .vcpus = item_vcpus(pl, s, m),
+            .anti_group = s->anti,
+            .affinity_group = s->aff,
+            .pinned_host = s->pin,
+        };
+    }
+    ana_problem p = {
+        .nslots = pl->nslots,
+        .nitems = sc->nitems,
+        .items = sc->items,
+        .model =
+            {
+                .cpu_mhz = m->cores * m->mhz,
+                .cores = m->cores,
+                .mem_mib = m->memory_gib * 1024,
+                .cpu_limit = pol->cpu_max,
+                .mem_limit = pol->mem_max,
+                .host_cpu_mhz = pol->host_cpu_overhead_mhz,
+                .host_mem_mib = pol->host_mem_overhead_gib * 1024,
+                .vm_cpu_mhz = 0,
+                .vm_mem_mib = pol->vm_mem_overhead_mib,
+                .vcpu_ratio = pol->vcpu_ratio,
+            },
+        .n_plus_1 = pol->n_plus_1,
+        .existing_hosts = 0,
+    };
+    if (sc->nitems) {
+        if (ana_pack(&p, &sc->sol, err) < 0)
+            return -1;
+        sc->packed = true;
+    }
+    double usable = p.model.cpu_mhz * p.model.cpu_limit - p.model.host_cpu_mhz;
+    double peaks = 0;
+    for (size_t k = 0; k < sc->nitems; k++) {
+        double mx = 0;
+        for (size_t t = 0; t < pl->nslots; t++)
+            mx = sc->cpu[k][t] > mx ? sc->cpu[k][t] : mx;
+        peaks += mx;
+        if (sc->sol.host_of[k] >= 0)
+            sc->placed++;
+        else
+            sc->unplaced++;
+    }
+    sc->peak_sum_hosts = usable > 0 ? ceil(peaks / usable - 1e-9) : 0;
+
+    /* per host: busiest slot, memory, and the average CPU use for power */
+    size_t nh = sc->sol.nhosts;
+    sc->host_cpu_peak = ks_calloc(nh + 1, sizeof *sc->host_cpu_peak);
+    sc->host_mem = ks_calloc(nh + 1, sizeof *sc->host_mem);
+    double *load = ks_calloc(pl->nslots + 1, sizeof *load);
+    double watts = 0;
+    for (size_t h = 0; h < nh; h++) {
+        memset(load, 0, (pl->nslots + 1) * sizeof *load);
+        double mem = p.model.host_mem_mib;
+        for (size_t k = 0; k < sc->nitems; k++) {
+            if (sc->sol.host_of[k] != (int)h)
+                continue;
+            mem += sc->items[k].mem_mib + p.model.vm_mem_mib;
+            for (size_t t = 0; t < pl->nslots; t++)
+                load[t] += sc->cpu[k][t];
+        }
+        double sum = 0, peak = 0;
+        for (size_t t = 0; t < pl->nslots; t++) {
+            double u = (load[t] + p.model.host_cpu_mhz) / p.model.cpu_mhz;
+            sum += u;
+            peak = u > peak ? u : peak;
+        }
+        double avg = pl->nslots ? sum / (double)pl->nslots : 0;
+        sc->host_cpu_peak[h] = peak;
+        sc->host_mem[h] = mem / p.model.mem_mib;
+        watts += m->power_idle_w + (m->power_max_w - m->power_idle_w) * (avg > 1 ? 1 : avg);
+    }
+    free(load);
+    sc->power_kwh = watts * 8760.0 / 1000.0; /* NAN when the model has no power figures */
+    sc->cost = m->cost * (double)nh;
+    sc->rack_units = m->rack_units * (double)nh;
+    return 0;
+}
+
+static void scenario_free(scenario *sc)
+{
+    for (size_t k = 0; k < sc->nitems; k++)
+        free(sc->cpu[k]);
+    free(sc->cpu);
+    free(sc->items);
+    free(sc->srv_of);
+    if (sc->packed)
+        ana_solution_free(&sc->sol);
+    free(sc->host_cpu_peak);
+    free(sc->host_mem);
+}
+
+/* Is a better than b: fewer left out, fewer hosts, lower cost, lower
+ * power? *why gets the deciding criterion. */
+static int compare_sc(const scenario *a, const scenario *b, const char **why)
+{
+    if (a->unplaced != b->unplaced) {
+        *why = "places more servers";
+        return a->unplaced < b->unplaced ? -1 : 1;
+    }
+    if (a->sol.nhosts != b->sol.nhosts) {
+        *why = "needs fewer hosts";
+        return a->sol.nhosts < b->sol.nhosts ? -1 : 1;
+    }
+    if (!isnan(a->cost) && !isnan(b->cost) && a->cost != b->cost) {
+        *why = "costs less for the same number of hosts";
+        return a->cost < b->cost ? -1 : 1;
+    }
+    if (!isnan(a->power_kwh) && !isnan(b->power_kwh) && a->power_kwh != b->power_kwh) {
+        *why = "uses less power for the same number of hosts and cost";
+        return a->power_kwh < b->power_kwh ? -1 : 1;
+    }
+    *why = "ties on hosts, cost and power; the first declared is taken";
+    return 0;
+}
+
+static void recommend(ana_plan *pl)
+{
+    pl->recommended = -1;
+    for (size_t i = 0; i < pl->nmodels; i++) {
+        if (!pl->sc[i].placed)
+            continue;
+        const char *why;
+        if (pl->recommended < 0 || compare_sc(&pl->sc[i], &pl->sc[pl->recommended], &why) < 0)
+            pl->recommended = (int)i;
+    }
+    if (pl->recommended < 0)
+        return;
+    const scenario *r = &pl->sc[pl->recommended];
+    ks_buf b;
+    ks_buf_init(&b, 1 << 16);
+    ks_buf_printf(&b, "'%s' %s: %zu host%s for %zu VMs", r->model->name,
+                  pl->nmodels == 1 ? "is the only host model declared" : "is the best",
+                  r->sol.nhosts, r->sol.nhosts == 1 ? "" : "s", r->placed);
+    for (size_t i = 0; i < pl->nmodels; i++) {
+        if ((int)i == pl->recommended)
+            continue;
+        const char *why;
+        compare_sc(r, &pl->sc[i], &why);
+        ks_buf_printf(&b, "; against '%s' (%zu hosts, %zu left out) it %s", pl->models[i].name,
+                      pl->sc[i].sol.nhosts, pl->sc[i].unplaced, why);
+    }
+    pl->recommended_why = ks_buf_steal(&b);
+}
+
+/* ---- Building ----------------------------------------------------------- */
+
+ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const ana_options *opt,
+                         ks_error *err)
+{
+    const ks_ini *ini = ks_study_ini(study);
+    ana_plan *pl = ks_calloc(1, sizeof *pl);
+    pl->study_dir = ks_strdup(ks_study_dir(study));
+    pl->recommended = -1;
+    pl->retired_power_kwh = NAN;
+    ana_series *raw = ks_calloc(inv->count + 1, sizeof *raw);
+    ks_progress *prog = NULL;
+    if (ana_policy_parse(ini, &pl->pol, err) < 0) {
+        pl->pol = (ana_policy){0};
+        goto fail;
+    }
+    if (ana_models_parse(ini, &pl->models, &pl->nmodels, err) < 0)
+        goto fail;
+    pl->nsrv = inv->count;
+    pl->srv = ks_calloc(pl->nsrv + 1, sizeof *pl->srv);
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        srv *s = &pl->srv[i];
+        s->inv = &inv->servers[i];
+        s->anti = s->aff = s->pin = -1;
+        s->disk_size = s->disk_used = s->core_mhz = s->mem_total = NAN;
+        const char *pin = ks_ini_get(ini, "pin", s->inv->name);
+        long h;
+        if (pin && !ks_parse_int(pin, 1, 100000, &h)) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s:%u: [pin] '%s' must be a host number from 1 (the first host of "
+                         "each scenario), not '%s'",
+                         ks_ini_filename(ini), ks_ini_line(ini, "pin", s->inv->name), s->inv->name,
+                         pin);
+            goto fail;
+        }
+        if (pin)
+            s->pin = (int)h - 1;
+        const char *pw = ks_ini_get(ini, "server-power", s->inv->name);
+        s->power_w = NAN;
+        if (pw && (!ks_parse_double(pw, &s->power_w) || s->power_w < 0)) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s:%u: [server-power] '%s' must be the server's average power in "
+                         "watts, not '%s'",
+                         ks_ini_filename(ini), ks_ini_line(ini, "server-power", s->inv->name),
+                         s->inv->name, pw);
+            goto fail;
+        }
+    }
+    if (read_groups(ini, pl, "anti-affinity", true, err) < 0 ||
+        read_groups(ini, pl, "affinity", false, err) < 0)
+        goto fail;
+
+    prog = ks_progress_new("reading", pl->nsrv, opt && opt->quiet);
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        srv *s = &pl->srv[i];
+        KS_AUTOFREE char *fp = ks_study_server_file(study, "facts", s->inv->name, "json");
+        KS_AUTOFREE char *rp = ks_study_server_file(study, "rrd", s->inv->name, "rrd");
+        if (read_facts(fp, s, err) < 0)
+            goto fail;
+        s->speed = ana_policy_speed(&pl->pol, s->cpu_model);
+        double cap = s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : 0;
+        if (ks_path_exists(rp) && ana_series_read(rp, pl->pol.slot_seconds, cap, &raw[i], err) < 0)
+            goto fail;
+        ks_progress_update(prog, i + 1, NULL);
+    }
+    ks_progress_done(prog);
+    choose_period(pl, raw);
+
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        srv *s = &pl->srv[i];
+        ana_series_window(&raw[i], pl->slot_start, pl->nslots, &s->series);
+        s->present = ana_series_present(&s->series);
+        s->has_data = raw[i].nslots > 0;
+        s->confidence = pl->nslots ? (double)s->present / (double)pl->nslots : 0;
+        measure(s, &pl->pol);
+        /* An hour without data (a late start, a gap) holds the server's
+         * typical load for that hour of day, its median: filling with the
+         * sizing percentile would put the peak into every unknown hour, and
+         * on the Bitbrains traces, where some servers start 29 days late,
+         * it raised the lower bound from the reference 15 hosts to 18. */
+        ana_series_fill(&s->series, 50);
+        if (isnan(s->pctl[M_CPU]))
+            s->pctl[M_CPU] = 0;
+        ana_server_in in = {
+            .name = s->inv->name,
+            .role = s->inv->role,
+            .has_data = s->has_data && s->present > 0,
+            .confidence = s->confidence,
+            .cpu_mhz = s->pctl[M_CPU],
+            .speed = s->speed,
+            .mem_bytes = s->pctl[M_MEM],
+            .disk_mbps = s->pctl[M_DISK] / 1e6,
+            .disk_iops = s->pctl[M_IOPS],
+            .src_threads = s->threads,
+            .src_mem_bytes = isnan(s->mem_total) ? 0 : s->mem_total,
+            .blockers = (const char *const *)s->blockers,
+            .nblockers = s->nblockers,
+            .ports = s->ports,
+            .nports = s->nports,
+        };
+        ana_judge(&pl->pol, pl->models, pl->nmodels, &in, &s->v);
+    }
+
+    pl->sc = ks_calloc(pl->nmodels, sizeof *pl->sc);
+    for (size_t m = 0; m < pl->nmodels; m++)
+        if (scenario_build(pl, &pl->sc[m], &pl->models[m], err) < 0)
+            goto fail;
+    recommend(pl);
+    if (pl->recommended >= 0) {
+        const scenario *r = &pl->sc[pl->recommended];
+        double w = 0;
+        for (size_t k = 0; k < r->nitems; k++) {
+            if (r->sol.host_of[k] < 0)
+                continue;
+            pl->retired++;
+            w += pl->srv[r->srv_of[k]].power_w;
+        }
+        pl->retired_power_kwh = w * 8760.0 / 1000.0;
+    }
+    for (size_t i = 0; i < pl->nsrv; i++)
+        ana_series_free(&raw[i]);
+    free(raw);
+    ks_progress_free(prog);
+    return pl;
+fail:
+    ks_progress_free(prog);
+    for (size_t i = 0; i < inv->count; i++)
+        ana_series_free(&raw[i]);
+    free(raw);
+    ana_plan_free(pl);
+    return NULL;
+}
+
+void ana_plan_free(ana_plan *pl)
+{
+    if (!pl)
+        return;
+    if (pl->sc)
+        for (size_t m = 0; m < pl->nmodels; m++)
+            scenario_free(&pl->sc[m]);
+    free(pl->sc);
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        srv *s = &pl->srv[i];
+        free(s->cpu_model);
+        for (size_t k = 0; k < s->nblockers; k++)
+            free(s->blockers[k]);
+        free(s->blockers);
+        free(s->ports);
+        ana_series_free(&s->series);
+        ana_verdict_free(&s->v);
+    }
+    free(pl->srv);
+    ana_models_free(pl->models, pl->nmodels);
+    ana_policy_free(&pl->pol);
+    free(pl->recommended_why);
+    free(pl->study_dir);
+    free(pl);
+}
+
+/* ---- Output ------------------------------------------------------------- */
+
+static json_t *jreal(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(round(v * 1000) / 1000);
+}
+
+static json_t *quantiles_json(const double *q, double scale)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < Q_N; k++)
+        json_object_set_new(o, quantile_names[k], jreal(q[k] / scale));
+    return o;
+}
+
+static void fmt_time(time_t t, char *buf, size_t n)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *policy_json(const ana_plan *pl)
+{
+    const ana_policy *p = &pl->pol;
+    json_t *o = json_object();
+    json_object_set_new(o, "percentile", jreal(p->percentile));
+    json_object_set_new(o, "headroom_percent", jreal(p->headroom * 100));
+    json_object_set_new(o, "max_host_share_percent", jreal(p->max_host_share * 100));
+    json_object_set_new(o, "min_confidence_percent", jreal(p->min_confidence * 100));
+    json_object_set_new(o, "allow_upsize", json_boolean(p->allow_upsize));
+    json_object_set_new(o, "slot_seconds", json_integer(p->slot_seconds));
+    json_object_set_new(o, "cpu_max_percent", jreal(p->cpu_max * 100));
+    json_object_set_new(o, "memory_max_percent", jreal(p->mem_max * 100));
+    json_object_set_new(o, "host_cpu_overhead_mhz", jreal(p->host_cpu_overhead_mhz));
+    json_object_set_new(o, "host_memory_overhead_gib", jreal(p->host_mem_overhead_gib));
+    json_object_set_new(o, "vm_memory_overhead_mib", jreal(p->vm_mem_overhead_mib));
+    json_object_set_new(o, "vcpu_ratio", jreal(p->vcpu_ratio));
+    json_object_set_new(o, "n_plus_1", json_boolean(p->n_plus_1));
+    json_object_set_new(o, "hardware_blockers", json_string(ana_status_name(p->blocker_status)));
+    json_t *roles = json_array();
+    for (size_t i = 0; i < p->nphysical_roles; i++)
+        json_array_append_new(roles, json_string(p->physical_roles[i]));
+    json_object_set_new(o, "physical_roles", roles);
+    return o;
+}
+
+static json_t *model_json(const ana_model *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(m->name));
+    json_object_set_new(o, "cores", json_integer(m->cores));
+    json_object_set_new(o, "mhz", jreal(m->mhz));
+    json_object_set_new(o, "memory_mib", jreal(m->memory_gib * 1024));
+    json_object_set_new(o, "storage_mbps", jreal(m->storage_mbps));
+    json_object_set_new(o, "iops", jreal(m->iops));
+    json_object_set_new(o, "network_gbps", jreal(m->network_gbps));
+    json_object_set_new(o, "power_idle_w", jreal(m->power_idle_w));
+    json_object_set_new(o, "power_max_w", jreal(m->power_max_w));
+    json_object_set_new(o, "cost", jreal(m->cost));
+    json_object_set_new(o, "rack_units", jreal(m->rack_units));
+    json_object_set_new(o, "speed_factor", jreal(m->speed_factor));
+    return o;
+}
+
+static json_t *scenario_json(const ana_plan *pl, const scenario *sc)
+{
+    json_t *o = json_object();
+    char hn[256];
+    json_object_set_new(o, "name", json_string(sc->model->name));
+    json_object_set_new(o, "host_model", model_json(sc->model));
+    json_t *hosts = json_array();
+    for (size_t h = 0; h < sc->sol.nhosts; h++) {
+        json_t *ho = json_object();
+        host_name(hn, sizeof hn, sc->model, h);
+        json_object_set_new(ho, "name", json_string(hn));
+        json_object_set_new(ho, "cpu_peak_percent", jreal(sc->host_cpu_peak[h] * 100));
+        json_object_set_new(ho, "memory_percent", jreal(sc->host_mem[h] * 100));
+        json_array_append_new(hosts, ho);
+    }
+    json_object_set_new(o, "hosts", hosts);
+    json_t *pls = json_array(), *left = json_array();
+    for (size_t k = 0; k < sc->nitems; k++) {
+        json_t *p = json_object();
+        json_object_set_new(p, "server", json_string(sc->items[k].name));
+        int h = sc->sol.host_of[k];
+        if (h < 0) {
+            json_object_set_new(
+                p, "why",
+                json_string(sc->sol.why && sc->sol.why[k] ? sc->sol.why[k] : "fits on no host"));
+            json_array_append_new(left, p);
+            continue;
+        }
+        host_name(hn, sizeof hn, sc->model, (size_t)h);
+        json_object_set_new(p, "host", json_string(hn));
+        json_object_set_new(p, "vcpus", json_integer(sc->items[k].vcpus));
+        json_object_set_new(p, "memory_mib", jreal(sc->items[k].mem_mib));
+        json_array_append_new(pls, p);
+    }
+    json_object_set_new(o, "placements", pls);
+    json_object_set_new(o, "unplaced", left);
+    json_object_set_new(o, "lower_bound", jreal(sc->packed ? sc->sol.lower_bound : 0));
+    json_object_set_new(o, "sum_of_peaks_hosts", jreal(sc->peak_sum_hosts));
+    json_object_set_new(o, "power_kwh_year", jreal(sc->power_kwh));
+    json_object_set_new(o, "cost", jreal(sc->cost));
+    json_object_set_new(o, "rack_units", jreal(sc->rack_units));
+    json_object_set_new(o, "algorithm",
+                        sc->packed && sc->sol.algorithm ? json_string(sc->sol.algorithm)
+                                                        : json_null());
+    (void)pl;
+    return o;
+}
+
+static json_t *server_json(const ana_plan *pl, const srv *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(s->inv->name));
+    json_object_set_new(o, "status", json_string(ana_status_name(s->v.status)));
+    json_t *r = json_array();
+    for (size_t i = 0; i < s->v.nreasons; i++)
+        json_array_append_new(r, json_string(s->v.reasons[i]));
+    json_object_set_new(o, "reasons", r);
+    json_object_set_new(o, "role", json_string(s->inv->role));
+    json_object_set_new(o, "confidence", jreal(s->confidence));
+    json_object_set_new(o, "cpu_mhz", quantiles_json(s->stats[M_CPU], 1));
+    json_t *mem = quantiles_json(s->stats[M_MEM], MIB);
+    json_object_set_new(mem, "unit", json_string("MiB"));
+    json_object_set_new(mem, "total_mib", jreal(s->mem_total / MIB));
+    json_object_set_new(o, "memory", mem);
+    json_t *disk = json_object();
+    json_object_set_new(disk, "size_gib", jreal(s->disk_size / GIB));
+    json_object_set_new(disk, "used_gib", jreal(s->disk_used / GIB));
+    json_object_set_new(disk, "mbps", quantiles_json(s->stats[M_DISK], 1e6));
+    json_object_set_new(disk, "iops", quantiles_json(s->stats[M_IOPS], 1));
+    json_object_set_new(o, "disk", disk);
+    const ana_model *m = pl->recommended >= 0 ? &pl->models[pl->recommended] : &pl->models[0];
+    json_object_set_new(o, "vcpus",
+                        s->v.status == ANA_NOT_ELIGIBLE ? json_null()
+                                                        : json_integer(item_vcpus(pl, s, m)));
+    json_object_set_new(o, "memory_mib",
+                        s->v.status == ANA_NOT_ELIGIBLE ? json_null() : jreal(s->v.memory_mib));
+    return o;
+}
+
+json_t *ana_plan_summary_json(const ana_plan *pl)
+{
+    json_t *o = json_object();
+    json_t *c = json_object();
+    json_object_set_new(c, "total", json_integer((json_int_t)pl->nsrv));
+    json_object_set_new(c, "eligible", json_integer((json_int_t)ana_plan_count_eligible(pl)));
+    json_object_set_new(c, "conditional", json_integer((json_int_t)ana_plan_count_conditional(pl)));
+    json_object_set_new(c, "not_eligible",
+                        json_integer((json_int_t)ana_plan_count_not_eligible(pl)));
+    json_object_set_new(o, "servers", c);
+    json_object_set_new(o, "slot_seconds", json_integer(pl->pol.slot_seconds));
+    json_object_set_new(o, "slot_start", json_integer((json_int_t)pl->slot_start));
+    json_object_set_new(o, "slots", json_integer((json_int_t)pl->nslots));
+    json_t *arr = json_array();
+    for (size_t m = 0; m < pl->nmodels; m++) {
+        const scenario *sc = &pl->sc[m];
+        json_t *s = json_object();
+        double lb = sc->packed ? sc->sol.lower_bound : 0;
+        json_object_set_new(s, "name", json_string(sc->model->name));
+        json_object_set_new(s, "hosts", json_integer((json_int_t)sc->sol.nhosts));
+        json_object_set_new(s, "lower_bound", jreal(lb));
+        json_object_set_new(s, "gap", jreal((double)sc->sol.nhosts - lb));
+        json_object_set_new(s, "sum_of_peaks_hosts", jreal(sc->peak_sum_hosts));
+        json_object_set_new(s, "placed", json_integer((json_int_t)sc->placed));
+        json_object_set_new(s, "unplaced", json_integer((json_int_t)sc->unplaced));
+        json_object_set_new(s, "power_kwh_year", jreal(sc->power_kwh));
+        json_object_set_new(s, "cost", jreal(sc->cost));
+        json_object_set_new(s, "rack_units", jreal(sc->rack_units));
+        json_array_append_new(arr, s);
+    }
+    json_object_set_new(o, "scenarios", arr);
+    json_object_set_new(o, "recommended",
+                        pl->recommended >= 0 ? json_string(pl->models[pl->recommended].name)
+                                             : json_null());
+    json_object_set_new(o, "recommended_reason",
+                        pl->recommended_why ? json_string(pl->recommended_why) : json_null());
+    return o;
+}
+
+json_t *ana_plan_json(const ana_plan *pl)
+{
+    json_t *o = json_object();
+    char start[32], end[32];
+    fmt_time(pl->slot_start, start, sizeof start);
+    fmt_time(pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds, end, sizeof end);
+    json_object_set_new(o, "version", json_integer(1));
+    json_object_set_new(o, "slot_seconds", json_integer(pl->pol.slot_seconds));
+    json_object_set_new(o, "slot_start", json_integer((json_int_t)pl->slot_start));
+    json_object_set_new(o, "slots", json_integer((json_int_t)pl->nslots));
+    json_t *period = json_object();
+    json_object_set_new(period, "start", json_string(start));
+    json_object_set_new(period, "end", json_string(end));
+    json_object_set_new(o, "period", period);
+    json_object_set_new(o, "policy", policy_json(pl));
+    json_object_set_new(o, "summary", ana_plan_summary_json(pl));
+    json_t *servers = json_array();
+    for (size_t i = 0; i < pl->nsrv; i++)
+        json_array_append_new(servers, server_json(pl, &pl->srv[i]));
+    json_object_set_new(o, "servers", servers);
+    json_t *scs = json_array();
+    for (size_t m = 0; m < pl->nmodels; m++)
+        json_array_append_new(scs, scenario_json(pl, &pl->sc[m]));
+    json_object_set_new(o, "scenarios", scs);
+    json_object_set_new(o, "recommended",
+                        pl->recommended >= 0 ? json_string(pl->models[pl->recommended].name)
+                                             : json_null());
+    json_object_set_new(o, "recommended_reason",
+                        pl->recommended_why ? json_string(pl->recommended_why) : json_null());
+    json_t *before = json_object();
+    json_object_set_new(before, "servers_retired", json_integer((json_int_t)pl->retired));
+    json_object_set_new(before, "power_kwh_year", jreal(pl->retired_power_kwh));
+    json_object_set_new(o, "before", before);
+    json_object_set_new(o, "nights", json_array());
+    json_t *notes = json_array();
+    json_array_append_new(notes, json_string("one scenario per host model: mixed fleets are "
+                                             "not planned yet"));
+    json_array_append_new(notes, json_string("migration nights are not planned yet"));
+    json_object_set_new(o, "notes", notes);
+    return o;
+}
+
+int ana_plan_write_json(const ana_plan *pl, const char *path, ks_error *err)
+{
+    json_t *j = ana_plan_json(pl);
+    int rc = ks_json_write_file(path, j, err);
+    json_decref(j);
+    return rc;
+}
+
+static size_t count_status(const ana_plan *pl, ana_status st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pl->nsrv; i++)
+        n += pl->srv[i].v.status == st;
+    return n;
+}
+
+size_t ana_plan_count_eligible(const ana_plan *pl)
+{
+    return count_status(pl, ANA_ELIGIBLE);
+}
+
+size_t ana_plan_count_conditional(const ana_plan *pl)
+{
+    return count_status(pl, ANA_CONDITIONAL);
+}
+
+size_t ana_plan_count_not_eligible(const ana_plan *pl)
+{
+    return count_status(pl, ANA_NOT_ELIGIBLE);
+}
+
+const char *ana_plan_recommended(const ana_plan *pl)
+{
+    return pl->recommended >= 0 ? pl->models[pl->recommended].name : NULL;
+}
+
+char *ana_plan_summary_text(const ana_plan *pl)
+{
+    ks_buf b;
+    ks_buf_init(&b, 1 << 20);
+    char start[32], end[32];
+    fmt_time(pl->slot_start, start, sizeof start);
+    fmt_time(pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds, end, sizeof end);
+    ks_buf_printf(&b, "%zu servers: %zu eligible, %zu conditional, %zu not eligible\n", pl->nsrv,
+                  ana_plan_count_eligible(pl), ana_plan_count_conditional(pl),
+                  ana_plan_count_not_eligible(pl));
+    ks_buf_printf(&b, "study period %s to %s: %zu slots of %ld s\n", start, end, pl->nslots,
+                  pl->pol.slot_seconds);
+    for (size_t i = 0; i < pl->nsrv; i++) {
+        const srv *s = &pl->srv[i];
+        if (s->v.status == ANA_ELIGIBLE)
+            continue;
+        ks_buf_printf(&b, "  %-20s %s: %s%s\n", s->inv->name,
+                      s->v.status == ANA_CONDITIONAL ? "conditional" : "not eligible",
+                      s->v.nreasons ? s->v.reasons[0] : "",
+                      s->v.nreasons > 1 ? " (and more: --explain)" : "");
+    }
+    ks_buf_printf(&b, "\n%-16s %6s %6s %4s %8s %8s %14s %12s %6s\n", "SCENARIO", "HOSTS", "BOUND",
+                  "GAP", "PLACED", "LEFTOUT", "KWH/YEAR", "COST", "RU");
+    for (size_t m = 0; m < pl->nmodels; m++) {
+        const scenario *sc = &pl->sc[m];
+        double lb = sc->packed ? sc->sol.lower_bound : 0;
+        char kwh[32] = "-", cost[32] = "-", ru[32] = "-";
+        if (!isnan(sc->power_kwh))
+            snprintf(kwh, sizeof kwh, "%.0f", sc->power_kwh);
+        if (!isnan(sc->cost))
+            snprintf(cost, sizeof cost, "%.0f", sc->cost);
+        if (!isnan(sc->rack_units))
+            snprintf(ru, sizeof ru, "%.0f", sc->rack_units);
+        ks_buf_printf(&b, "%-16s %6zu %6.0f %4.0f %8zu %8zu %14s %12s %6s%s\n", sc->model->name,
+                      sc->sol.nhosts, lb, (double)sc->sol.nhosts - lb, sc->placed, sc->unplaced,
+                      kwh, cost, ru, (int)m == pl->recommended ? "  <- recommended" : "");
+    }
+    if (pl->recommended_why)
+        ks_buf_printf(&b, "\nrecommended: %s\n", pl->recommended_why);
+    else
+        ks_buf_printf(&b, "\nno scenario places any server: nothing to recommend\n");
+    if (pl->recommended >= 0) {
+        if (isnan(pl->retired_power_kwh))
+            ks_buf_printf(&b,
+                          "before: %zu physical servers retired (their power is not claimed: "
+                          "give it in study.ini [server-power])\n",
+                          pl->retired);
+        else
+            ks_buf_printf(&b, "before: %zu physical servers retired, %.0f kWh/year\n", pl->retired,
+                          pl->retired_power_kwh);
+    }
+    ks_buf_printf(&b, "each scenario uses one host model (mixed fleets are not planned yet); "
+                      "migration nights are not planned yet\n");
+    return ks_buf_steal(&b);
+}
+
+char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
+{
+    const srv *s = NULL;
+    size_t idx = 0;
+    for (size_t i = 0; i < pl->nsrv; i++)
+        if (strcmp(pl->srv[i].inv->name, server) == 0) {
+            s = &pl->srv[i];
+            idx = i;
+        }
+    if (!s) {
+        ks_error_set(err, KS_E_USAGE, 0,
+                     "'%s' is not in the study's inventory: see the names in inventory.csv",
+                     server);
+        return NULL;
+    }
+    ks_buf b;
+    ks_buf_init(&b, 1 << 20);
+    ks_buf_printf(&b, "%s: %s\n", server, ana_status_name(s->v.status));
+    for (size_t i = 0; i < s->v.nreasons; i++)
+        ks_buf_printf(&b, "  - %s\n", s->v.reasons[i]);
+    if (!s->v.nreasons)
+        ks_buf_printf(&b, "  - no rule stands in the way\n");
+    ks_buf_printf(&b,
+                  "  data: %.0f%% of the %zu slots measured; CPU %.0f MHz at the %gth "
+                  "percentile (max %.0f), memory %.0f MiB (max %.0f)\n",
+                  s->confidence * 100, pl->nslots, s->pctl[M_CPU], pl->pol.percentile,
+                  isnan(s->stats[M_CPU][Q_MAX]) ? 0 : s->stats[M_CPU][Q_MAX],
+                  isnan(s->pctl[M_MEM]) ? 0 : s->pctl[M_MEM] / MIB,
+                  isnan(s->stats[M_MEM][Q_MAX]) ? 0 : s->stats[M_MEM][Q_MAX] / MIB);
+    char hn[256];
+    for (size_t m = 0; m < pl->nmodels; m++) {
+        const scenario *sc = &pl->sc[m];
+        size_t k;
+        for (k = 0; k < sc->nitems; k++)
+            if (sc->srv_of[k] == idx)
+                break;
+        ks_buf_printf(&b, "  scenario '%s': ", sc->model->name);
+        if (k == sc->nitems) {
+            ks_buf_printf(&b, "left out: %s\n",
+                          s->v.status == ANA_NOT_ELIGIBLE ? "not eligible"
+                                                          : "too busy for this host model");
+            continue;
+        }
+        int h = sc->sol.host_of[k];
+        if (h < 0) {
+            ks_buf_printf(&b, "not placed: %s\n",
+                          sc->sol.why && sc->sol.why[k] ? sc->sol.why[k] : "fits on no host");
+            continue;
+        }
+        host_name(hn, sizeof hn, sc->model, (size_t)h);
+        ks_buf_printf(&b,
+                      "on %s as %u vCPUs and %.0f MiB; that host's busiest slot uses %.0f%% of "
+                      "its CPU (%.0f%% allowed), its memory is %.0f%% used (%.0f%% allowed)",
+                      hn, sc->items[k].vcpus, sc->items[k].mem_mib, sc->host_cpu_peak[h] * 100,
+                      pl->pol.cpu_max * 100, sc->host_mem[h] * 100, pl->pol.mem_max * 100);
+        size_t others = 0;
+        for (size_t j = 0; j < sc->nitems; j++) {
+            if (j == k || sc->sol.host_of[j] != h)
+                continue;
+            ks_buf_printf(&b, "%s%s", others++ ? ", " : "; it shares the host with ",
+                          sc->items[j].name);
+        }
+        if (s->anti >= 0)
+            ks_buf_printf(&b, "; its anti-affinity group keeps it apart from the others");
+        if (s->aff >= 0)
+            ks_buf_printf(&b, "; its affinity group keeps it with the others");
+        if (s->pin >= 0)
+            ks_buf_printf(&b, "; pinned to host %d by [pin]", s->pin + 1);
+        ks_buf_printf(&b, "; chosen by %s\n", sc->sol.algorithm ? sc->sol.algorithm : "the packer");
+    }
+    return ks_buf_steal(&b);
+}

@@ -1,0 +1,606 @@
+/* test_pack.c: ana_pack on hand-made cases with a known optimum, on random
+ * instances (every constraint checked by ana_solution_valid), and against
+ * the exact optimum found by GLPK's glpsol on small instances.
+ *
+ * Exits 77 (skip) after the other tests pass when glpsol is missing
+ * (Debian: apt-get install glpk-utils).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ana_pack.h"
+#include "ks_mem.h"
+#include "ks_test.h"
+
+/* ------------------------------------------------------------- fixtures */
+
+#define MAXI 64
+#define MAXT 168
+
+typedef struct fixture {
+    ana_problem p;
+    ana_item items[MAXI];
+    double cpu[MAXI][MAXT];
+    char names[MAXI][24];
+} fixture;
+
+/* 1000 MHz, 1000 MiB, limits 100%, no overhead, no vCPU limit. */
+static void fx_init(fixture *f, size_t nitems, size_t nslots)
+{
+    memset(f, 0, sizeof *f);
+    f->p.nitems = nitems;
+    f->p.nslots = nslots;
+    f->p.items = f->items;
+    f->p.model = (ana_host_model){
+        .cpu_mhz = 1000, .cores = 4, .mem_mib = 1000, .cpu_limit = 1, .mem_limit = 1};
+    for (size_t i = 0; i < nitems; i++) {
+        snprintf(f->names[i], sizeof f->names[i], "vm%02zu", i);
+        f->items[i] = (ana_item){.name = f->names[i],
+                                 .cpu = f->cpu[i],
+                                 .mem_mib = 10,
+                                 .vcpus = 1,
+                                 .anti_group = -1,
+                                 .affinity_group = -1,
+                                 .pinned_host = -1};
+    }
+}
+
+static void fx_flat(fixture *f, size_t i, double mhz)
+{
+    for (size_t t = 0; t < f->p.nslots; t++)
+        f->cpu[i][t] = mhz;
+}
+
+/* Pack, check validity; returns nhosts (sol kept for the caller). */
+static size_t solve(const fixture *f, ana_solution *sol)
+{
+    ks_error err = {0};
+    int rc = ana_pack(&f->p, sol, &err);
+    KS_CHECK(rc == 0);
+    if (rc != 0) {
+        fprintf(stderr, "ana_pack: %s\n", err.message);
+        return 0;
+    }
+    char *why = NULL;
+    bool ok = ana_solution_valid(&f->p, sol, &why);
+    KS_CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "invalid: %s\n", why);
+    free(why);
+    return sol->nhosts;
+}
+
+/* ------------------------------------------------------- known optimum */
+
+/* A day-peak and a night-peak VM: 1,600 MHz of peaks on a 1,000 MHz host,
+ * but never more than 900 MHz at once. */
+KS_TEST(test_day_night)
+{
+    static fixture f;
+    fx_init(&f, 2, 24);
+    for (size_t t = 0; t < 24; t++) {
+        f.cpu[0][t] = t < 12 ? 800 : 100;
+        f.cpu[1][t] = t < 12 ? 100 : 800;
+    }
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 1);
+    KS_CHECK(sol.lower_bound == 1);
+    KS_CHECK(sol.host_of[0] == 0 && sol.host_of[1] == 0);
+    KS_CHECK(sol.algorithm != NULL);
+    ana_solution_free(&sol);
+    /* shifted by one slot they overlap: 1,600 MHz in slot 11 */
+    for (size_t t = 0; t < 24; t++)
+        f.cpu[1][t] = t < 11 ? 100 : 800;
+    KS_CHECK(solve(&f, &sol) == 2);
+    ana_solution_free(&sol);
+}
+
+/* Ten 250 MHz VMs: exactly four per host fit, three hosts. */
+KS_TEST(test_identical)
+{
+    static fixture f;
+    fx_init(&f, 10, 24);
+    for (size_t i = 0; i < 10; i++)
+        fx_flat(&f, i, 250);
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.lower_bound == 3);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_memory_bound)
+{
+    static fixture f;
+    fx_init(&f, 7, 24);
+    for (size_t i = 0; i < 7; i++) {
+        fx_flat(&f, i, 10);
+        f.items[i].mem_mib = 300;
+    }
+    f.p.model.mem_limit = 0.95;
+    f.p.model.host_mem_mib = 50; /* 900 MiB usable: three per host */
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.lower_bound == 3);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_vcpu_bound)
+{
+    static fixture f;
+    fx_init(&f, 5, 24);
+    for (size_t i = 0; i < 5; i++) {
+        fx_flat(&f, i, 10);
+        f.items[i].vcpus = 4;
+    }
+    f.p.model.vcpu_ratio = 2; /* 8 vCPUs per 4-core host */
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.lower_bound == 3);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_anti_affinity)
+{
+    static fixture f;
+    fx_init(&f, 3, 24);
+    for (size_t i = 0; i < 3; i++)
+        fx_flat(&f, i, 100);
+    f.items[0].anti_group = 7;
+    f.items[2].anti_group = 7;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_of[0] != sol.host_of[2]);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_affinity)
+{
+    static fixture f;
+    fx_init(&f, 6, 24);
+    /* 400 + 300 + 300 share a host only if nothing else joins them */
+    fx_flat(&f, 0, 400);
+    fx_flat(&f, 1, 300);
+    fx_flat(&f, 2, 300);
+    fx_flat(&f, 3, 500);
+    fx_flat(&f, 4, 500);
+    fx_flat(&f, 5, 300);
+    f.items[0].affinity_group = 1;
+    f.items[3].affinity_group = 1;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.host_of[0] == sol.host_of[3]);
+    ana_solution_free(&sol);
+    /* a group that fits on no host: both unplaced, with why */
+    fx_flat(&f, 0, 600);
+    fx_flat(&f, 3, 600);
+    KS_CHECK(solve(&f, &sol) >= 2);
+    KS_CHECK(sol.host_of[0] == -1 && sol.host_of[3] == -1);
+    KS_CHECK(sol.why[0] && strstr(sol.why[0], "affinity group 1 (2 VMs)"));
+    KS_CHECK(sol.why[3] && strstr(sol.why[3], "'vm03'"));
+    KS_CHECK(sol.why[1] == NULL);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_pinned)
+{
+    static fixture f;
+    fx_init(&f, 4, 24);
+    for (size_t i = 0; i < 4; i++)
+        fx_flat(&f, i, 100);
+    f.items[2].pinned_host = 2;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.host_of[2] == 2);
+    ana_solution_free(&sol);
+    /* two pinned to one host that holds only one of them */
+    fx_flat(&f, 0, 600);
+    fx_flat(&f, 1, 600);
+    f.items[0].pinned_host = 0;
+    f.items[1].pinned_host = 0;
+    f.items[2].pinned_host = -1;
+    KS_CHECK(solve(&f, &sol) >= 1);
+    KS_CHECK(sol.host_of[0] == 0);
+    KS_CHECK(sol.host_of[1] == -1 && sol.why[1] && strstr(sol.why[1], "pinned to host 0"));
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_existing_fleet)
+{
+    static fixture f;
+    fx_init(&f, 2, 24);
+    fx_flat(&f, 0, 300);
+    fx_flat(&f, 1, 300);
+    f.p.existing_hosts = 3;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.host_of[0] == 0 && sol.host_of[1] == 0);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_n_plus_1)
+{
+    static fixture f;
+    fx_init(&f, 2, 24);
+    fx_flat(&f, 0, 600);
+    fx_flat(&f, 1, 600);
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 2);
+    ana_solution_free(&sol);
+    f.p.n_plus_1 = true;
+    KS_CHECK(solve(&f, &sol) == 3);
+    KS_CHECK(sol.lower_bound == 3);
+    ana_solution_free(&sol);
+    /* at a 50% limit the headroom already absorbs any one failure */
+    fx_init(&f, 4, 24);
+    for (size_t i = 0; i < 4; i++)
+        fx_flat(&f, i, 500);
+    f.p.model.cpu_limit = 0.5;
+    f.p.n_plus_1 = true;
+    KS_CHECK(solve(&f, &sol) == 4);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_too_big)
+{
+    static fixture f;
+    fx_init(&f, 3, 24);
+    fx_flat(&f, 0, 100);
+    fx_flat(&f, 1, 100);
+    fx_flat(&f, 2, 100);
+    f.cpu[1][17] = 52000;
+    f.items[2].mem_mib = 5000;
+    f.p.model.cpu_mhz = 62400;
+    f.p.model.cpu_limit = 0.8;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 1);
+    KS_CHECK(sol.host_of[0] == 0);
+    KS_CHECK(sol.host_of[1] == -1 && sol.host_of[2] == -1);
+    KS_CHECK_STR(sol.why[1], "'vm01' needs 52,000 MHz in its busiest slot (17); one host allows "
+                             "49,920 MHz");
+    KS_CHECK_STR(sol.why[2], "'vm02' needs 5,000 MiB of memory; one host allows 1,000 MiB");
+    KS_CHECK(sol.lower_bound == 1);
+    ana_solution_free(&sol);
+}
+
+KS_TEST(test_malformed)
+{
+    static fixture f;
+    fx_init(&f, 1, 24);
+    ana_solution sol;
+    ks_error err = {0};
+    f.p.model.cpu_limit = 0;
+    KS_CHECK(ana_pack(&f.p, &sol, &err) == -1);
+    KS_CHECK(err.code == KS_E_CONFIG && strstr(err.message, "CPU limit 0"));
+    fx_init(&f, 1, 24);
+    f.items[0].cpu = NULL;
+    KS_CHECK(ana_pack(&f.p, &sol, &err) == -1);
+    fx_init(&f, 1, 0);
+    KS_CHECK(ana_pack(&f.p, &sol, &err) == -1);
+    fx_init(&f, 1, 24);
+    f.cpu[0][3] = NAN;
+    KS_CHECK(ana_pack(&f.p, &sol, &err) == -1);
+    KS_CHECK(strstr(err.message, "slot 3") != NULL);
+    /* no items: nothing to do, no hosts */
+    fx_init(&f, 0, 24);
+    KS_CHECK(ana_pack(&f.p, &sol, &err) == 0 && sol.nhosts == 0 && sol.lower_bound == 0);
+    ana_solution_free(&sol);
+    ana_solution_free(NULL);
+}
+
+KS_TEST(test_valid_rejects)
+{
+    static fixture f;
+    fx_init(&f, 2, 24);
+    fx_flat(&f, 0, 600);
+    fx_flat(&f, 1, 600);
+    int host_of[2] = {0, 0};
+    char *whys[2] = {NULL, NULL};
+    ana_solution sol = {.nhosts = 1, .host_of = host_of, .why = whys};
+    char *why = NULL;
+    KS_CHECK(!ana_solution_valid(&f.p, &sol, &why));
+    KS_CHECK(why && strstr(why, "1200 MHz"));
+    free(why);
+    host_of[1] = 1;
+    sol.nhosts = 2;
+    KS_CHECK(ana_solution_valid(&f.p, &sol, NULL));
+    f.p.n_plus_1 = true;
+    KS_CHECK(!ana_solution_valid(&f.p, &sol, &why));
+    KS_CHECK(why && strstr(why, "N+1"));
+    free(why);
+    f.p.n_plus_1 = false;
+    f.items[0].anti_group = f.items[1].anti_group = 3;
+    host_of[1] = 0;
+    fx_flat(&f, 1, 100);
+    KS_CHECK(!ana_solution_valid(&f.p, &sol, &why));
+    KS_CHECK(why && strstr(why, "anti-affinity"));
+    free(why);
+}
+
+/* ------------------------------------------------------ random instances */
+
+static uint64_t rng_state;
+static uint64_t rng_next(void)
+{
+    /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static double rng_unit(void)
+{
+    return (double)(rng_next() >> 11) / 9007199254740992.0;
+}
+static size_t rng_below(size_t n)
+{
+    return (size_t)(rng_unit() * (double)n);
+}
+
+/* Daily cycles with random phase and amplitude, on a 10,000 MHz host. */
+static void random_items(fixture *f, size_t n, size_t T, double scale)
+{
+    fx_init(f, n, T);
+    f->p.model.cpu_mhz = 10000;
+    f->p.model.mem_mib = 100000;
+    for (size_t i = 0; i < n; i++) {
+        double base = scale * (0.02 + 0.25 * rng_unit());
+        double amp = scale * 0.35 * rng_unit() * rng_unit();
+        double phase = rng_unit() * 24;
+        for (size_t t = 0; t < T; t++) {
+            double v = base + amp * (0.5 + 0.5 * sin(2 * M_PI * ((double)t - phase) / 24));
+            f->cpu[i][t] = 10000 * v * (0.9 + 0.2 * rng_unit());
+        }
+        f->items[i].mem_mib = 100000 * scale * (0.02 + 0.3 * rng_unit() * rng_unit());
+        f->items[i].vcpus = 1 + (unsigned)rng_below(16);
+    }
+}
+
+KS_TEST(test_random_properties)
+{
+    static fixture f, g;
+    rng_state = 20260101;
+    int instances = 400, unplaced = 0, n1 = 0, at_bound = 0;
+    for (int k = 0; k < instances; k++) {
+        size_t n = 1 + rng_below(60), T = 24 + rng_below(MAXT - 24 + 1);
+        random_items(&f, n, T, 0.5 + rng_unit());
+        ana_host_model *m = &f.p.model;
+        m->cpu_limit = 0.6 + 0.4 * rng_unit();
+        m->mem_limit = 0.7 + 0.3 * rng_unit();
+        m->host_cpu_mhz = rng_below(3) * 200.0;
+        m->host_mem_mib = rng_below(3) * 2000.0;
+        m->vm_cpu_mhz = rng_below(3) * 20.0;
+        m->vm_mem_mib = rng_below(3) * 256.0;
+        m->cores = 16;
+        m->vcpu_ratio = rng_below(2) ? 0 : 2 + rng_below(3);
+        f.p.n_plus_1 = rng_below(3) == 0;
+        f.p.existing_hosts = rng_below(4) == 0 ? rng_below(4) : 0;
+        int ngroups = (int)rng_below(4);
+        for (size_t i = 0; i < n; i++) {
+            if (ngroups && rng_below(4) == 0)
+                f.items[i].anti_group = (int)rng_below((size_t)ngroups);
+            if (rng_below(10) == 0)
+                f.items[i].affinity_group = 100 + (int)rng_below(8);
+            if (rng_below(25) == 0)
+                f.items[i].pinned_host = (int)rng_below(4);
+            if (rng_below(40) == 0)
+                f.cpu[i][rng_below(T)] = 20000; /* fits nowhere */
+        }
+        ana_solution sol;
+        size_t nh = solve(&f, &sol);
+        if (!sol.host_of)
+            continue;
+        KS_CHECK((double)nh >= ceil(sol.lower_bound));
+        if ((double)nh == sol.lower_bound)
+            at_bound++;
+        for (size_t i = 0; i < n; i++) {
+            KS_CHECK(sol.host_of[i] >= 0 || (sol.why[i] && strlen(sol.why[i]) > 20 &&
+                                             strstr(sol.why[i], f.items[i].name)));
+            if (sol.host_of[i] < 0)
+                unplaced++;
+        }
+        n1 += f.p.n_plus_1;
+        /* deterministic: a copy gives the same answer */
+        if (k % 10 == 0) {
+            g = f;
+            g.p.items = g.items;
+            for (size_t i = 0; i < n; i++) {
+                g.items[i].cpu = g.cpu[i];
+                g.items[i].name = g.names[i];
+            }
+            ana_solution sol2;
+            KS_CHECK(solve(&g, &sol2) == nh);
+            KS_CHECK(memcmp(sol.host_of, sol2.host_of, n * sizeof(int)) == 0);
+            ana_solution_free(&sol2);
+        }
+        ana_solution_free(&sol);
+    }
+    printf("random: %d instances (%d with N+1), %d items unplaced with a reason, "
+           "%d at the lower bound\n",
+           instances, n1, unplaced, at_bound);
+}
+
+/* -------------------------------------------------- exact, with glpsol */
+
+static bool have_glpsol(void)
+{
+    return system("command -v glpsol >/dev/null 2>&1") == 0;
+}
+
+static int cmp_desc(const void *a, const void *b, const double *key)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return key[x] > key[y] ? -1 : key[x] < key[y] ? 1 : (x > y) - (x < y);
+}
+static const double *desc_key;
+static int cmp_desc_q(const void *a, const void *b)
+{
+    return cmp_desc(a, b, desc_key);
+}
+
+/* Optimum number of hosts (CPU per slot and memory only), or -1 when
+ * glpsol did not prove it within its time limit. H: hosts available. */
+static int glpk_optimum(const fixture *f, size_t H, const char *dir)
+{
+    const ana_problem *p = &f->p;
+    const ana_host_model *m = &p->model;
+    size_t n = p->nitems, T = p->nslots;
+    double cap = m->cpu_limit * m->cpu_mhz - m->host_cpu_mhz;
+    double mcap = m->mem_limit * m->mem_mib - m->host_mem_mib;
+    /* items by decreasing size: item k may only use hosts 0..k (a host's
+     * index is at most that of its first item), a classic symmetry cut */
+    size_t ord[MAXI];
+    double key[MAXI];
+    for (size_t i = 0; i < n; i++) {
+        double pk = 0;
+        for (size_t t = 0; t < T; t++)
+            pk = fmax(pk, f->cpu[i][t]);
+        key[i] = pk / cap + p->items[i].mem_mib / mcap;
+        ord[i] = i;
+    }
+    desc_key = key;
+    qsort(ord, n, sizeof *ord, cmp_desc_q);
+    char lp[4096], out[4096], cmd[9000];
+    snprintf(lp, sizeof lp, "%s/pack.lp", dir);
+    snprintf(out, sizeof out, "%s/pack.out", dir);
+    FILE *fp = fopen(lp, "w");
+    if (!fp)
+        return -1;
+    fprintf(fp, "Minimize\n obj:");
+    for (size_t h = 0; h < H; h++)
+        fprintf(fp, " + y%zu", h);
+    fprintf(fp, "\nSubject To\n");
+    for (size_t k = 0; k < n; k++) {
+        fprintf(fp, " a%zu:", k);
+        for (size_t h = 0; h <= k && h < H; h++)
+            fprintf(fp, " + x%zu_%zu", k, h);
+        fprintf(fp, " = 1\n");
+    }
+    for (size_t h = 0; h < H; h++) {
+        for (size_t t = 0; t < T; t++) {
+            fprintf(fp, " c%zu_%zu:", h, t);
+            for (size_t k = h; k < n; k++)
+                fprintf(fp, " + %.6f x%zu_%zu", f->cpu[ord[k]][t] + m->vm_cpu_mhz, k, h);
+            fprintf(fp, " - %.6f y%zu <= 0\n", cap, h);
+        }
+        fprintf(fp, " m%zu:", h);
+        for (size_t k = h; k < n; k++)
+            fprintf(fp, " + %.6f x%zu_%zu", p->items[ord[k]].mem_mib + m->vm_mem_mib, k, h);
+        fprintf(fp, " - %.6f y%zu <= 0\n", mcap, h);
+        if (h + 1 < H)
+            fprintf(fp, " s%zu: y%zu - y%zu >= 0\n", h, h, h + 1);
+    }
+    fprintf(fp, "Binary\n");
+    for (size_t h = 0; h < H; h++)
+        fprintf(fp, " y%zu\n", h);
+    for (size_t k = 0; k < n; k++)
+        for (size_t h = 0; h <= k && h < H; h++)
+            fprintf(fp, " x%zu_%zu\n", k, h);
+    fprintf(fp, "End\n");
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "glpsol --lp '%s' -o '%s' --tmlim 10 >/dev/null 2>&1", lp, out);
+    if (system(cmd) != 0)
+        return -1;
+    fp = fopen(out, "r");
+    if (!fp)
+        return -1;
+    char line[512];
+    bool optimal = false;
+    double obj = -1;
+    while (fgets(line, sizeof line, fp)) {
+        if (strncmp(line, "Status:", 7) == 0 && strstr(line, "INTEGER OPTIMAL"))
+            optimal = true;
+        const char *o = strstr(line, "obj = ");
+        if (strncmp(line, "Objective:", 10) == 0 && o)
+            obj = strtod(o + 6, NULL);
+    }
+    fclose(fp);
+    return optimal && obj >= 0 ? (int)lround(obj) : -1;
+}
+
+static int glpk_instances, glpk_equal, glpk_unproven, glpk_worst;
+
+KS_TEST(test_glpk_exact)
+{
+    static fixture f;
+    char dir[] = "/tmp/test_pack.XXXXXX";
+    KS_CHECK(mkdtemp(dir) != NULL);
+    rng_state = 777;
+    time_t start = time(NULL);
+    for (int k = 0; k < 150; k++) {
+        /* a safety net for slow machines */
+        if (time(NULL) - start > 35) {
+            printf("glpk: time budget reached after %d instances\n", k);
+            break;
+        }
+        size_t n = 8 + rng_below(13);
+        random_items(&f, n, 24, 0.8 + 0.8 * rng_unit());
+        f.p.model.cpu_limit = 0.8;
+        f.p.model.mem_limit = 0.9;
+        ana_solution sol;
+        size_t nh = solve(&f, &sol);
+        bool all_placed = true;
+        for (size_t i = 0; sol.host_of && i < n; i++)
+            all_placed = all_placed && sol.host_of[i] >= 0;
+        ana_solution_free(&sol);
+        if (!all_placed || nh == 0)
+            continue;
+        time_t t0 = time(NULL);
+        int opt = glpk_optimum(&f, nh, dir);
+        if (time(NULL) - t0 > 2)
+            printf("glpk: instance %d (%zu items) took %lld s\n", k, n,
+                   (long long)(time(NULL) - t0));
+        if (opt < 0) {
+            glpk_unproven++;
+            continue;
+        }
+        glpk_instances++;
+        int gap = (int)nh - opt;
+        KS_CHECK(gap >= 0 && gap <= 1);
+        if (gap != 0)
+            printf("glpk: instance %d (%zu items): heuristic %zu hosts, optimum %d\n", k, n, nh,
+                   opt);
+        glpk_equal += gap == 0;
+        if (gap > glpk_worst)
+            glpk_worst = gap;
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    KS_CHECK(system(cmd) == 0);
+    printf("glpk: %d instances solved to optimality, heuristic optimal on %d (%.0f%%), worst "
+           "gap %d host(s), %d not proven within the time limit\n",
+           glpk_instances, glpk_equal, glpk_instances ? 100.0 * glpk_equal / glpk_instances : 0.0,
+           glpk_worst, glpk_unproven);
+    KS_CHECK(glpk_instances >= 10);
+    KS_CHECK(glpk_equal * 10 >= glpk_instances * 8);
+}
+
+int main(void)
+{
+    KS_RUN(test_day_night);
+    KS_RUN(test_identical);
+    KS_RUN(test_memory_bound);
+    KS_RUN(test_vcpu_bound);
+    KS_RUN(test_anti_affinity);
+    KS_RUN(test_affinity);
+    KS_RUN(test_pinned);
+    KS_RUN(test_existing_fleet);
+    KS_RUN(test_n_plus_1);
+    KS_RUN(test_too_big);
+    KS_RUN(test_malformed);
+    KS_RUN(test_valid_rejects);
+    KS_RUN(test_random_properties);
+    if (!have_glpsol()) {
+        int rc = ks_test_summary();
+        if (rc)
+            return rc;
+        printf("SKIP test_glpk_exact: glpsol not found (apt-get install glpk-utils)\n");
+        return 77;
+    }
+    KS_RUN(test_glpk_exact);
+    return ks_test_summary();
+}

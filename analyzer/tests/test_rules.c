@@ -1,0 +1,420 @@
+/* test_rules.c: policy and host-model parsing, percentiles, right-sizing,
+ * missing-slot filling and every eligibility rule, on small data. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ana_rules.h"
+#include "ks_ini.h"
+#include "ks_test.h"
+
+#define MIB (1024.0 * 1024.0)
+#define GIB (1024.0 * MIB)
+
+static ks_ini *ini_of(const char *text)
+{
+    ks_error err;
+    ks_ini *ini = ks_ini_parse(text, strlen(text), "study.ini", &err);
+    if (!ini)
+        fprintf(stderr, "bad test ini: %s\n", err.message);
+    return ini;
+}
+
+/* The error message of parsing text as host models, or "" when it parses. */
+static char msg[KS_ERROR_MSG_MAX];
+static const char *models_error(const char *text)
+{
+    ks_ini *ini = ini_of(text);
+    ana_model *m;
+    size_t n;
+    ks_error err;
+    ks_error_clear(&err);
+    msg[0] = '\0';
+    if (ana_models_parse(ini, &m, &n, &err) < 0)
+        snprintf(msg, sizeof msg, "%s", err.message);
+    else
+        ana_models_free(m, n);
+    ks_ini_free(ini);
+    return msg;
+}
+
+KS_TEST(policy_defaults)
+{
+    ks_ini *ini = ini_of("[collector]\ninterval = 60\n");
+    ana_policy p;
+    ks_error err;
+    KS_CHECK(ana_policy_parse(ini, &p, &err) == 0);
+    KS_CHECK_NEAR(p.max_host_share, 0.5, 1e-12);
+    KS_CHECK_NEAR(p.min_confidence, 0.5, 1e-12);
+    KS_CHECK_NEAR(p.percentile, 95, 1e-12);
+    KS_CHECK_NEAR(p.headroom, 0.2, 1e-12);
+    KS_CHECK(!p.allow_upsize && p.n_plus_1);
+    KS_CHECK(p.slot_seconds == 3600);
+    KS_CHECK_NEAR(p.cpu_max, 0.8, 1e-12);
+    KS_CHECK_NEAR(p.mem_max, 0.9, 1e-12);
+    KS_CHECK(p.blocker_status == ANA_CONDITIONAL);
+    KS_CHECK(p.nphysical_roles == 2);
+    KS_CHECK_STR(p.physical_roles[0], "backup");
+    KS_CHECK_STR(p.physical_roles[1], "infrastructure");
+    KS_CHECK_NEAR(ana_policy_speed(&p, "Intel Xeon"), 1.0, 0);
+    ana_policy_free(&p);
+    ks_ini_free(ini);
+}
+
+KS_TEST(policy_values_and_errors)
+{
+    ks_ini *ini = ini_of("[policy]\npercentile = 100\nheadroom_percent = 0\nn_plus_1 = no\n"
+                         "start = 2024-03-01\nend = 2024-03-14\nhardware_blockers = not_eligible\n"
+                         "physical_roles = backup\n"
+                         "[cpu-speed old]\nmatch = E5-2670\nfactor = 0.8\n");
+    ana_policy p;
+    ks_error err;
+    KS_CHECK(ana_policy_parse(ini, &p, &err) == 0);
+    KS_CHECK_NEAR(p.percentile, 100, 0);
+    KS_CHECK_NEAR(p.headroom, 0, 0);
+    KS_CHECK(!p.n_plus_1);
+    KS_CHECK(p.start == 1709251200);
+    KS_CHECK(p.end == 1710374400 + 86400); /* the end day is studied whole */
+    KS_CHECK(p.blocker_status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(p.nphysical_roles == 1);
+    KS_CHECK_NEAR(ana_policy_speed(&p, "Intel(R) Xeon(R) CPU e5-2670 0 @ 2.60GHz"), 0.8, 1e-12);
+    KS_CHECK_NEAR(ana_policy_speed(&p, NULL), 1.0, 0);
+    ana_policy_free(&p);
+    ks_ini_free(ini);
+
+    const char *bad[][2] = {
+        {"[policy]\n\npercentile = 0\n", "study.ini:3: 'percentile' in [policy]"},
+        {"[policy]\nn_plus_1 = maybe\n", "study.ini:2: 'n_plus_1' in [policy] must be yes or no"},
+        {"[policy]\nstart = 2024-13-01\n", "study.ini:2: 'start' in [policy] must be a date"},
+        {"[policy]\nslot_seconds = 7000\n", "study.ini:2: 'slot_seconds'"},
+        {"[policy]\nhardware_blockers = maybe\n", "study.ini:2: 'hardware_blockers'"},
+        {"[cpu-speed x]\nmatch = Opteron\n", "[cpu-speed x] needs 'match'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ini = ini_of(bad[i][0]);
+        ks_error_clear(&err);
+        KS_CHECK(ana_policy_parse(ini, &p, &err) == -1);
+        if (!strstr(err.message, bad[i][1]))
+            fprintf(stderr, "got: %s\n", err.message);
+        KS_CHECK(strstr(err.message, bad[i][1]) != NULL);
+        ks_ini_free(ini);
+    }
+}
+
+KS_TEST(host_models)
+{
+    ks_ini *ini = ini_of("[policy]\n[host-model small]\ncores = 16\nmhz = 2400\nmemory_gib = 128\n"
+                         "[host-model big]\ncores = 32\nmhz = 2600\nmemory_gib = 384\n"
+                         "storage_mbps = 2000\npower_idle_w = 200\npower_max_w = 600\n"
+                         "cost = 12000\nspeed_factor = 1.25\n");
+    ana_model *m;
+    size_t n;
+    ks_error err;
+    KS_CHECK(ana_models_parse(ini, &m, &n, &err) == 0);
+    KS_CHECK(n == 2);
+    KS_CHECK_STR(m[0].name, "small");
+    KS_CHECK(m[0].cores == 16);
+    KS_CHECK(isnan(m[0].cost) && isnan(m[0].storage_mbps));
+    KS_CHECK_NEAR(m[0].speed_factor, 1.0, 0);
+    KS_CHECK_STR(m[1].name, "big");
+    KS_CHECK_NEAR(m[1].memory_gib, 384, 0);
+    KS_CHECK_NEAR(m[1].storage_mbps, 2000, 0);
+    KS_CHECK_NEAR(m[1].power_max_w, 600, 0);
+    KS_CHECK_NEAR(m[1].speed_factor, 1.25, 0);
+    ana_models_free(m, n);
+    ks_ini_free(ini);
+
+    KS_CHECK(strstr(models_error("[policy]\npercentile = 95\n"), "declares no target host"));
+    KS_CHECK(strstr(models_error("[host-model a]\nmhz = 2600\nmemory_gib = 64\n"),
+                    "study.ini:2: [host-model a] has no 'cores'"));
+    KS_CHECK(strstr(models_error("[host-model a]\ncores = 8\nmemory_gib = 64\n"), "has no 'mhz'"));
+    KS_CHECK(
+        strstr(models_error("[host-model a]\ncores = 8\nmhz = 2000\n"), "has no 'memory_gib'"));
+    KS_CHECK(strstr(models_error("[host-model a]\ncores = eight\nmhz = 2000\nmemory_gib = 8\n"),
+                    "study.ini:2: 'cores' in [host-model a] must be a number"));
+    KS_CHECK(strstr(models_error("[host-model a]\ncores = 8.5\nmhz = 2000\nmemory_gib = 8\n"),
+                    "study.ini:2: 'cores' in [host-model a] must be a whole number"));
+    KS_CHECK(strstr(models_error("[host-model a]\ncores = 8\nmhz = 2000\nmemory_gib = 8\n"
+                                 "power_idle_w = 100\n"),
+                    "only one of 'power_idle_w' and 'power_max_w'"));
+    KS_CHECK(strstr(models_error("[host-model a]\ncores = 8\nmhz = 2000\nmemory_gib = 8\n"
+                                 "power_idle_w = 300\npower_max_w = 200\n"),
+                    "study.ini:6: 'power_max_w' in [host-model a] (200) is below"));
+}
+
+KS_TEST(percentiles)
+{
+    double v[] = {5, 1, NAN, 3, 2, 4, 6, 7, 8, 9, 10};
+    KS_CHECK_NEAR(ana_percentile(v, 11, 100), 10, 0);
+    KS_CHECK_NEAR(ana_percentile(v, 11, 50), 5, 0);
+    KS_CHECK_NEAR(ana_percentile(v, 11, 95), 10, 0); /* rank ceil(9.5) = 10 */
+    KS_CHECK_NEAR(ana_percentile(v, 11, 90), 9, 0);
+    KS_CHECK_NEAR(ana_percentile(v, 11, 1), 1, 0);
+    double none[] = {NAN, NAN};
+    KS_CHECK(isnan(ana_percentile(none, 2, 95)));
+    KS_CHECK(isnan(ana_percentile(NULL, 0, 95)));
+}
+
+KS_TEST(sizing)
+{
+    /* vCPUs: whole, at least 1, at most the source's threads */
+    KS_CHECK(ana_size_vcpus(0, 2600, 4, false) == 1);
+    KS_CHECK(ana_size_vcpus(2600, 2600, 4, false) == 1);
+    KS_CHECK(ana_size_vcpus(2601, 2600, 4, false) == 2);
+    KS_CHECK(ana_size_vcpus(26000, 2600, 4, false) == 4);
+    KS_CHECK(ana_size_vcpus(26000, 2600, 4, true) == 10);
+    KS_CHECK(ana_size_vcpus(26000, 2600, 0, false) == 10); /* source unknown */
+    /* memory: 512 MiB steps, at least 1 GiB, at most the source's */
+    KS_CHECK_NEAR(ana_size_memory_mib(100 * MIB, 8 * GIB, false), 1024, 0);
+    KS_CHECK_NEAR(ana_size_memory_mib(1025 * MIB, 8 * GIB, false), 1536, 0);
+    KS_CHECK_NEAR(ana_size_memory_mib(1536 * MIB, 8 * GIB, false), 1536, 0);
+    KS_CHECK_NEAR(ana_size_memory_mib(9 * GIB, 8 * GIB, false), 8192, 0);
+    KS_CHECK_NEAR(ana_size_memory_mib(9 * GIB, 8 * GIB, true), 9216, 0);
+    KS_CHECK_NEAR(ana_size_memory_mib(9 * GIB, 0, false), 9216, 0);
+    KS_CHECK_NEAR(ana_size_memory_mib(2 * GIB, 0.5 * GIB, false), 1024, 0);
+    /* CPU demand on the target: speed factors and headroom */
+    ana_policy p = {.headroom = 0.2};
+    ana_model m = {.speed_factor = 1.25};
+    KS_CHECK_NEAR(ana_target_mhz(&p, &m, 1000, 0.8), 1000 * 0.8 / 1.25 * 1.2, 1e-9);
+}
+
+KS_TEST(fill_missing)
+{
+    /* two days of hourly slots from midnight; hour 3 of day 2 missing, and
+     * all of hour 5 missing */
+    ana_series s = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 48};
+    double *a[4];
+    for (int k = 0; k < 4; k++) {
+        a[k] = malloc(48 * sizeof(double));
+        for (int i = 0; i < 48; i++)
+            a[k][i] = i % 24 == 5 ? NAN : (double)(i % 24) * 10 + i / 24;
+    }
+    s.cpu_mhz = a[0];
+    s.mem_bytes = a[1];
+    s.disk_bps = a[2];
+    s.disk_iops = a[3];
+    s.cpu_mhz[27] = NAN;
+    KS_CHECK(ana_series_present(&s) == 45);
+    ana_series_fill(&s, 100);
+    KS_CHECK_NEAR(s.cpu_mhz[27], 30, 0); /* hour 3's own: day 1 had 30 */
+    KS_CHECK_NEAR(s.cpu_mhz[5], 231, 0); /* no hour 5 at all: the overall percentile */
+    KS_CHECK(ana_series_present(&s) == 48);
+
+    /* a window beyond the series is unknown */
+    ana_series w;
+    ana_series_window(&s, s.slot_start - 7200, 4, &w);
+    KS_CHECK(isnan(w.cpu_mhz[0]) && isnan(w.cpu_mhz[1]));
+    KS_CHECK_NEAR(w.cpu_mhz[2], 0, 0);
+    KS_CHECK_NEAR(w.cpu_mhz[3], 10, 0);
+    KS_CHECK(w.slot_start % 3600 == 0);
+    ana_series_free(&w);
+    ana_series_free(&s);
+}
+
+static ana_policy pol;
+static ana_model models[2];
+
+static void setup(void)
+{
+    ks_ini *ini = ini_of("[policy]\n");
+    ks_error err;
+    ana_policy_parse(ini, &pol, &err);
+    ks_ini_free(ini);
+    models[0] = (ana_model){.name = "small",
+                            .cores = 8,
+                            .mhz = 2500,
+                            .memory_gib = 64,
+                            .storage_mbps = 400,
+                            .iops = 20000,
+                            .speed_factor = 1};
+    models[1] = (ana_model){.name = "big",
+                            .cores = 32,
+                            .mhz = 2500,
+                            .memory_gib = 512,
+                            .storage_mbps = NAN,
+                            .iops = NAN,
+                            .speed_factor = 1};
+}
+
+static ana_server_in quiet_server(void)
+{
+    return (ana_server_in){.name = "web01",
+                           .role = "",
+                           .has_data = true,
+                           .confidence = 0.9,
+                           .cpu_mhz = 1000,
+                           .speed = 1,
+                           .mem_bytes = 2 * GIB,
+                           .disk_mbps = 5,
+                           .disk_iops = 100,
+                           .src_threads = 4,
+                           .src_mem_bytes = 8 * GIB};
+}
+
+static bool has_reason(const ana_verdict *v, const char *text)
+{
+    for (size_t i = 0; i < v->nreasons; i++)
+        if (strstr(v->reasons[i], text))
+            return true;
+    return false;
+}
+
+KS_TEST(rule_eligible)
+{
+    ana_server_in in = quiet_server();
+    ana_verdict v;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_ELIGIBLE);
+    KS_CHECK(v.nreasons == 0);
+    KS_CHECK_NEAR(v.memory_mib, 2560, 0); /* 2 GiB + 20% = 2457.6 MiB -> 2560 */
+    ana_verdict_free(&v);
+}
+
+KS_TEST(rule_too_busy)
+{
+    ana_server_in in = quiet_server();
+    ana_verdict v;
+    /* 9000 MHz x 1.2 = 10800 > 50% of 20000 (small), < 50% of 80000 (big) */
+    in.cpu_mhz = 9000;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_CONDITIONAL);
+    KS_CHECK(v.too_busy[0] && !v.too_busy[1]);
+    KS_CHECK(has_reason(&v, "too busy for some host models"));
+    KS_CHECK(has_reason(&v, "needs 10800 MHz of CPU"));
+    ana_verdict_free(&v);
+    /* too busy for both */
+    in.cpu_mhz = 40000;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(has_reason(&v, "too busy for one host"));
+    ana_verdict_free(&v);
+    /* memory: 40 GiB x 1.2 = 48 GiB > 32 GiB of small */
+    in = quiet_server();
+    in.mem_bytes = 40 * GIB;
+    in.src_mem_bytes = 64 * GIB;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.too_busy[0] && !v.too_busy[1]);
+    KS_CHECK(has_reason(&v, "needs 48.0 GiB of memory"));
+    ana_verdict_free(&v);
+}
+
+KS_TEST(rule_storage)
+{
+    ana_server_in in = quiet_server();
+    ana_verdict v;
+    in.disk_mbps = 300; /* > 50% of 400 MB/s; big has no storage budget */
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_CONDITIONAL && v.too_busy[0] && !v.too_busy[1]);
+    KS_CHECK(has_reason(&v, "its disks move 300 MB/s"));
+    ana_verdict_free(&v);
+    in = quiet_server();
+    in.disk_iops = 15000;
+    ana_judge(&pol, models, 1, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(has_reason(&v, "15000 I/O operations/s"));
+    ana_verdict_free(&v);
+}
+
+KS_TEST(rule_blockers)
+{
+    ana_server_in in = quiet_server();
+    const char *b[] = {"USB licence dongle 'SafeNet Sentinel' (0529:0001)"};
+    in.blockers = b;
+    in.nblockers = 1;
+    ana_verdict v;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_CONDITIONAL);
+    KS_CHECK(has_reason(&v, "does not simply move into a VM: USB licence dongle"));
+    ana_verdict_free(&v);
+    pol.blocker_status = ANA_NOT_ELIGIBLE;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    ana_verdict_free(&v);
+    pol.blocker_status = ANA_CONDITIONAL;
+}
+
+KS_TEST(rule_roles_and_ports)
+{
+    ana_server_in in = quiet_server();
+    ana_verdict v;
+    in.role = "backup";
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(has_reason(&v, "its role is 'backup'"));
+    ana_verdict_free(&v);
+    in.role = "Infrastructure";
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(has_reason(&v, "hypervisors depend on its services"));
+    ana_verdict_free(&v);
+    in.role = "web";
+    long ports[] = {22, 53, 53, 2049};
+    in.ports = ports;
+    in.nports = 4;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_CONDITIONAL);
+    KS_CHECK(v.nreasons == 2); /* 53 once, 2049 */
+    KS_CHECK(has_reason(&v, "serves DNS (listens on port 53)"));
+    KS_CHECK(has_reason(&v, "serves NFS (listens on port 2049)"));
+    ana_verdict_free(&v);
+}
+
+KS_TEST(rule_confidence)
+{
+    ana_server_in in = quiet_server();
+    ana_verdict v;
+    in.confidence = 0.14;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(has_reason(&v, "too little data: only 14% of the expected hourly samples"));
+    ana_verdict_free(&v);
+    in.confidence = 0.5; /* exactly the limit is enough */
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_ELIGIBLE);
+    ana_verdict_free(&v);
+    in.has_data = false;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(has_reason(&v, "no data"));
+    ana_verdict_free(&v);
+}
+
+KS_TEST(rule_several_reasons)
+{
+    ana_server_in in = quiet_server();
+    const char *b[] = {"Fibre Channel HBA 'QLogic QLE2562'"};
+    long ports[] = {123};
+    in.blockers = b;
+    in.nblockers = 1;
+    in.ports = ports;
+    in.nports = 1;
+    in.role = "backup";
+    in.confidence = 0.1;
+    ana_verdict v;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_NOT_ELIGIBLE);
+    KS_CHECK(v.nreasons == 4);
+    KS_CHECK(has_reason(&v, "Fibre Channel") && has_reason(&v, "NTP") && has_reason(&v, "backup") &&
+             has_reason(&v, "too little data"));
+    ana_verdict_free(&v);
+}
+
+int main(void)
+{
+    setup();
+    KS_RUN(policy_defaults);
+    KS_RUN(policy_values_and_errors);
+    KS_RUN(host_models);
+    KS_RUN(percentiles);
+    KS_RUN(sizing);
+    KS_RUN(fill_missing);
+    KS_RUN(rule_eligible);
+    KS_RUN(rule_too_busy);
+    KS_RUN(rule_storage);
+    KS_RUN(rule_blockers);
+    KS_RUN(rule_roles_and_ports);
+    KS_RUN(rule_confidence);
+    KS_RUN(rule_several_reasons);
+    ana_policy_free(&pol);
+    return ks_test_summary();
+}

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# kvmshift analyze: (1) a small study imported from CSV generated here
+# (12 servers, 14 days hourly: day and night loads that complement each
+# other, a too-busy one, a backup and an infrastructure role, a DNS server
+# and a USB dongle found in the facts, one with two days of data) and two
+# host models: plan.json's fields, statuses and reasons, placements, the
+# summary and --explain; (2) when the Bitbrains tarball is in
+# ../../shared/traces relative to the repository: the 250 machines against
+# the reference host model and the reference figures of traces/README.md.
+set -euo pipefail
+BIN=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
+. "$HERE/checks.sh"
+ks_need python3 tar
+ks_workdir
+W=$KS_WORKDIR
+code() { set +e; "$@" >"$W/out" 2>"$W/err"; echo $?; set -e; }
+
+# ---- (1) a small study ------------------------------------------------------
+S=$W/study
+ks_study "$S"
+python3 - "$W/load.csv" <<'PY'
+import sys
+t0 = 1767225600  # 2026-01-01T00:00:00Z
+rows = ["server,timestamp,cpu_mhz,mem_used[GiB],mem_total[GiB],disk_rd_bps[MB/s],cores,mhz"]
+def add(name, cpu, mem=6, total=16, cores=4, mhz=2500, days=14, start_day=0):
+    for h in range(start_day * 24, (start_day + days) * 24):
+        rows.append(f"{name},{t0 + h * 3600},{cpu(h % 24)},{mem},{total},1,{cores},{mhz}")
+day = lambda h: 6000 if 9 <= h < 17 else 500
+night = lambda h: 500 if 9 <= h < 17 else 6000
+for i in range(1, 5):
+    add(f"day0{i}", day)
+    add(f"night0{i}", night)
+add("busy01", lambda h: 70000, mem=100, total=256, cores=32, mhz=2600)
+add("backup01", lambda h: 800)
+add("infra01", lambda h: 300)
+add("little01", lambda h: 1000, days=2, start_day=5)
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+ks_check "import the generated CSV" test "$(code "$BIN" import "$S" --format csv "$W/load.csv" -q)" -eq 0
+# roles in the inventory, a DNS server and a USB dongle in the facts
+python3 - "$S" <<'PY'
+import csv, json, sys
+s = sys.argv[1]
+lines = open(f"{s}/inventory.csv").read().splitlines()
+out = []
+for l in lines:
+    if l.startswith("backup01,") or l.startswith("infra01,"):
+        f = next(csv.reader([l]))
+        f[6] = "backup" if l.startswith("backup01") else "infrastructure"
+        l = ",".join(f)
+    out.append(l)
+open(f"{s}/inventory.csv", "w").write("\n".join(out) + "\n")
+f = json.load(open(f"{s}/facts/day04.json"))
+f["listening"] = [{"proto": "udp", "address": "0.0.0.0", "port": 53, "process": "named", "pid": 1}]
+json.dump(f, open(f"{s}/facts/day04.json", "w"))
+f = json.load(open(f"{s}/facts/night04.json"))
+f["virtualization_blockers"] = ["USB licence dongle 'SafeNet Sentinel' (0529:0001)"]
+json.dump(f, open(f"{s}/facts/night04.json", "w"))
+PY
+
+ks_check "no host model: exit 1" test "$(code "$BIN" analyze "$S")" -eq 1
+ks_check "no host model: says how to add one" grep -q 'declares no target host.*' "$W/err"
+cat >>"$S/study.ini" <<'INI'
+
+[host-model small]
+cores = 8
+mhz = 2500
+INI
+ks_check "a host model without memory_gib: exit 1" test "$(code "$BIN" analyze "$S")" -eq 1
+ks_check "the error names file:line and the key" grep -q "study.ini:[0-9]*: \[host-model small\] has no 'memory_gib'" "$W/err"
+cat >>"$S/study.ini" <<'INI'
+memory_gib = 64
+power_idle_w = 120
+power_max_w = 350
+cost = 6000
+rack_units = 1
+
+[host-model big]
+cores = 32
+mhz = 2600
+memory_gib = 256
+power_idle_w = 250
+power_max_w = 700
+cost = 15000
+rack_units = 2
+
+[anti-affinity pair]
+servers = day01, day02
+INI
+ks_check "analyze: exit 0" test "$(code "$BIN" analyze "$S" -q)" -eq 0
+cp "$W/out" "$W/summary.txt"
+cat "$W/summary.txt"
+ks_check "summary: counts" grep -q '^12 servers: 6 eligible, 2 conditional, 4 not eligible' "$W/summary.txt"
+ks_check "summary: recommended" grep -q '^recommended: ' "$W/summary.txt"
+ks_check "summary: mixed fleets said" grep -q 'mixed fleets are not planned yet' "$W/summary.txt"
+ks_check "plan.json written" test -f "$S/plan.json"
+ks_check "no temporary file left" sh -c "! ls '$S' | grep -q tmp"
+ks_check "plan.json: fields, statuses, reasons, placements" python3 - "$S/plan.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for k in ("slot_seconds", "slot_start", "policy", "servers", "scenarios", "recommended", "nights"):
+    assert k in p, k
+assert p["slot_seconds"] == 3600 and p["slot_start"] % p["slot_seconds"] == 0, p["slot_start"]
+assert p["nights"] == []
+assert p["policy"]["percentile"] == 95 and p["policy"]["cpu_max_percent"] == 80
+st = {s["name"]: s for s in p["servers"]}
+assert len(st) == 12
+want = {"busy01": "not_eligible", "backup01": "not_eligible", "infra01": "not_eligible",
+        "little01": "not_eligible", "day04": "conditional", "night04": "conditional"}
+for n, s in st.items():
+    assert s["status"] == want.get(n, "eligible"), (n, s["status"], s["reasons"])
+    for k in ("reasons", "confidence", "cpu_mhz", "memory", "disk", "vcpus", "memory_mib"):
+        assert k in s, (n, k)
+def reason(n, text):
+    assert any(text in r for r in st[n]["reasons"]), (n, st[n]["reasons"])
+reason("busy01", "too busy for one host")
+reason("backup01", "role is 'backup'")
+reason("infra01", "role is 'infrastructure'")
+reason("little01", "too little data")
+reason("day04", "serves DNS (listens on port 53)")
+reason("night04", "USB licence dongle")
+assert st["little01"]["confidence"] < 0.5 and st["day01"]["confidence"] > 0.95
+d = st["day01"]
+assert abs(d["cpu_mhz"]["max"] - 6000) < 1 and abs(d["cpu_mhz"]["p50"] - 500) < 1, d["cpu_mhz"]
+assert d["vcpus"] >= 1 and d["vcpus"] <= 4 and d["memory_mib"] % 512 == 0, d
+assert d["memory_mib"] == 7680, d["memory_mib"]  # 6 GiB + 20% = 7.2 GiB -> 7680 MiB
+names = [s["name"] for s in p["scenarios"]]
+assert names == ["small", "big"], names
+assert p["recommended"] in names
+placeable = {n for n, s in st.items() if s["status"] != "not_eligible"}
+for sc in p["scenarios"]:
+    hosts = {h["name"] for h in sc["hosts"]}
+    placed = {x["server"] for x in sc["placements"]}
+    assert placed == placeable, (sc["name"], placed ^ placeable)
+    for x in sc["placements"]:
+        assert x["host"] in hosts, x
+        assert x["vcpus"] >= 1 and x["memory_mib"] >= 1024
+    hd = {x["server"]: x["host"] for x in sc["placements"]}
+    assert hd["day01"] != hd["day02"], "anti-affinity"
+    assert len(hosts) >= sc["lower_bound"] >= 1, sc
+    assert sc["power_kwh_year"] > 0 and sc["cost"] > 0 and sc["host_model"]["cores"] in (8, 32)
+print("plan ok:", [(s["name"], len(s["hosts"]), s["lower_bound"]) for s in p["scenarios"]], p["recommended"])
+PY
+ks_check "--format json: the summary" test "$(code "$BIN" analyze "$S" --format json)" -eq 0
+ks_check "--format json: parses, counts" python3 -c "
+import json; d = json.load(open('$W/out'))
+assert d['servers'] == {'total': 12, 'eligible': 6, 'conditional': 2, 'not_eligible': 4}, d['servers']
+assert d['recommended'] in [s['name'] for s in d['scenarios']]
+assert all(s['hosts'] >= s['lower_bound'] for s in d['scenarios'])"
+ks_check "--explain of a placed server" test "$(code "$BIN" analyze --explain day01 "$S")" -eq 0
+ks_check "--explain: the host and why" grep -q "scenario 'small': on small-[0-9]* as [0-9]* vCPUs" "$W/out"
+ks_check "--explain: anti-affinity said" grep -q "anti-affinity" "$W/out"
+ks_check "--explain after the study" test "$(code "$BIN" analyze "$S" --explain backup01)" -eq 0
+ks_check "--explain of a server kept physical" grep -q "^backup01: not_eligible" "$W/out"
+ks_check "--explain of an unknown server: exit 2" test "$(code "$BIN" analyze "$S" --explain nosuch)" -eq 2
+ks_check "--explain of an unknown server: named" grep -q "'nosuch' is not in" "$W/err"
+ks_check "bad usage: exit 2" test "$(code "$BIN" analyze)" -eq 2
+echo "[anti-affinity bad]" >>"$S/study.ini"
+echo "servers = day03, ghost" >>"$S/study.ini"
+ks_check "unknown server in a group: exit 1" test "$(code "$BIN" analyze "$S")" -eq 1
+ks_check "unknown server in a group: file:line" grep -q "study.ini:[0-9]*: \[anti-affinity bad\] names 'ghost'" "$W/err"
+
+# ---- (2) the Bitbrains traces ---------------------------------------------
+TARBALL=$REPO/../../shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
+[ -f "$TARBALL" ] || TARBALL=$(cd "$REPO/.." && pwd)/shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
+if [ ! -f "$TARBALL" ]; then
+  echo "note: no Bitbrains tarball next to the repository (shared/traces/): the comparison with the reference figures is not run"
+  ks_done
+  exit $?
+fi
+tar -xJf "$TARBALL" -C "$W"
+R=$W/bitbrains
+ks_study "$R"
+ks_check "bitbrains: import all 250" test "$(code "$BIN" import "$R" --format bitbrains "$W/rnd-2013-07" -q)" -eq 0
+# the reference of traces/README.md: demand = the hourly max, no headroom,
+# nothing left out, no N+1, no overheads
+cat >>"$R/study.ini" <<'INI'
+
+[policy]
+percentile = 100
+headroom_percent = 0
+n_plus_1 = no
+vcpu_ratio = 0
+min_confidence_percent = 0
+max_host_share_percent = 100
+cpu_max_percent = 80
+memory_max_percent = 90
+
+[host-model ref]
+cores = 32
+mhz = 2600
+memory_gib = 384
+INI
+start=$(date +%s.%N)
+ks_check "bitbrains: analyze" test "$(code "$BIN" analyze "$R" -q --format json)" -eq 0
+elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+read -r hosts lb peaks placed < <(python3 -c "
+import json; d = json.load(open('$W/out'))
+s = d['scenarios'][0]
+print(s['hosts'], s['lower_bound'], s['sum_of_peaks_hosts'], s['placed'])")
+echo "bitbrains: $hosts hosts, lower bound $lb, sum of peaks $peaks hosts, $placed VMs placed, analyze took $elapsed s"
+ks_check "bitbrains: all 250 placed" test "$placed" -eq 250
+# traces/README.md: the highest hourly sum of demand needs 15 hosts (14.6);
+# servers that start late are filled with their typical load, which does
+# not move that hour
+ks_check_range "bitbrains: lower bound equals the reference 15" "$lb" 15 15
+ks_check_range "bitbrains: sum of peaks at least the reference 21" "$peaks" 21 1000
+ks_check "bitbrains: hosts at least the lower bound ($hosts >= $lb)" awk -v h="$hosts" -v l="$lb" 'BEGIN { exit !(h >= l) }'
+ks_check "bitbrains: hosts far fewer than the sum of peaks (21)" test "$hosts" -lt 21
+ks_check "bitbrains: the time-aware plan within one host of the lower bound" \
+  awk -v h="$hosts" -v l="$lb" 'BEGIN { exit !(h <= l + 1) }'
+ks_done
