@@ -76,6 +76,9 @@ typedef struct settings {
     const char *rrdcached;
 } settings;
 
+/* The epoll tag of the store's notification fd (no host has this index). */
+#define STORE_EVENT UINT64_MAX
+
 /* How often busy connections are stepped even without epoll readiness. */
 #define KICK_SECONDS 0.25
 
@@ -555,6 +558,13 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     }
     for (size_t i = 0; i < n; i++)
         hosts[i].epfd = epfd;
+    /* the store's creator thread says when a file is ready */
+    int store_fd = store ? col_store_notify_fd(store) : -1;
+    if (store_fd >= 0) {
+        struct epoll_event se = {.events = EPOLLIN, .data.u64 = STORE_EVENT};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, store_fd, &se) < 0)
+            store_fd = -1;
+    }
     raise_fd_limit(n);
     /* files are made by the store's own thread, in sample order, while the
      * loop already connects and takes facts */
@@ -625,7 +635,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             case H_READY:
                 t = h->facts_needed ? now : h->next_sample;
                 if (!h->facts_needed && store && t <= now)
-                    t = now + 0.05; /* its file is still being made */
+                    t = INFINITY; /* its file is being made: the store wakes us */
                 break;
             case H_CONNECTING:
             case H_BUSY_SAMPLE:
@@ -652,6 +662,10 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         }
         now = mono();
         for (int k = 0; k < ne; k++) {
+            if (events[k].data.u64 == STORE_EVENT) {
+                col_store_notify_drain(store);
+                continue;
+            }
             size_t i = (size_t)(events[k].data.u64 >> 32);
             int fd = (int)(uint32_t)events[k].data.u64;
             if (i < n && hosts[i].reg_fd == fd)

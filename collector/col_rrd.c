@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rrd.h>
@@ -107,6 +108,7 @@ struct col_store {
     size_t nindex;
     size_t next_job; /* entries[next_job..] may still wait for the creator */
     bool creator_started;
+    int notify_fd; /* eventfd: the creator writes 1 after each file */
     bool stopping;
     pthread_t creator;
 };
@@ -165,6 +167,7 @@ col_store *col_store_open(const char *rrd_dir, const char *rrdcached, ks_error *
     col_store *s = ks_calloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    s->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     char abs[PATH_MAX];
     /* rrdcached resolves relative names against its own directory */
     s->dir = ks_strdup(realpath(rrd_dir, abs) ? abs : rrd_dir);
@@ -203,11 +206,26 @@ void col_store_free(col_store *s)
     }
     free(s->entries);
     free(s->index);
+    if (s->notify_fd >= 0)
+        close(s->notify_fd);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->dir);
     free(s->daemon);
     free(s);
+}
+
+int col_store_notify_fd(const col_store *s)
+{
+    return s->notify_fd;
+}
+
+void col_store_notify_drain(col_store *s)
+{
+    uint64_t n;
+    if (s->notify_fd >= 0 && read(s->notify_fd, &n, sizeof n) < 0) {
+        /* EAGAIN: nothing to drain */
+    }
 }
 
 char *col_store_path(const col_store *s, const char *name)
@@ -342,6 +360,11 @@ static void *creator_main(void *arg)
         } else {
             ks_error_copy(&e->error, &err);
             e->state = E_FAILED;
+        }
+        if (s->notify_fd >= 0) {
+            uint64_t one = 1;
+            ssize_t w = write(s->notify_fd, &one, sizeof one);
+            (void)w; /* a full counter still wakes the reader */
         }
     }
     pthread_mutex_unlock(&s->mu);

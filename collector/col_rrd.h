@@ -34,6 +34,11 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
  * Ask col_store_state when it is done. */
 void col_store_prepare_async(col_store *s, const char *name, long interval);
 
+/* An fd that becomes readable each time the creator thread finishes a file
+ * (for the caller's poll/epoll), or -1; col_store_notify_drain resets it. */
+int col_store_notify_fd(const col_store *s);
+void col_store_notify_drain(col_store *s);
+
 /* 1: NAME's file is ready for updates; 0: not yet; -1: it cannot be made
  * (err says why). */
 int col_store_state(col_store *s, const char *name, ks_error *err);
