@@ -1,6 +1,7 @@
 /* ana_plan.c: the plan of a study: every server judged and sized, one
  * packing scenario per host model (ana_pack), the comparison of the
- * scenarios, plan.json, the summary and the explanations. */
+ * scenarios, the migration nights of the recommended one (ana_nights),
+ * plan.json, the summary and the explanations. */
 #include "analyzer.h"
 
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ana_nights.h"
 #include "ana_pack.h"
 #include "ana_rules.h"
 #include "ks_buf.h"
@@ -76,6 +78,14 @@ struct ana_plan {
     char *recommended_why;
     double retired_power_kwh; /* NAN: not claimed */
     size_t retired;
+    ana_night_policy npol; /* [migration] */
+    ana_night_dep *deps;   /* [depends NAME], server indices */
+    size_t ndeps;
+    ana_night_item *nitems;     /* the recommended scenario's placed servers */
+    size_t *night_srv;          /* server index of each night item */
+    ana_night_dep *ndeps_items; /* deps between night items */
+    ana_nights_in nin;
+    ana_schedule sched;
 };
 
 /* ---- Reading ------------------------------------------------------------ */
@@ -428,6 +438,56 @@ static void recommend(ana_plan *pl)
     pl->recommended_why = ks_buf_steal(&b);
 }
 
+/* ---- Migration nights --------------------------------------------------- */
+
+/* The servers placed in the recommended scenario, scheduled over the nights
+ * of [migration] (ana_nights.c); dependencies between two of them count,
+ * those with a server that does not move are left out. */
+static int plan_nights(ana_plan *pl, ks_error *err)
+{
+    pl->nitems = ks_calloc(pl->nsrv + 1, sizeof *pl->nitems);
+    pl->night_srv = ks_calloc(pl->nsrv + 1, sizeof *pl->night_srv);
+    pl->ndeps_items = ks_calloc(pl->ndeps + 1, sizeof *pl->ndeps_items);
+    size_t n = 0, nd = 0;
+    size_t *item_of = ks_calloc(pl->nsrv + 1, sizeof *item_of);
+    for (size_t i = 0; i < pl->nsrv; i++)
+        item_of[i] = (size_t)-1;
+    if (pl->recommended >= 0) {
+        const scenario *r = &pl->sc[pl->recommended];
+        const ana_model *m = r->model;
+        for (size_t k = 0; k < r->nitems; k++) {
+            if (r->sol.host_of[k] < 0)
+                continue;
+            const srv *s = &pl->srv[r->srv_of[k]];
+            /* p95 CPU demand on the target, against one host */
+            double p95 = s->stats[M_CPU][Q_P95];
+            double share = isnan(p95) ? 0 : p95 * s->speed / m->speed_factor / (m->cores * m->mhz);
+            item_of[r->srv_of[k]] = n;
+            pl->night_srv[n] = r->srv_of[k];
+            pl->nitems[n++] = (ana_night_item){
+                .name = s->inv->name,
+                .disk_gib = isnan(s->disk_used) ? NAN : s->disk_used / GIB,
+                .cpu_share = share,
+                .anti_group = s->anti,
+            };
+        }
+    }
+    for (size_t e = 0; e < pl->ndeps; e++) {
+        size_t a = item_of[pl->deps[e].server], b = item_of[pl->deps[e].need];
+        if (a != (size_t)-1 && b != (size_t)-1)
+            pl->ndeps_items[nd++] = (ana_night_dep){.server = a, .need = b};
+    }
+    free(item_of);
+    pl->nin = (ana_nights_in){
+        .pol = &pl->npol,
+        .items = pl->nitems,
+        .nitems = n,
+        .deps = pl->ndeps_items,
+        .ndeps = nd,
+    };
+    return ana_nights_plan(&pl->nin, &pl->sched, err);
+}
+
 /* ---- Building ----------------------------------------------------------- */
 
 ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const ana_options *opt,
@@ -479,6 +539,15 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
     if (read_groups(ini, pl, "anti-affinity", true, err) < 0 ||
         read_groups(ini, pl, "affinity", false, err) < 0)
         goto fail;
+    {
+        const char **names = ks_calloc(pl->nsrv + 1, sizeof *names);
+        for (size_t i = 0; i < pl->nsrv; i++)
+            names[i] = pl->srv[i].inv->name;
+        int rc = ana_depends_parse(ini, names, pl->nsrv, &pl->deps, &pl->ndeps, err);
+        free(names);
+        if (rc < 0)
+            goto fail;
+    }
 
     prog = ks_progress_new("reading", pl->nsrv, opt && opt->quiet);
     for (size_t i = 0; i < pl->nsrv; i++) {
@@ -495,6 +564,10 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
     }
     ks_progress_done(prog);
     choose_period(pl, raw);
+    /* the first night: the first day of [migration] days after the last data day */
+    if (ana_night_policy_parse(ini, pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds - 1,
+                               &pl->npol, err) < 0)
+        goto fail;
 
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
@@ -547,6 +620,8 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         }
         pl->retired_power_kwh = w * 8760.0 / 1000.0;
     }
+    if (plan_nights(pl, err) < 0)
+        goto fail;
     for (size_t i = 0; i < pl->nsrv; i++)
         ana_series_free(&raw[i]);
     free(raw);
@@ -583,6 +658,11 @@ void ana_plan_free(ana_plan *pl)
     ana_models_free(pl->models, pl->nmodels);
     ana_policy_free(&pl->pol);
     free(pl->recommended_why);
+    ana_schedule_free(&pl->sched);
+    free(pl->deps);
+    free(pl->nitems);
+    free(pl->night_srv);
+    free(pl->ndeps_items);
     free(pl->study_dir);
     free(pl);
 }
@@ -803,11 +883,13 @@ json_t *ana_plan_json(const ana_plan *pl)
     json_object_set_new(before, "servers_retired", json_integer((json_int_t)pl->retired));
     json_object_set_new(before, "power_kwh_year", jreal(pl->retired_power_kwh));
     json_object_set_new(o, "before", before);
-    json_object_set_new(o, "nights", json_array());
+    json_object_set_new(o, "migration", ana_night_policy_json(&pl->npol));
+    json_object_set_new(o, "nights", ana_nights_json(&pl->nin, &pl->sched));
     json_t *notes = json_array();
     json_array_append_new(notes, json_string("one scenario per host model: mixed fleets are "
                                              "not planned yet"));
-    json_array_append_new(notes, json_string("migration nights are not planned yet"));
+    json_array_append_new(notes, json_string("migration nights: the recommended scenario's "
+                                             "servers, all times in UTC"));
     json_object_set_new(o, "notes", notes);
     return o;
 }
@@ -899,8 +981,11 @@ char *ana_plan_summary_text(const ana_plan *pl)
             ks_buf_printf(&b, "before: %zu physical servers retired, %.0f kWh/year\n", pl->retired,
                           pl->retired_power_kwh);
     }
-    ks_buf_printf(&b, "each scenario uses one host model (mixed fleets are not planned yet); "
-                      "migration nights are not planned yet\n");
+    if (pl->recommended >= 0) {
+        ks_buf_printf(&b, "\n");
+        ana_nights_table(&pl->nin, &pl->sched, &b);
+    }
+    ks_buf_printf(&b, "each scenario uses one host model (mixed fleets are not planned yet)\n");
     return ks_buf_steal(&b);
 }
 
@@ -974,5 +1059,15 @@ char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
             ks_buf_printf(&b, "; pinned to host %d by [pin]", s->pin + 1);
         ks_buf_printf(&b, "; chosen by %s\n", sc->sol.algorithm ? sc->sol.algorithm : "the packer");
     }
+    size_t ni;
+    for (ni = 0; ni < pl->nin.nitems; ni++)
+        if (pl->night_srv[ni] == idx)
+            break;
+    if (ni < pl->nin.nitems)
+        ana_nights_explain(&pl->nin, &pl->sched, ni, &b);
+    else
+        ks_buf_printf(&b, "  migration: none (%s)\n",
+                      s->v.status == ANA_NOT_ELIGIBLE ? "not eligible"
+                                                      : "not placed in the recommended scenario");
     return ks_buf_steal(&b);
 }

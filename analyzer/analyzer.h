@@ -5,8 +5,10 @@
  * (eligible, conditional, not eligible, each with its reasons in words),
  * right-sizes the VMs from their measured demand, and packs them, hour by
  * hour, onto hosts of every [host-model NAME] of study.ini: one scenario
- * per host model (mixed fleets are not planned yet). The result is the plan,
- * written to STUDY/plan.json. See README "Analyzing a study".
+ * per host model (mixed fleets are not planned yet), then schedules the
+ * recommended scenario's P2V conversions over migration nights (UTC). The
+ * result is the plan, written to STUDY/plan.json. See README "Analyzing a
+ * study".
  *
  * A plan is immutable once built; its accessors may be called from several
  * threads at once. Building is single-threaded.
@@ -30,13 +32,15 @@ typedef struct ana_options {
 } ana_options;
 
 /* Build the plan of a study: reads study.ini's [policy], [host-model NAME],
- * [cpu-speed NAME], [anti-affinity NAME], [affinity NAME] and [pin]
- * sections, every inventory server's RRD file and facts, then packs.
+ * [cpu-speed NAME], [anti-affinity NAME], [affinity NAME], [pin],
+ * [migration] and [depends NAME] sections, every inventory server's RRD file
+ * and facts, then packs and plans the nights.
  * opt may be NULL (defaults). Returns the plan (free with ana_plan_free), or
  * NULL with err filled: KS_E_CONFIG for a bad study.ini (file:line and how
- * to fix it; no host model), KS_E_RRD for an unreadable RRD file, KS_E_PARSE
- * for unreadable facts, KS_E_INTERNAL when the packer fails. A server
- * without data is not an error: it is "not eligible" with that reason. */
+ * to fix it; no host model; a dependency cycle, naming its servers),
+ * KS_E_RRD for an unreadable RRD file, KS_E_PARSE for unreadable facts,
+ * KS_E_INTERNAL when the packer fails. A server without data is not an
+ * error: it is "not eligible" with that reason. */
 ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const ana_options *opt,
                          ks_error *err);
 void ana_plan_free(ana_plan *plan);

@@ -4,6 +4,7 @@
 # other, a too-busy one, a backup and an infrastructure role, a DNS server
 # and a USB dongle found in the facts, one with two days of data) and two
 # host models: plan.json's fields, statuses and reasons, placements, the
+# migration nights (windows, lanes, a dependency, anti-affinity, risk), the
 # summary and --explain; (2) when the Bitbrains tarball is in
 # ../../shared/traces relative to the repository: the 250 machines against
 # the reference host model and the reference figures of traces/README.md.
@@ -59,6 +60,13 @@ json.dump(f, open(f"{s}/facts/day04.json", "w"))
 f = json.load(open(f"{s}/facts/night04.json"))
 f["virtualization_blockers"] = ["USB licence dongle 'SafeNet Sentinel' (0529:0001)"]
 json.dump(f, open(f"{s}/facts/night04.json", "w"))
+# disk used for the migration estimates: day01 large, night02 small, the
+# others unknown (the default 100 GiB)
+for n, gib in (("day01", 400), ("night02", 20)):
+    f = json.load(open(f"{s}/facts/{n}.json"))
+    f["filesystems"] = [{"device": "/dev/sda1", "type": "ext4", "mountpoint": "/",
+                         "size_bytes": 2 * gib * 2**30, "used_bytes": gib * 2**30}]
+    json.dump(f, open(f"{s}/facts/{n}.json", "w"))
 PY
 
 ks_check "no host model: exit 1" test "$(code "$BIN" analyze "$S")" -eq 1
@@ -89,6 +97,13 @@ rack_units = 2
 
 [anti-affinity pair]
 servers = day01, day02
+
+[migration]
+conversion_minutes = 90
+
+[depends app]
+servers = day03
+needs = night01
 INI
 ks_check "analyze: exit 0" test "$(code "$BIN" analyze "$S" -q)" -eq 0
 cp "$W/out" "$W/summary.txt"
@@ -96,6 +111,7 @@ cat "$W/summary.txt"
 ks_check "summary: counts" grep -q '^12 servers: 6 eligible, 2 conditional, 4 not eligible' "$W/summary.txt"
 ks_check "summary: recommended" grep -q '^recommended: ' "$W/summary.txt"
 ks_check "summary: mixed fleets said" grep -q 'mixed fleets are not planned yet' "$W/summary.txt"
+ks_check "summary: the nights table" grep -q '^NIGHT  DATE ' "$W/summary.txt"
 ks_check "plan.json written" test -f "$S/plan.json"
 ks_check "no temporary file left" sh -c "! ls '$S' | grep -q tmp"
 ks_check "plan.json: fields, statuses, reasons, placements" python3 - "$S/plan.json" <<'PY'
@@ -104,7 +120,6 @@ p = json.load(open(sys.argv[1]))
 for k in ("slot_seconds", "slot_start", "policy", "servers", "scenarios", "recommended", "nights"):
     assert k in p, k
 assert p["slot_seconds"] == 3600 and p["slot_start"] % p["slot_seconds"] == 0, p["slot_start"]
-assert p["nights"] == []
 assert p["policy"]["percentile"] == 95 and p["policy"]["cpu_max_percent"] == 80
 st = {s["name"]: s for s in p["servers"]}
 assert len(st) == 12
@@ -144,6 +159,47 @@ for sc in p["scenarios"]:
     assert sc["power_kwh_year"] > 0 and sc["cost"] > 0 and sc["host_model"]["cores"] in (8, 32)
 print("plan ok:", [(s["name"], len(s["hosts"]), s["lower_bound"]) for s in p["scenarios"]], p["recommended"])
 PY
+ks_check "plan.json: migration nights" python3 - "$S/plan.json" <<'PY'
+import json, sys, datetime
+p = json.load(open(sys.argv[1]))
+iso = lambda t: datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+mig = p["migration"]
+assert mig["max_parallel"] == 2 and mig["window_start"] == "20:00" and mig["timezone"] == "UTC", mig
+# default start: the day after the last data day (2026-01-14)
+assert mig["start_date"] == "2026-01-15", mig["start_date"]
+rec = next(s for s in p["scenarios"] if s["name"] == p["recommended"])
+placed = sorted(x["server"] for x in rec["placements"])
+where = {}
+for n in p["nights"]:
+    for k in ("night", "date", "start", "end", "servers", "busy_minutes"):
+        assert k in n, k
+    ns, ne = iso(n["start"]), iso(n["end"])
+    assert ns.weekday() < 5 and n["date"] >= "2026-01-15", n["date"]
+    assert (ns.hour, ns.minute) == (20, 0) and ne - ns == datetime.timedelta(hours=10), n
+    for x in n["servers"]:
+        for k in ("name", "start", "estimated_minutes", "lane", "estimate_basis"):
+            assert k in x, k
+        assert x["name"] not in where, ("in two nights", x["name"])
+        where[x["name"]] = (n["night"], iso(x["start"]), iso(x["start"]) + datetime.timedelta(minutes=x["estimated_minutes"]))
+        assert ns <= where[x["name"]][1] < ne, ("start outside its window", x)
+        assert where[x["name"]][2] <= ne or x["warning"], ("end outside its window", x)
+        assert 1 <= x["lane"] <= 2, x
+    ev = sorted([(where[x["name"]][1], 1) for x in n["servers"]] + [(where[x["name"]][2], -1) for x in n["servers"]])
+    busy = 0
+    for _, d in ev:  # an end sorts before a start at the same minute
+        busy += d
+        assert busy <= mig["max_parallel"], ("more than max_parallel at once", n["night"])
+assert sorted(where) == placed, (sorted(where), placed)
+assert where["day01"][0] != where["day02"][0], "anti-affinity: day01 and day02 on one night"
+assert where["night01"][2] <= where["day03"][1], "day03 needs night01: night01 first"
+est = {x["name"]: x for n in p["nights"] for x in n["servers"]}
+# 400 GiB x 8192 / 1000 Mbit/s / 60 = 54.6 min, + 90 + 20
+assert est["day01"]["estimated_minutes"] == 165 and "400.0 GiB used" in est["day01"]["estimate_basis"], est["day01"]
+assert est["night03"]["estimated_minutes"] == 124 and "assumed" in est["night03"]["estimate_basis"], est["night03"]
+riskiest = max(est.values(), key=lambda x: x["risk"])["name"]
+assert riskiest == "day01" and where["day01"][0] != 1, ("the riskiest on night 1", riskiest)
+print("nights ok:", [(n["night"], n["date"], [x["name"] for x in n["servers"]]) for n in p["nights"]])
+PY
 ks_check "--format json: the summary" test "$(code "$BIN" analyze "$S" --format json)" -eq 0
 ks_check "--format json: parses, counts" python3 -c "
 import json; d = json.load(open('$W/out'))
@@ -153,6 +209,14 @@ assert all(s['hosts'] >= s['lower_bound'] for s in d['scenarios'])"
 ks_check "--explain of a placed server" test "$(code "$BIN" analyze --explain day01 "$S")" -eq 0
 ks_check "--explain: the host and why" grep -q "scenario 'small': on small-[0-9]* as [0-9]* vCPUs" "$W/out"
 ks_check "--explain: anti-affinity said" grep -q "anti-affinity" "$W/out"
+ks_check "--explain: the night and why" grep -q "migration: night [0-9]* (2026-01-[0-9]*).*risk" "$W/out"
+ks_check "--explain of a dependent server" test "$(code "$BIN" analyze "$S" --explain day03)" -eq 0
+ks_check "--explain: it waits for what it needs" grep -q "waits for 'night01'" "$W/out"
+cp "$S/study.ini" "$W/study.ini.good"
+printf '\n[depends loop]\nservers = night01\nneeds = day03\n' >>"$S/study.ini"
+ks_check "a dependency cycle: exit 1" test "$(code "$BIN" analyze "$S")" -eq 1
+ks_check "a dependency cycle: its servers named" grep -Eq "cycle: '(night01|day03)' needs '(day03|night01)' needs '(night01|day03)'" "$W/err"
+cp "$W/study.ini.good" "$S/study.ini"
 ks_check "--explain after the study" test "$(code "$BIN" analyze "$S" --explain backup01)" -eq 0
 ks_check "--explain of a server kept physical" grep -q "^backup01: not_eligible" "$W/out"
 ks_check "--explain of an unknown server: exit 2" test "$(code "$BIN" analyze "$S" --explain nosuch)" -eq 2
