@@ -292,23 +292,30 @@ EOF
 }
 
 # c_count DIR N INTERVAL T0 T1: "KNOWN TOTAL" rows of the hosts' uptime.rrd
-# in [T0, T1]: one value per read cycle, and the heartbeat of 1.5 intervals
-# makes a skipped cycle an unknown row. A missing file counts as rows of
-# unknowns.
+# whose time stamps (rrdtool's, the end of each row: row T holds (T - I, T])
+# are in [T0, T1]. collectd writes one value per read cycle at its own phase
+# in the interval, so row T is known only once the first write at or after T
+# has arrived (at most one interval later); a skipped cycle leaves a gap of
+# 2 I > the heartbeat of 1.5 I, which makes the rows inside it unknown (k
+# skipped cycles in a row: k or k + 1 unknown rows, by the host's phase, so
+# the known share is a lower bound on the share stored). T1 must be at least one interval
+# before collectd is stopped, or its last row counts as a gap. Note that
+# 'rrdtool fetch -s S -e E' prints rows S + I .. E + I, so the rows are
+# filtered by time stamp here. A missing file counts as rows of unknowns.
 c_count() {
     local d=$1 n=$2 iv=$3 t0=$4 t1=$5 k f missing=0
     : >"$d/fetch.cmd"
     for ((k = 0; k < n; k++)); do
         f=$(printf '%s/rrd/agent%05d/snmp/uptime.rrd' "$d" "$k")
         if [ -f "$f" ]; then
-            printf 'fetch %s AVERAGE -r %d -s %d -e %d\n' "$f" "$iv" "$t0" "$t1" >>"$d/fetch.cmd"
+            printf 'fetch %s AVERAGE -r %d -s %d -e %d\n' "$f" "$iv" $((t0 - iv)) "$t1" >>"$d/fetch.cmd"
         else
             missing=$((missing + 1))
         fi
     done
     rrdtool - <"$d/fetch.cmd" >"$d/fetch.out" 2>&1 || true
-    awk -v miss="$missing" -v per=$(((t1 - t0) / iv + 1)) '
-        /^ *[0-9]+: / { t++; if ($2 !~ /nan/) c++ }
+    awk -v miss="$missing" -v per=$(((t1 - t0) / iv + 1)) -v t0="$t0" -v t1="$t1" '
+        /^ *[0-9]+: / { ts = $1 + 0; if (ts < t0 || ts > t1) next; t++; if ($2 !~ /nan/) c++ }
         END { print c + 0, t + miss * per }' "$d/fetch.out"
 }
 
@@ -342,14 +349,23 @@ c_run() {
     ks_kill "$pid"
     C_CPU=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')
     C_WALL=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", b - a }')
-    # rows ending in (t0, t0 + dur]: dur / iv per host
+    # read cycles in (t0, t0 + dur]: dur / iv per host
     C_EXPECTED=$((n * dur / iv))
-    # the first and last interval of the window are left out of the count
-    # (a cycle in flight when collectd was stopped)
+    # The share stored is that of the known rows stamped t0 + iv .. t0 +
+    # dur - iv (dur / iv - 1 per host): each is made known by the write of
+    # one cycle inside the window. Row t0 + dur is left out: the write that
+    # would close it comes after collectd is stopped (counting it made every
+    # run read 50 % at dur = 2 or 3 intervals).
     local known total
     read -r known total < <(c_count "$d" "$n" "$iv" $((t0 + iv)) $((t0 + dur - iv)))
+    C_ROWS="$known/$total"
     C_CYCLES=$(awk -v k="$known" -v t="$total" -v e="$C_EXPECTED" 'BEGIN { printf "%d", (t > 0 ? e * k / t + 0.5 : 0) }')
-    C_LOGW=$(grep -c -i 'took too long\|timeout\|error' "$d/collectd.log" 2>/dev/null || true)
+    # collectd's own word on falling behind: warnings, stamped in the
+    # window, that one host's read took longer than the interval (a count of
+    # late reads, not a share)
+    C_LATE=$(awk -v from="[$(date -d "@$t0" '+%Y-%m-%d %H:%M:%S')]" '
+        /above its read interval/ && $1 " " $2 >= from { c++ } END { print c + 0 }' "$d/collectd.log" 2>/dev/null || echo 0)
+    note "collectd: $C_ROWS rows known ($n agents every $iv s); $C_LATE 'above its read interval' warnings in its log"
 }
 
 # ------------------------------------------------------- same-interval CPU
@@ -362,16 +378,16 @@ if [ $RUN_K = 1 ]; then
     a1=$(agents_cpu)
     # asked for: every agent read at 0, I, 2I, ... before the end
     ask=$((AGENTS * ((DURATION + INTERVAL - 1) / INTERVAL)))
-    printf 'cpu\tkvmshift\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$AGENTS" "$INTERVAL" "$K_CPU" "$K_RSS" "$K_WALL" \
-        "$K_READINGS" "$ask" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" >>"$RESULTS"
+    printf 'cpu\tkvmshift\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$AGENTS" "$INTERVAL" "$K_CPU" "$K_RSS" "$K_WALL" \
+        "$K_READINGS" "$ask" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" - >>"$RESULTS"
 fi
 if [ $RUN_C = 1 ]; then
     note "collectd: $AGENTS agents every $INTERVAL s for $DURATION s (after one warm-up cycle)"
     a0=$(agents_cpu)
     c_run "$AGENTS" "$INTERVAL" "$DURATION"
     a1=$(agents_cpu)
-    printf 'cpu\tcollectd\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$AGENTS" "$INTERVAL" "$C_CPU" "$C_RSS" "$C_WALL" \
-        "$C_CYCLES" "$C_EXPECTED" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" >>"$RESULTS"
+    printf 'cpu\tcollectd\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$AGENTS" "$INTERVAL" "$C_CPU" "$C_RSS" "$C_WALL" \
+        "$C_CYCLES" "$C_EXPECTED" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" "$C_LATE" >>"$RESULTS"
 fi
 
 # -------------------------------------------------------------------- sweep
@@ -382,16 +398,16 @@ for n in $SWEEP; do
         k_run "$n" "$SWEEP_INTERVAL" "$SWEEP_DURATION"
         a1=$(agents_cpu)
         ask=$((n * ((SWEEP_DURATION + SWEEP_INTERVAL - 1) / SWEEP_INTERVAL)))
-        printf 'sweep\tkvmshift\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$SWEEP_INTERVAL" "$K_CPU" "$K_RSS" "$K_WALL" \
-            "$K_READINGS" "$ask" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" >>"$RESULTS"
+        printf 'sweep\tkvmshift\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$SWEEP_INTERVAL" "$K_CPU" "$K_RSS" "$K_WALL" \
+            "$K_READINGS" "$ask" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" - >>"$RESULTS"
     fi
     if [ $RUN_C = 1 ]; then
         note "sweep: collectd, $n agents every $SWEEP_INTERVAL s for $SWEEP_DURATION s"
         a0=$(agents_cpu)
         c_run "$n" "$SWEEP_INTERVAL" "$SWEEP_DURATION"
         a1=$(agents_cpu)
-        printf 'sweep\tcollectd\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$SWEEP_INTERVAL" "$C_CPU" "$C_RSS" "$C_WALL" \
-            "$C_CYCLES" "$C_EXPECTED" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" >>"$RESULTS"
+        printf 'sweep\tcollectd\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$SWEEP_INTERVAL" "$C_CPU" "$C_RSS" "$C_WALL" \
+            "$C_CYCLES" "$C_EXPECTED" "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" "$C_LATE" >>"$RESULTS"
         rm -rf "$KS_WORKDIR/collectd.$n.$SWEEP_INTERVAL"
     fi
 done
@@ -405,7 +421,7 @@ awk -F'\t' -v json="$JSON" -v bin="$BIN" -v threads="$READ_THREADS" -v snmpd="$S
     -v sweep_iv="$SWEEP_INTERVAL" -v sweep_dur="$SWEEP_DURATION" -v duration="$DURATION" '
 function jesc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
 {
-    kind = $1; tool = $2; n = $3; iv = $4; cpu = $5; rss = $6; wall = $7; got = $8; ask = $9; ag = $10
+    kind = $1; tool = $2; n = $3; iv = $4; cpu = $5; rss = $6; wall = $7; got = $8; ask = $9; ag = $10; late = $11
     share = ask > 0 ? got / ask : 0
     pct = wall > 0 ? 100 * cpu / wall : 0
     if (kind == "cpu") {
@@ -413,11 +429,13 @@ function jesc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
         line[tool] = sprintf("%s %d %d %.2f %d %.2f %d %d %.2f %.1f", tool, n, iv, cpu, rss, wall, got, ask, ag, pct)
         row[tool] = sprintf("{\"agents\": %d, \"interval_s\": %d, \"cpu_s\": %.2f, \"cpu_pct_one_core\": %.2f, " \
             "\"peak_rss_kib\": %d, \"wall_s\": %.2f, \"read_cycles_stored\": %d, \"read_cycles_asked\": %d, " \
-            "\"cpu_s_per_10000_samples\": %.3f, \"agents_cpu_s\": %.2f}", n, iv, cpu, pct, rss, wall, got, ask, per[tool], ag)
+            "\"cpu_s_per_10000_samples\": %.3f, \"agents_cpu_s\": %.2f%s}", n, iv, cpu, pct, rss, wall, got, ask, per[tool], ag, \
+            late == "-" ? "" : ", \"late_read_warnings\": " late)
+        clate[tool] = late
         cn = n; civ = iv
     } else {
         ns++; s_tool[ns] = tool; s_n[ns] = n; s_share[ns] = share; s_pct[ns] = pct; s_rss[ns] = rss; s_ag[ns] = ag
-        s_cpu[ns] = cpu; s_wall[ns] = wall
+        s_cpu[ns] = cpu; s_wall[ns] = wall; s_late[ns] = late
         if (share >= 0.99 && n > maxok[tool]) maxok[tool] = n
         if (!(tool in minbad) && share < 0.99) minbad[tool] = n
         if (share < 0.99 && n < minbad[tool]) minbad[tool] = n
@@ -438,14 +456,15 @@ END {
             (kr && cr && c["kvmshift", "rss"] > 0) ? sprintf("%.1f", c["collectd", "rss"] / c["kvmshift", "rss"]) : "n/a"
         printf fmt, "read cycles stored / asked", kr ? c["kvmshift", "got"] "/" c["kvmshift", "ask"] : "-", cr ? c["collectd", "got"] "/" c["collectd", "ask"] : "-", ""
         printf fmt, "agents (snmpd) CPU s in the same time", kr ? c["kvmshift", "ag"] : "-", cr ? c["collectd", "ag"] : "-", ""
+        if (cr) printf fmt, "collectd: reads above the interval (log)", "", clate["collectd"], ""
     }
     if (ns) {
         printf "\nCompressed interval: every %d s for %d s\n", sweep_iv, sweep_dur
-        fmt = "%-10s %8s %14s %14s %12s %14s\n"
-        printf fmt, "tool", "agents", "stored/asked", "CPU % 1 core", "RSS MiB", "snmpd CPU %"
+        fmt = "%-10s %8s %14s %14s %12s %14s %12s\n"
+        printf fmt, "tool", "agents", "stored/asked", "CPU % 1 core", "RSS MiB", "snmpd CPU %", "late reads"
         for (i = 1; i <= ns; i++)
             printf fmt, s_tool[i], s_n[i], sprintf("%.1f%%", 100 * s_share[i]), sprintf("%.1f", s_pct[i]), \
-                sprintf("%.1f", s_rss[i] / 1024), sprintf("%.1f", s_wall[i] > 0 ? 100 * s_ag[i] / s_wall[i] : 0)
+                sprintf("%.1f", s_rss[i] / 1024), sprintf("%.1f", s_wall[i] > 0 ? 100 * s_ag[i] / s_wall[i] : 0), s_late[i]
         printf "\nlargest agent count kept up with (>= 99%% stored), scaled by 60/%d:\n", sweep_iv
         for (t in maxok)
             printf "  %-10s %d at %d s -> %d at 60 s%s\n", t, maxok[t], sweep_iv, maxok[t] * 60 / sweep_iv, \
@@ -459,8 +478,9 @@ END {
             (("kvmshift" in per) && ("collectd" in per) && per["kvmshift"] > 0) ? sprintf("%.2f", per["collectd"] / per["kvmshift"]) : "null" >json
         printf "  \"sweep_interval_s\": %d,\n  \"sweep_duration_s\": %d,\n  \"sweep\": [", sweep_iv, sweep_dur >json
         for (i = 1; i <= ns; i++)
-            printf "%s\n    {\"tool\": \"%s\", \"agents\": %d, \"stored_share\": %.4f, \"cpu_pct_one_core\": %.2f, \"peak_rss_kib\": %d, \"agents_cpu_s\": %.2f}", \
-                (i > 1 ? "," : ""), s_tool[i], s_n[i], s_share[i], s_pct[i], s_rss[i], s_ag[i] >json
+            printf "%s\n    {\"tool\": \"%s\", \"agents\": %d, \"stored_share\": %.4f, \"cpu_pct_one_core\": %.2f, \"peak_rss_kib\": %d, \"agents_cpu_s\": %.2f%s}", \
+                (i > 1 ? "," : ""), s_tool[i], s_n[i], s_share[i], s_pct[i], s_rss[i], s_ag[i], \
+                s_late[i] == "-" ? "" : ", \"late_read_warnings\": " s_late[i] >json
         printf "\n  ],\n  \"max_agents_at_60s\": {" >json
         sep = ""
         for (t in maxok) { printf "%s\"%s\": %d", sep, t, maxok[t] * 60 / sweep_iv >json; sep = ", " }
