@@ -13,6 +13,7 @@
 
 #include "ks_mem.h"
 #include "ks_parse.h"
+#include "ks_time.h"
 
 #define DAY 86400
 #define NONE ((size_t)-1)
@@ -44,22 +45,6 @@ static int get_hhmm(const ks_ini *ini, const char *key, int def, int *out, ks_er
                  "%s:%u: '%s' in [migration] must be a time like 20:00 (UTC, 24-hour), not '%s'",
                  ks_ini_filename(ini), ks_ini_line(ini, "migration", key), key, v);
     return -1;
-}
-
-/* "2027-01-04" -> UTC midnight; a date that does not exist (2027-02-30)
- * does not parse. */
-static bool parse_date(const char *v, time_t *out)
-{
-    int y, mo, d;
-    char extra;
-    if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &mo, &d, &extra) != 3 || y < 1970 ||
-        mo < 1 || mo > 12 || d < 1 || d > 31)
-        return false;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
-    *out = timegm(&tm);
-    struct tm back;
-    gmtime_r(out, &back);
-    return back.tm_mday == d && back.tm_mon == mo - 1;
 }
 
 /* "mon, tue ..." -> weekday bits; 0 when a word is not a day. */
@@ -143,7 +128,7 @@ int ana_night_policy_parse(const ks_ini *ini, time_t default_start, ana_night_po
     }
     const char *sd = ks_ini_get(ini, S, "start_date");
     if (sd && *sd) {
-        if (!parse_date(sd, &p->start_date)) {
+        if (!ks_date_parse(sd, &p->start_date)) {
             ks_error_set(err, KS_E_CONFIG, 0,
                          "%s:%u: 'start_date' in [migration] must be a date like 2027-01-04 "
                          "(the day the first window may start), not '%s'",
@@ -528,13 +513,6 @@ void ana_schedule_free(ana_schedule *s)
 
 /* ---- Output -------------------------------------------------------------- */
 
-static void fmt_iso(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void fmt_date(time_t t, char *buf, size_t n)
 {
     struct tm tm;
@@ -578,9 +556,9 @@ json_t *ana_nights_json(const ana_nights_in *in, const ana_schedule *s)
         json_object_set_new(o, "night", json_integer((json_int_t)k + 1));
         fmt_date(nt->start, buf, sizeof buf);
         json_object_set_new(o, "date", json_string(buf));
-        fmt_iso(nt->start, buf, sizeof buf);
+        ks_time_iso(nt->start, buf);
         json_object_set_new(o, "start", json_string(buf));
-        fmt_iso(nt->end, buf, sizeof buf);
+        ks_time_iso(nt->end, buf);
         json_object_set_new(o, "end", json_string(buf));
         json_object_set_new(o, "busy_minutes", json_integer(nt->busy_minutes));
         json_t *srv = json_array();
@@ -589,9 +567,9 @@ json_t *ana_nights_json(const ana_nights_in *in, const ana_schedule *s)
             const ana_night_slot *sl = &s->slot[i];
             json_t *x = json_object();
             json_object_set_new(x, "name", json_string(in->items[i].name));
-            fmt_iso(sl->start, buf, sizeof buf);
+            ks_time_iso(sl->start, buf);
             json_object_set_new(x, "start", json_string(buf));
-            fmt_iso(sl->end, buf, sizeof buf);
+            ks_time_iso(sl->end, buf);
             json_object_set_new(x, "end", json_string(buf));
             json_object_set_new(x, "estimated_minutes", json_integer(sl->minutes));
             json_object_set_new(x, "lane", json_integer(sl->lane));

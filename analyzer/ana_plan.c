@@ -19,6 +19,7 @@
 #include "ks_mem.h"
 #include "ks_parse.h"
 #include "ks_progress.h"
+#include "ks_time.h"
 
 #define MIB (1024.0 * 1024.0)
 #define GIB (1024.0 * MIB)
@@ -682,13 +683,6 @@ static json_t *quantiles_json(const double *q, double scale)
     return o;
 }
 
-static void fmt_time(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static json_t *policy_json(const ana_plan *pl)
 {
     const ana_policy *p = &pl->pol;
@@ -853,9 +847,9 @@ json_t *ana_plan_summary_json(const ana_plan *pl)
 json_t *ana_plan_json(const ana_plan *pl)
 {
     json_t *o = json_object();
-    char start[32], end[32];
-    fmt_time(pl->slot_start, start, sizeof start);
-    fmt_time(pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds, end, sizeof end);
+    char start[KS_TIME_ISO_LEN], end[KS_TIME_ISO_LEN];
+    ks_time_iso(pl->slot_start, start);
+    ks_time_iso(pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds, end);
     json_object_set_new(o, "version", json_integer(1));
     json_object_set_new(o, "slot_seconds", json_integer(pl->pol.slot_seconds));
     json_object_set_new(o, "slot_start", json_integer((json_int_t)pl->slot_start));
@@ -934,9 +928,9 @@ char *ana_plan_summary_text(const ana_plan *pl)
 {
     ks_buf b;
     ks_buf_init(&b, 1 << 20);
-    char start[32], end[32];
-    fmt_time(pl->slot_start, start, sizeof start);
-    fmt_time(pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds, end, sizeof end);
+    char start[KS_TIME_ISO_LEN], end[KS_TIME_ISO_LEN];
+    ks_time_iso(pl->slot_start, start);
+    ks_time_iso(pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds, end);
     ks_buf_printf(&b, "%zu servers: %zu eligible, %zu conditional, %zu not eligible\n", pl->nsrv,
                   ana_plan_count_eligible(pl), ana_plan_count_conditional(pl),
                   ana_plan_count_not_eligible(pl));

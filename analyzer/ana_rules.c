@@ -13,6 +13,7 @@
 #include "ks_buf.h"
 #include "ks_mem.h"
 #include "ks_parse.h"
+#include "ks_time.h"
 
 #define MIB (1024.0 * 1024.0)
 #define GIB (1024.0 * MIB)
@@ -70,12 +71,9 @@ static int get_date(const ks_ini *ini, const char *key, bool plus_day, time_t *o
         *out = (time_t)secs;
         return 0;
     }
-    int y, mo, d;
-    char extra;
-    if (strlen(v) == 10 && sscanf(v, "%4d-%2d-%2d%c", &y, &mo, &d, &extra) == 3 && y >= 1970 &&
-        mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
-        struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
-        *out = timegm(&tm) + (plus_day ? 86400 : 0);
+    time_t day;
+    if (ks_date_parse(v, &day)) {
+        *out = day + (plus_day ? 86400 : 0);
         return 0;
     }
     ks_error_set(err, KS_E_CONFIG, 0,
@@ -83,23 +81,6 @@ static int get_date(const ks_ini *ini, const char *key, bool plus_day, time_t *o
                  "not '%s'",
                  ks_ini_filename(ini), ks_ini_line(ini, "policy", key), key, v);
     return -1;
-}
-
-/* "backup, infrastructure" -> {"backup", "infrastructure"} */
-static void split_list(const char *v, char ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    const char *p = v;
-    while (*p) {
-        p += strspn(p, ", ;\t");
-        size_t len = strcspn(p, ", ;\t");
-        if (!len)
-            break;
-        *out = ks_reallocarray(*out, *n + 1, sizeof **out);
-        (*out)[(*n)++] = ks_strndup(p, len);
-        p += len;
-    }
 }
 
 static bool has_prefix(const char *s, const char *prefix, const char **rest)
@@ -161,7 +142,10 @@ int ana_policy_parse(const ks_ini *ini, ana_policy *p, ks_error *err)
             goto fail;
         }
     }
-    split_list(roles ? roles : "backup, infrastructure", &p->physical_roles, &p->nphysical_roles);
+    p->physical_roles = NULL;
+    p->nphysical_roles = 0;
+    ks_words_append(roles ? roles : "backup, infrastructure", ", ;\t", &p->physical_roles,
+                    &p->nphysical_roles);
 
     for (size_t i = 0; i < ks_ini_section_count(ini); i++) {
         const char *sec = ks_ini_section_name(ini, i), *name;
@@ -190,9 +174,7 @@ fail:
 
 void ana_policy_free(ana_policy *p)
 {
-    for (size_t i = 0; i < p->nphysical_roles; i++)
-        free(p->physical_roles[i]);
-    free(p->physical_roles);
+    ks_words_free(p->physical_roles, p->nphysical_roles);
     for (size_t i = 0; i < p->nspeed; i++)
         free(p->speed[i].match);
     free(p->speed);

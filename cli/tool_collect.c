@@ -15,28 +15,6 @@
 #include "ks_study.h"
 #include "tool.h"
 
-typedef struct names {
-    char **v;
-    size_t n;
-} names;
-
-static void names_add_list(names *ns, const char *list)
-{
-    KS_AUTOFREE char *copy = ks_strdup(list);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        ns->v = ks_reallocarray(ns->v, ns->n + 1, sizeof *ns->v);
-        ns->v[ns->n++] = ks_strdup(t);
-    }
-}
-
-static void names_free(names *ns)
-{
-    for (size_t i = 0; i < ns->n; i++)
-        free(ns->v[i]);
-    free(ns->v);
-}
-
 /* "12.3 MiB/s" style, for the table. */
 static void human(double v, const char *unit, char *out, size_t n)
 {
@@ -239,7 +217,8 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
     };
     col_options opt = {0};
     opt.facts_only = facts_only;
-    names only = {0};
+    char **only = NULL;
+    size_t nonly = 0;
     tool_format fmt = FMT_TABLE;
     int rc = TOOL_USAGE;
     int c;
@@ -285,7 +264,7 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
             }
             break;
         case O_ONLY:
-            names_add_list(&only, optarg);
+            ks_words_append(optarg, ", ", &only, &nonly);
             break;
         case O_FORMAT:
             if (tool_parse_format(optarg, &fmt) < 0) {
@@ -323,11 +302,11 @@ static int run_collector(int argc, char **argv, const char *cmd, bool facts_only
         fprintf(stderr, "kvmshift %s: --once and --duration do not go together\n", cmd);
         goto out;
     }
-    opt.only = (const char *const *)only.v;
-    opt.nonly = only.n;
+    opt.only = (const char *const *)only;
+    opt.nonly = nonly;
     rc = collect_study(argv[optind], cmd, &opt, fmt);
 out:
-    names_free(&only);
+    ks_words_free(only, nonly);
     return rc;
 }
 

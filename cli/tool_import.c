@@ -11,6 +11,7 @@
 #include "ks_log.h"
 #include "ks_study.h"
 #include "tool.h"
+#include "ks_time.h"
 
 static void fmt_time(time_t t, char *buf, size_t n)
 {
@@ -18,9 +19,9 @@ static void fmt_time(time_t t, char *buf, size_t n)
         snprintf(buf, n, "-");
         return;
     }
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char iso[KS_TIME_ISO_LEN];
+    ks_time_iso(t, iso);
+    snprintf(buf, n, "%s", iso);
 }
 
 static const char *status_of(const col_import_result *r)

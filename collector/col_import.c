@@ -31,6 +31,7 @@
 #include "ks_parse.h"
 #include "ks_progress.h"
 #include "ks_vector.h"
+#include "ks_time.h"
 
 /* Larger inputs are refused rather than read into memory. */
 #define INPUT_MAX ((size_t)4 << 30)
@@ -1173,11 +1174,8 @@ static json_t *import_facts(const col_series *s, const char *source)
     json_t *f = json_object();
     json_object_set_new(f, "name", json_string(s->name));
     json_object_set_new(f, "hostname", json_null());
-    char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[KS_TIME_ISO_LEN];
+    ks_time_iso(time(NULL), now);
     json_object_set_new(f, "collected_at", json_string(now));
     json_t *os = json_object();
     static const char *const os_keys[] = {"id", "version_id", "pretty_name", "kernel", "arch"};

@@ -441,20 +441,6 @@ static bool selected(const col_options *opt, const char *name)
     return false;
 }
 
-static void progress_note(host *hosts, size_t n, ks_progress *pg, size_t done_units)
-{
-    size_t ok = 0, failing = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (hosts[i].failing)
-            failing++;
-        else if (hosts[i].res->ok)
-            ok++;
-    }
-    char detail[96];
-    snprintf(detail, sizeof detail, "%zu ok, %zu failing", ok, failing);
-    ks_progress_update(pg, done_units, detail);
-}
-
 /* Fill hosts[] for the selected servers of inv (results[] in parallel);
  * returns how many. Facts already in the study are loaded, so that the
  * CPU capacity and the physical NICs are known before the first sample. */
@@ -610,7 +596,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
         double now = mono();
-        size_t done = 0, busy = 0, samples = 0;
+        size_t done = 0, busy = 0, samples = 0, ok = 0, failing = 0;
         for (size_t i = 0; i < n; i++) {
             host *h = &hosts[i];
             if (!stop_requested && now < end && host_timers(h, store, &opt, &set, now, window))
@@ -618,8 +604,12 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             done += h->st == H_DONE;
             busy += h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS;
             samples += h->res->samples;
+            failing += h->failing;
+            ok += !h->failing && h->res->ok;
         }
-        progress_note(hosts, n, pg, bounded ? done : samples);
+        char note[96];
+        snprintf(note, sizeof note, "%zu ok, %zu failing", ok, failing);
+        ks_progress_update(pg, bounded ? done : samples, note);
         if (stop_requested || done == n || (now >= end && busy == 0))
             break;
 

@@ -36,6 +36,7 @@
 #include "ks_fs.h"
 #include "ks_log.h"
 #include "ks_mem.h"
+#include "ks_time.h"
 
 #define RETRANSMIT_US 2000000L
 #define MAX_GET_OIDS 32
@@ -521,11 +522,8 @@ static col_event jobs_done(col_conn *c, col_raw *raw, json_t **facts, ks_error *
         col_snmp_vars_free(&c->vars);
         return rc < 0 ? COL_EV_FAILED : COL_EV_SAMPLE;
     }
-    char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[KS_TIME_ISO_LEN];
+    ks_time_iso(time(NULL), when);
     *facts = col_snmp_facts_map(&c->vars, srv_name(c), when);
     col_snmp_vars_free(&c->vars);
     return COL_EV_FACTS;

@@ -13,30 +13,14 @@
 #include "ks_json.h"
 #include "ks_log.h"
 #include "ks_mem.h"
-
-static char *iso_time(time_t t)
-{
-    struct tm tm;
-    char buf[32];
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return ks_strdup(buf);
-}
-
-static time_t parse_iso(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return 0;
-    return timegm(&tm);
-}
+#include "ks_time.h"
 
 void col_state_write(const char *study_dir, const char *name, const ks_error *last_error,
                      time_t when)
 {
     KS_AUTOFREE char *path = ks_asprintf("%s/state/%s.json", study_dir, name);
-    KS_AUTOFREE char *stamp = iso_time(when);
+    char stamp[KS_TIME_ISO_LEN];
+    ks_time_iso(when, stamp);
     ks_error e;
     json_t *old = ks_path_exists(path) ? ks_json_read_file(path, &e) : NULL;
     json_t *j = json_object();
@@ -153,8 +137,11 @@ col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_e
             const char *c = json_string_value(json_object_get(j, "last_error_code"));
             st->last_error = m ? ks_strdup(m) : NULL;
             st->last_error_code = c ? ks_strdup(c) : NULL;
+            time_t et = 0;
             st->last_error_time =
-                parse_iso(json_string_value(json_object_get(j, "last_error_time")));
+                ks_time_parse_iso(json_string_value(json_object_get(j, "last_error_time")), &et)
+                    ? et
+                    : 0;
             json_decref(j);
         }
     }

@@ -179,16 +179,6 @@ static char *local_user(void)
     return ks_strdup(u && *u ? u : "root");
 }
 
-static void split_tags(ks_server *s, const char *text)
-{
-    KS_AUTOFREE char *copy = ks_strdup(text);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, "; \t", &save); t; t = strtok_r(NULL, "; \t", &save)) {
-        s->tags = ks_reallocarray(s->tags, s->ntags + 1, sizeof *s->tags);
-        s->tags[s->ntags++] = ks_strdup(t);
-    }
-}
-
 static void server_clear(ks_server *s)
 {
     free(s->name);
@@ -197,9 +187,7 @@ static void server_clear(ks_server *s)
     free(s->key);
     free(s->role);
     free(s->group);
-    for (size_t i = 0; i < s->ntags; i++)
-        free(s->tags[i]);
-    free(s->tags);
+    ks_words_free(s->tags, s->ntags);
 }
 
 void ks_inventory_free(ks_inventory *inv)
@@ -351,7 +339,7 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
             .group = ks_strdup(v[C_GROUP]),
             .line = lineno,
         };
-        split_tags(&srv, v[C_TAGS]);
+        ks_words_append(v[C_TAGS], "; \t", &srv.tags, &srv.ntags);
         server_vec_push(&servers, srv);
     }
     fields_free(&fields);

@@ -1,4 +1,5 @@
 #include "ks_log.h"
+#include "ks_time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,11 +24,8 @@ void ks_log(ks_log_level level, const char *fmt, ...)
     if (level > current)
         return;
     if (!isatty(STDERR_FILENO)) {
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        char stamp[KS_TIME_ISO_LEN];
+        ks_time_iso(time(NULL), stamp);
         fprintf(stderr, "%s ", stamp);
     }
     fprintf(stderr, "kvmshift: %s: ", names[level]);

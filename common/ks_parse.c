@@ -1,5 +1,7 @@
 #include "ks_parse.h"
 
+#include "ks_mem.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -175,4 +177,24 @@ char *ks_trim(char *s)
     memmove(s, p, n);
     s[n] = '\0';
     return s;
+}
+
+void ks_words_append(const char *s, const char *seps, char ***v, size_t *n)
+{
+    for (const char *p = s; *p;) {
+        p += strspn(p, seps);
+        size_t len = strcspn(p, seps);
+        if (!len)
+            break;
+        *v = ks_reallocarray(*v, *n + 1, sizeof **v);
+        (*v)[(*n)++] = ks_strndup(p, len);
+        p += len;
+    }
+}
+
+void ks_words_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
 }

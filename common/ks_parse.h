@@ -55,6 +55,12 @@ bool ks_parse_int(const char *s, long min, long max, long *out);
 bool ks_parse_double(const char *s, double *out);
 bool ks_parse_bool(const char *s, bool *out);
 
+/* Append the words of s, separated by any run of the characters in seps
+ * ("a, b;c" with ", ;"), to the array *v of *n newly allocated strings
+ * (grown as needed; *v may start NULL). Free with ks_words_free. */
+void ks_words_append(const char *s, const char *seps, char ***v, size_t *n);
+void ks_words_free(char **v, size_t n);
+
 /* Trim blanks (and \r) on both sides in place; returns s. */
 char *ks_trim(char *s);
 

@@ -7,6 +7,7 @@
 
 #include "ks_buf.h"
 #include "ks_parse.h"
+#include "ks_time.h"
 #include "ks_test.h"
 
 KS_TEST(buf_empty_is_empty_string)
@@ -452,6 +453,43 @@ KS_TEST(trim)
     KS_CHECK_STR(ks_trim(f), "value");
 }
 
+KS_TEST(words)
+{
+    char **v = NULL;
+    size_t n = 0;
+    ks_words_append("a, b;;c  ", ", ;", &v, &n);
+    ks_words_append("", ", ;", &v, &n);
+    ks_words_append(" ,d", ", ;", &v, &n); /* appends to what is there */
+    KS_CHECK(n == 4);
+    if (n == 4) {
+        KS_CHECK_STR(v[0], "a");
+        KS_CHECK_STR(v[1], "b");
+        KS_CHECK_STR(v[2], "c");
+        KS_CHECK_STR(v[3], "d");
+    }
+    ks_words_free(v, n);
+    ks_words_free(NULL, 0);
+}
+
+KS_TEST(times)
+{
+    char buf[KS_TIME_ISO_LEN];
+    ks_time_iso(1795345578, buf);
+    KS_CHECK_STR(buf, "2026-11-22T11:06:18Z"); /* date -u -d @1795345578 */
+    time_t t = 0;
+    KS_CHECK(ks_time_parse_iso(buf, &t) && t == 1795345578);
+    KS_CHECK(!ks_time_parse_iso("2026-11-22T10:26:18", &t)); /* no zone */
+    KS_CHECK(!ks_time_parse_iso("2026-11-22T10:26:18Zx", &t));
+    KS_CHECK(!ks_time_parse_iso(NULL, &t));
+    KS_CHECK(ks_date_parse("2024-02-29", &t) && t == 1709164800);
+    KS_CHECK(!ks_date_parse("2023-02-29", &t)); /* not a leap year */
+    KS_CHECK(!ks_date_parse("2027-02-30", &t)); /* timegm would move it to March */
+    KS_CHECK(!ks_date_parse("2027-13-01", &t));
+    KS_CHECK(!ks_date_parse("2027-1-01x", &t));
+    KS_CHECK(!ks_date_parse("1969-12-31", &t));
+    KS_CHECK(!ks_date_parse("2027/01/04", &t));
+}
+
 int main(void)
 {
     KS_RUN(buf_empty_is_empty_string);
@@ -469,5 +507,7 @@ int main(void)
     KS_RUN(parse_double_whole);
     KS_RUN(parse_bool);
     KS_RUN(trim);
+    KS_RUN(words);
+    KS_RUN(times);
     return ks_test_summary();
 }
