@@ -390,9 +390,11 @@ static void scenario_free(scenario *sc)
  * power? *why gets the deciding criterion. */
 static int compare_sc(const scenario *a, const scenario *b, const char **why)
 {
-    if (a->unplaced != b->unplaced) {
+    /* placed, not unplaced: a server too busy for a model is left out of
+     * that model's scenario before packing and never counts as unplaced */
+    if (a->placed != b->placed) {
         *why = "places more servers";
-        return a->unplaced < b->unplaced ? -1 : 1;
+        return a->placed > b->placed ? -1 : 1;
     }
     if (a->sol.nhosts != b->sol.nhosts) {
         *why = "needs fewer hosts";
@@ -433,8 +435,8 @@ static void recommend(ana_plan *pl)
             continue;
         const char *why;
         compare_sc(r, &pl->sc[i], &why);
-        ks_buf_printf(&b, "; against '%s' (%zu hosts, %zu left out) it %s", pl->models[i].name,
-                      pl->sc[i].sol.nhosts, pl->sc[i].unplaced, why);
+        ks_buf_printf(&b, "; against '%s' (%zu hosts for %zu VMs) it %s", pl->models[i].name,
+                      pl->sc[i].sol.nhosts, pl->sc[i].placed, why);
     }
     pl->recommended_why = ks_buf_steal(&b);
 }

@@ -369,8 +369,23 @@ void ana_judge(const ana_policy *p, const ana_model *models, size_t nmodels,
     memset(v, 0, sizeof *v);
     v->status = ANA_ELIGIBLE;
     v->too_busy = ks_calloc(nmodels ? nmodels : 1, sizeof *v->too_busy);
-    double mem_demand = in->mem_bytes * (1.0 + p->headroom);
-    v->memory_mib = ana_size_memory_mib(mem_demand, in->src_mem_bytes, p->allow_upsize);
+    if (isnan(in->mem_bytes) && in->src_mem_bytes > 0) {
+        /* no measurement: the VM gets what the server has installed */
+        v->memory_mib = ana_size_memory_mib(in->src_mem_bytes, 0, true);
+        add_reason(v, ANA_ELIGIBLE,
+                   ks_asprintf("memory use was not measured: sized at the %.0f MiB installed",
+                               v->memory_mib));
+    } else if (isnan(in->mem_bytes)) {
+        v->memory_mib = ana_size_memory_mib(0, 0, false);
+        add_reason(v, ANA_CONDITIONAL,
+                   ks_asprintf("memory use was not measured and the installed memory is not "
+                               "known: sized at the %.0f MiB minimum; collect or import "
+                               "mem_used before deciding",
+                               v->memory_mib));
+    } else {
+        double mem_demand = in->mem_bytes * (1.0 + p->headroom);
+        v->memory_mib = ana_size_memory_mib(mem_demand, in->src_mem_bytes, p->allow_upsize);
+    }
 
     for (size_t i = 0; i < p->nphysical_roles; i++) {
         if (!in->role || strcasecmp(in->role, p->physical_roles[i]) != 0)

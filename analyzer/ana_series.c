@@ -117,15 +117,24 @@ static void add_rows(const fetched *f, ana_series *s, double cap, time_t not_bef
         time_t t0 = f->start + (time_t)(r * f->step);
         if (not_before_end && t0 + (time_t)f->step > not_before_end)
             break;
-        if (t0 < s->slot_start)
+        time_t t1 = t0 + (time_t)f->step; /* end, exclusive */
+        if (t1 <= s->slot_start)
             continue;
-        size_t i = (size_t)((t0 - s->slot_start) / s->slot_seconds);
-        if (i >= s->nslots)
+        /* a row longer than a slot (1-hour rows, 15-minute slots) holds
+         * for every slot it covers */
+        size_t first = t0 < s->slot_start ? 0 : (size_t)((t0 - s->slot_start) / s->slot_seconds);
+        size_t last = (size_t)((t1 - 1 - s->slot_start) / s->slot_seconds);
+        if (first >= s->nslots)
             break;
-        put_max(&s->cpu_mhz[i], cpu_of(f, r, cap));
-        put_max(&s->mem_bytes[i], val(f, r, V_MEM));
-        put_max(&s->disk_bps[i], sum2(val(f, r, V_DRD), val(f, r, V_DWR)));
-        put_max(&s->disk_iops[i], sum2(val(f, r, V_DRI), val(f, r, V_DWI)));
+        double cpu = cpu_of(f, r, cap), mem = val(f, r, V_MEM);
+        double dbps = sum2(val(f, r, V_DRD), val(f, r, V_DWR));
+        double diops = sum2(val(f, r, V_DRI), val(f, r, V_DWI));
+        for (size_t i = first; i <= last && i < s->nslots; i++) {
+            put_max(&s->cpu_mhz[i], cpu);
+            put_max(&s->mem_bytes[i], mem);
+            put_max(&s->disk_bps[i], dbps);
+            put_max(&s->disk_iops[i], diops);
+        }
     }
 }
 

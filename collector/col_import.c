@@ -1281,13 +1281,16 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
         samples[i] = s->rows[i].s;
     KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", rrd, (long)getpid());
     unlink(tmp);
-    json_t *fj = import_facts(s, ctx->source);
-    int rc = ks_json_write_file(facts, fj, &r.error);
-    json_decref(fj);
-    if (rc == 0)
-        rc = col_rrd_create(tmp, (time_t)(samples[0].t - s->step), s->step, &r.error);
+    /* the series first, under its temporary name: when it cannot be
+     * written, neither the facts nor the old series change */
+    int rc = col_rrd_create(tmp, (time_t)(samples[0].t - s->step), s->step, &r.error);
     if (rc == 0)
         rc = col_rrd_update_many(tmp, samples, s->nrows, &r.error);
+    if (rc == 0) {
+        json_t *fj = import_facts(s, ctx->source);
+        rc = ks_json_write_file(facts, fj, &r.error);
+        json_decref(fj);
+    }
     if (rc == 0)
         rc = ks_rename(tmp, rrd, &r.error);
     free(samples);

@@ -270,6 +270,26 @@ KS_TEST(rule_eligible)
     ana_verdict_free(&v);
 }
 
+/* No memory measured: never a silent 1 GiB. */
+KS_TEST(rule_memory_unknown)
+{
+    ana_server_in in = quiet_server();
+    in.mem_bytes = NAN;
+    ana_verdict v;
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_ELIGIBLE);
+    KS_CHECK_NEAR(v.memory_mib, 8192, 0); /* the 8 GiB installed */
+    KS_CHECK(has_reason(&v, "memory use was not measured: sized at the 8192 MiB installed"));
+    ana_verdict_free(&v);
+
+    in.src_mem_bytes = 0; /* installed memory unknown too */
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_CONDITIONAL);
+    KS_CHECK_NEAR(v.memory_mib, 1024, 0);
+    KS_CHECK(has_reason(&v, "installed memory is not known"));
+    ana_verdict_free(&v);
+}
+
 KS_TEST(rule_too_busy)
 {
     ana_server_in in = quiet_server();
@@ -409,6 +429,7 @@ int main(void)
     KS_RUN(sizing);
     KS_RUN(fill_missing);
     KS_RUN(rule_eligible);
+    KS_RUN(rule_memory_unknown);
     KS_RUN(rule_too_busy);
     KS_RUN(rule_storage);
     KS_RUN(rule_blockers);

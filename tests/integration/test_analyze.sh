@@ -227,6 +227,49 @@ echo "servers = day03, ghost" >>"$S/study.ini"
 ks_check "unknown server in a group: exit 1" test "$(code "$BIN" analyze "$S")" -eq 1
 ks_check "unknown server in a group: file:line" grep -q "study.ini:[0-9]*: \[anti-affinity bad\] names 'ghost'" "$W/err"
 
+# ---- the recommendation counts servers placed --------------------------------
+# A server too busy for one model is left out of that model's scenario
+# before packing, so it is never "unplaced" there: the model that places
+# more servers must still win. 'small' (8 x 2500 MHz, 64 GiB) cannot take
+# 'w' (100 GiB used); 'big' (16 x 2500 MHz, 256 GiB) can; 'x' fits neither.
+RC=$W/recommend
+ks_study "$RC"
+{
+  echo "server,timestamp,cpu_mhz,mem_used[GiB],mem_total[GiB],cores,mhz"
+  for h in $(seq 0 47); do
+    t=$((1767225600 + h * 3600))
+    for s in a0 a1 a2; do echo "$s,$t,1000,2,8,4,2500"; done
+    echo "w,$t,1000,100,128,8,2500"
+    echo "x,$t,30000,4,16,16,2500"
+  done
+} >"$W/recommend.csv"
+ks_check "recommendation study: import" test "$(code "$BIN" import "$RC" --format csv "$W/recommend.csv" -q)" -eq 0
+cat >>"$RC/study.ini" <<'INI'
+
+[policy]
+headroom_percent = 0
+max_host_share_percent = 100
+cpu_max_percent = 50
+n_plus_1 = no
+
+[host-model small]
+cores = 8
+mhz = 2500
+memory_gib = 64
+
+[host-model big]
+cores = 16
+mhz = 2500
+memory_gib = 256
+INI
+ks_check "recommendation study: analyze" test "$(code "$BIN" analyze "$RC" -q --format json)" -eq 0
+ks_check "the model that places more servers is recommended" python3 -c "
+import json; d = json.load(open('$RC/plan.json'))
+placed = {s['name']: len(s['placements']) for s in d['scenarios']}
+assert placed['big'] > placed['small'], placed
+assert d['recommended'] == 'big', (d['recommended'], d['recommended_reason'])
+assert 'places more servers' in d['recommended_reason'], d['recommended_reason']"
+
 # ---- (2) the Bitbrains traces ---------------------------------------------
 TARBALL=$REPO/../../shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
 [ -f "$TARBALL" ] || TARBALL=$(cd "$REPO/.." && pwd)/shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
