@@ -117,15 +117,26 @@ typedef struct host {
     int_vec anti;     /* dense anti-affinity ids present (a multiset) */
     size_vec members; /* units on it, in no particular order */
     bool dead;        /* emptied by local search */
+    size_t model;     /* index into packer.mc */
 } host;
 
 KS_VECTOR(host_vec, host);
 
+/* Usable capacity of a host of one model. */
+typedef struct model_cap {
+    double cap, mcap, vcap; /* with PACK_REL_EPS slack */
+    double cap_raw, mcap_raw, vcap_raw;
+    double price;
+} model_cap;
+
 typedef struct packer {
     const ana_problem *p;
     size_t T;
+    /* the model new hosts open with: items are sized and normalized on it */
     double cap, mcap, vcap; /* usable per host, with PACK_REL_EPS slack */
     double cap_raw, mcap_raw, vcap_raw;
+    model_cap *mc; /* every model */
+    size_t nmc, newm;
     size_t nunits;
     unit *units;
     size_t *members; /* item indices grouped per unit */
@@ -187,14 +198,43 @@ static double ceil_eps(double x)
     return ceil(x - 1e-9);
 }
 
+static size_t model_count(const ana_problem *p)
+{
+    return p->models ? p->nmodels : 1;
+}
+
+static const ana_host_model *model_at(const ana_problem *p, size_t k)
+{
+    return p->models ? &p->models[k] : &p->model;
+}
+
+/* The model new hosts open with: the one items are sized on. */
+static const ana_host_model *model_new(const ana_problem *p)
+{
+    return p->models ? &p->models[p->new_model] : &p->model;
+}
+
 /* ------------------------------------------------------------ host state */
 
-static size_t host_new(packer *pk)
+static size_t host_new_of(packer *pk, size_t model)
 {
     host h = {0};
     h.load = ks_calloc(pk->T ? pk->T : 1, sizeof(double));
+    h.model = model;
     host_vec_push(&pk->hosts, h);
     return pk->hosts.len - 1;
+}
+
+static size_t host_new(packer *pk)
+{
+    return host_new_of(pk, pk->newm);
+}
+
+/* The model of fixed host i: its existing model, or the new hosts' one
+ * (hosts created for pins beyond the existing ones). */
+static size_t fixed_model(const ana_problem *p, size_t newm, size_t i)
+{
+    return p->existing_models && i < p->existing_hosts ? p->existing_models[i] : newm;
 }
 
 static void hosts_free(packer *pk)
@@ -211,7 +251,7 @@ static void hosts_reset(packer *pk)
 {
     hosts_free(pk);
     for (size_t i = 0; i < pk->nfixed; i++)
-        host_new(pk);
+        host_new_of(pk, fixed_model(pk->p, pk->newm, i));
     for (size_t u = 0; u < pk->nunits; u++)
         pk->uhost[u] = -1;
 }
@@ -228,13 +268,14 @@ static bool fits(packer *pk, size_t hi, size_t ui)
 {
     const host *h = &pk->hosts.ptr[hi];
     const unit *u = &pk->units[ui];
+    const model_cap *c = &pk->mc[h->model];
     pk->checks++;
-    if (h->dead || h->mem + u->mem > pk->mcap || (double)(h->vcpus + u->vcpus) > pk->vcap)
+    if (h->dead || h->mem + u->mem > c->mcap || (double)(h->vcpus + u->vcpus) > c->vcap)
         return false;
     for (size_t a = 0; a < u->nanti; a++)
         if (host_has_anti(h, pk->anti_ids[u->anti_first + a]))
             return false;
-    return cpu_fits(h->load, u->cpu, pk->T, pk->cap);
+    return cpu_fits(h->load, u->cpu, pk->T, c->cap);
 }
 
 static void place(packer *pk, size_t hi, size_t ui)
@@ -356,13 +397,14 @@ static void run_ffd(packer *pk, enum size_kind k, size_t *order)
 /* Weighted dot product of the unit with the host's remaining capacity. */
 static double dot_residual(const packer *pk, const host *h, const unit *u)
 {
+    const model_cap *c = &pk->mc[h->model];
     double s = 0;
     for (size_t t = 0; t < pk->T; t++)
-        s += u->cpu[t] * (pk->cap_raw - h->load[t]);
+        s += u->cpu[t] * (c->cap_raw - h->load[t]);
     s /= pk->cap_raw * pk->cap_raw * (double)pk->T;
-    s += u->mem * (pk->mcap_raw - h->mem) / (pk->mcap_raw * pk->mcap_raw);
-    if (isfinite(pk->vcap_raw))
-        s += (double)u->vcpus * (pk->vcap_raw - (double)h->vcpus) / (pk->vcap_raw * pk->vcap_raw);
+    s += u->mem * (c->mcap_raw - h->mem) / (pk->mcap_raw * pk->mcap_raw);
+    if (isfinite(pk->vcap_raw) && isfinite(c->vcap_raw))
+        s += (double)u->vcpus * (c->vcap_raw - (double)h->vcpus) / (pk->vcap_raw * pk->vcap_raw);
     return s;
 }
 
@@ -409,10 +451,11 @@ static void run_bcs(packer *pk, bool l2, size_t *order, size_t *stamp)
 
 static double host_fill(const packer *pk, const host *h)
 {
+    const model_cap *c = &pk->mc[h->model];
     double s = 0;
     for (size_t t = 0; t < pk->T; t++)
         s += h->load[t];
-    return s / (pk->cap_raw * (double)pk->T) + h->mem / pk->mcap_raw;
+    return s / (c->cap_raw * (double)pk->T) + h->mem / c->mcap_raw;
 }
 
 static size_t units_on(const packer *pk, size_t hi, size_t *out)
@@ -479,13 +522,14 @@ static bool swap_may_fit(packer *pk, size_t a, size_t u, size_t b, size_t v)
 {
     const host *ha = &pk->hosts.ptr[a], *hb = &pk->hosts.ptr[b];
     const unit *uu = &pk->units[u], *vv = &pk->units[v];
+    const model_cap *ca = &pk->mc[ha->model], *cb = &pk->mc[hb->model];
     pk->checks++;
-    if (hb->mem - vv->mem + uu->mem > pk->mcap || ha->mem - uu->mem + vv->mem > pk->mcap ||
-        (double)(hb->vcpus - vv->vcpus + uu->vcpus) > pk->vcap ||
-        (double)(ha->vcpus - uu->vcpus + vv->vcpus) > pk->vcap)
+    if (hb->mem - vv->mem + uu->mem > cb->mcap || ha->mem - uu->mem + vv->mem > ca->mcap ||
+        (double)(hb->vcpus - vv->vcpus + uu->vcpus) > cb->vcap ||
+        (double)(ha->vcpus - uu->vcpus + vv->vcpus) > ca->vcap)
         return false;
-    return cpu_fits_swap(hb->load, uu->cpu, vv->cpu, pk->T, pk->cap) &&
-           cpu_fits_swap(ha->load, vv->cpu, uu->cpu, pk->T, pk->cap);
+    return cpu_fits_swap(hb->load, uu->cpu, vv->cpu, pk->T, cb->cap) &&
+           cpu_fits_swap(ha->load, vv->cpu, uu->cpu, pk->T, ca->cap);
 }
 
 /* Exchange units of host a for smaller ones of other hosts; true if any. */
@@ -598,14 +642,19 @@ static int cmp_items_peak(const void *a, const void *b)
 /* -1 when N+1 holds, else the first host whose loss cannot be absorbed
  * (*bad_item: an item of it that found no room). Loads are rebuilt from
  * host_of so the packer and the validator judge alike. */
-static long n1_check(const ana_problem *p, const int *host_of, size_t nhosts, size_t *bad_item)
+static long n1_check(const ana_problem *p, const int *host_of, const size_t *host_model,
+                     size_t nhosts, size_t *bad_item)
 {
-    const ana_host_model *m = &p->model;
+    const ana_host_model *m = model_new(p); /* the per-VM overheads */
     size_t T = p->nslots;
-    double cap = (m->cpu_mhz - m->host_cpu_mhz) * (1 + VALID_REL_EPS) + 1e-6;
-    double mcap = (m->mem_mib - m->host_mem_mib) * (1 + VALID_REL_EPS) + 1e-6;
     if (nhosts == 0)
         return -1;
+    KS_AUTOFREE double *caps = ks_calloc(2 * nhosts, sizeof(double));
+    for (size_t h = 0; h < nhosts; h++) {
+        const ana_host_model *hm = model_at(p, host_model[h]);
+        caps[2 * h] = (hm->cpu_mhz - hm->host_cpu_mhz) * (1 + VALID_REL_EPS) + 1e-6;
+        caps[2 * h + 1] = (hm->mem_mib - hm->host_mem_mib) * (1 + VALID_REL_EPS) + 1e-6;
+    }
     KS_AUTOFREE double *load = ks_calloc(nhosts * T, sizeof(double));
     KS_AUTOFREE double *extra = ks_calloc(nhosts * T, sizeof(double));
     KS_AUTOFREE double *mem = ks_calloc(nhosts, sizeof(double));
@@ -647,9 +696,9 @@ static long n1_check(const ana_problem *p, const int *host_of, size_t nhosts, si
                 ucpu[t] = it->cpu[t] + m->vm_cpu_mhz;
             size_t g;
             for (g = 0; g < nhosts; g++) {
-                if (g == h || mem[g] + emem[g] + im > mcap)
+                if (g == h || mem[g] + emem[g] + im > caps[2 * g + 1])
                     continue;
-                if (cpu_fits3(load + g * T, extra + g * T, ucpu, T, cap))
+                if (cpu_fits3(load + g * T, extra + g * T, ucpu, T, caps[2 * g]))
                     break;
             }
             if (g == nhosts) {
@@ -676,21 +725,9 @@ static long n1_check(const ana_problem *p, const int *host_of, size_t nhosts, si
 
 /* ------------------------------------------------------------ validation */
 
-static bool problem_ok(const ana_problem *p, ks_error *err)
+/* One host model's limits and capacities; 0, or -1 with err. */
+static bool model_ok(const ana_host_model *m, ks_error *err)
 {
-    const ana_host_model *m = &p->model;
-    if (p->nitems && !p->items) {
-        ks_error_set(err, KS_E_INTERNAL, 0, "packing problem has %zu items but no item array",
-                     p->nitems);
-        return false;
-    }
-    if (p->nitems && p->nslots == 0) {
-        ks_error_set(err, KS_E_INTERNAL, 0,
-                     "packing problem has %zu items but no time slots: collect or import "
-                     "load data first",
-                     p->nitems);
-        return false;
-    }
     if (!(m->cpu_limit > 0 && m->cpu_limit <= 1) || !(m->mem_limit > 0 && m->mem_limit <= 1)) {
         ks_error_set(err, KS_E_CONFIG, 0,
                      "host CPU limit %g and memory limit %g must both be in (0, 1]: fix "
@@ -723,6 +760,39 @@ static bool problem_ok(const ana_problem *p, ks_error *err)
                      cap, mcap);
         return false;
     }
+    return true;
+}
+
+static bool problem_ok(const ana_problem *p, ks_error *err)
+{
+    if (p->nitems && !p->items) {
+        ks_error_set(err, KS_E_INTERNAL, 0, "packing problem has %zu items but no item array",
+                     p->nitems);
+        return false;
+    }
+    if (p->nitems && p->nslots == 0) {
+        ks_error_set(err, KS_E_INTERNAL, 0,
+                     "packing problem has %zu items but no time slots: collect or import "
+                     "load data first",
+                     p->nitems);
+        return false;
+    }
+    if (p->models && (p->nmodels == 0 || p->new_model >= p->nmodels)) {
+        ks_error_set(err, KS_E_INTERNAL, 0,
+                     "packing problem has %zu host models and opens hosts of model %zu", p->nmodels,
+                     p->new_model);
+        return false;
+    }
+    for (size_t k = 0; k < model_count(p); k++)
+        if (!model_ok(model_at(p, k), err))
+            return false;
+    for (size_t h = 0; p->existing_models && h < p->existing_hosts; h++)
+        if (p->existing_models[h] >= model_count(p)) {
+            ks_error_set(err, KS_E_INTERNAL, 0,
+                         "existing host %zu is of model %zu; the problem has %zu models", h,
+                         p->existing_models[h], model_count(p));
+            return false;
+        }
     for (size_t i = 0; i < p->nitems; i++) {
         const ana_item *it = &p->items[i];
         const char *name = it->name ? it->name : "(unnamed)";
@@ -762,10 +832,23 @@ bool ana_solution_valid(const ana_problem *p, const ana_solution *sol, char **wh
     } while (0)
     if (why)
         *why = NULL;
-    const ana_host_model *m = &p->model;
+    const ana_host_model *m = model_new(p);
     size_t T = p->nslots, nh = sol->nhosts;
     if (p->nitems && (!sol->host_of || !sol->why))
         FAIL("the solution has no host_of or why array");
+    /* a solution made by hand may leave host_model out: every host is then
+     * of its fixed model or of the new hosts' one */
+    size_t newm = p->models ? p->new_model : 0;
+    KS_AUTOFREE size_t *hmod = ks_calloc(nh + 1, sizeof(size_t));
+    for (size_t h = 0; h < nh; h++) {
+        hmod[h] = sol->host_model ? sol->host_model[h] : fixed_model(p, newm, h);
+        if (hmod[h] >= model_count(p))
+            FAIL("host %zu is of model %zu; the problem has %zu", h, hmod[h], model_count(p));
+        size_t want = fixed_model(p, newm, h);
+        if (h < p->existing_hosts && hmod[h] != want)
+            FAIL("existing host %zu is of model %zu in the solution, %zu in the problem", h,
+                 hmod[h], want);
+    }
     if (nh < p->existing_hosts)
         FAIL("the solution uses %zu hosts, fewer than the %zu existing ones", nh,
              p->existing_hosts);
@@ -791,9 +874,6 @@ bool ana_solution_valid(const ana_problem *p, const ana_solution *sol, char **wh
                      jt->name, it->anti_group, h);
         }
     }
-    double cap = (m->cpu_limit * m->cpu_mhz - m->host_cpu_mhz) * (1 + VALID_REL_EPS) + 1e-6;
-    double mcap = (m->mem_limit * m->mem_mib - m->host_mem_mib) * (1 + VALID_REL_EPS) + 1e-6;
-    double vcap = m->vcpu_ratio > 0 ? m->vcpu_ratio * m->cores : INFINITY;
     KS_AUTOFREE double *load = ks_calloc(nh * T + 1, sizeof(double));
     KS_AUTOFREE double *mem = ks_calloc(nh + 1, sizeof(double));
     KS_AUTOFREE double *vc = ks_calloc(nh + 1, sizeof(double));
@@ -807,6 +887,10 @@ bool ana_solution_valid(const ana_problem *p, const ana_solution *sol, char **wh
         vc[h] += p->items[i].vcpus;
     }
     for (size_t h = 0; h < nh; h++) {
+        const ana_host_model *hm = model_at(p, hmod[h]);
+        double cap = (hm->cpu_limit * hm->cpu_mhz - hm->host_cpu_mhz) * (1 + VALID_REL_EPS) + 1e-6;
+        double mcap = (hm->mem_limit * hm->mem_mib - hm->host_mem_mib) * (1 + VALID_REL_EPS) + 1e-6;
+        double vcap = hm->vcpu_ratio > 0 ? hm->vcpu_ratio * hm->cores : INFINITY;
         if (mem[h] > mcap)
             FAIL("host %zu holds %.0f MiB of memory, more than its limit %.0f MiB", h, mem[h],
                  mcap);
@@ -819,7 +903,7 @@ bool ana_solution_valid(const ana_problem *p, const ana_solution *sol, char **wh
     }
     if (p->n_plus_1) {
         size_t bad = 0;
-        long h = n1_check(p, sol->host_of, nh, &bad);
+        long h = n1_check(p, sol->host_of, hmod, nh, &bad);
         if (h >= 0)
             FAIL("N+1 fails: when host %ld is down, '%s' finds no room on the others", h,
                  p->items[bad].name);
@@ -864,7 +948,7 @@ static void set_why(ana_solution *sol, size_t i, char *msg)
 static void units_build(packer *pk, ana_solution *sol)
 {
     const ana_problem *p = pk->p;
-    const ana_host_model *m = &p->model;
+    const ana_host_model *m = model_new(p);
     size_t n = p->nitems, T = pk->T;
     int *unit_of = ks_calloc(n + 1, sizeof(int));
     /* dense ids of anti-affinity groups and affinity groups */
@@ -1041,11 +1125,14 @@ static void why_pack(ana_solution *sol, size_t n)
 
 enum { V_FFD_MAX, V_FFD_L2, V_FFD_SUM, V_BCS_DOT, V_BCS_L2, V_FFD_NOISY, NVARIANTS };
 
+#define MIXED " + each new host turned into the lowest-priced model its VMs fit"
 #define ALGO(v)                                                                                    \
     {                                                                                              \
-        v, v " + N+1 standby host", v " + local search", v " + local search + N+1 standby host"    \
+        v, v " + N+1 standby host", v " + local search", v " + local search + N+1 standby host",   \
+            v MIXED, v " + N+1 standby host" MIXED, v " + local search" MIXED,                     \
+            v " + local search + N+1 standby host" MIXED                                           \
     }
-static const char *const algo_names[NVARIANTS][4] = {
+static const char *const algo_names[NVARIANTS][8] = {
     ALGO("first-fit decreasing (largest dimension)"),
     ALGO("first-fit decreasing (L2 norm)"),
     ALGO("first-fit decreasing (sum of averages)"),
@@ -1054,6 +1141,7 @@ static const char *const algo_names[NVARIANTS][4] = {
     ALGO("first-fit decreasing (L2 norm, seeded random perturbation)"),
 };
 #undef ALGO
+#undef MIXED
 
 static void run_variant(packer *pk, int v, size_t *order, size_t *stamp)
 {
@@ -1088,18 +1176,73 @@ static double rng_unit(uint64_t *state)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
+/* The model a standby host gets: the largest at 100% (CPU, then memory). */
+static size_t standby_model(const ana_problem *p)
+{
+    size_t best = p->models ? p->new_model : 0;
+    for (size_t k = 0; k < model_count(p); k++) {
+        const ana_host_model *a = model_at(p, k), *b = model_at(p, best);
+        double ca = a->cpu_mhz - a->host_cpu_mhz, cb = b->cpu_mhz - b->host_cpu_mhz;
+        double ma = a->mem_mib - a->host_mem_mib, mb = b->mem_mib - b->host_mem_mib;
+        if (ca > cb || (ca == cb && ma > mb))
+            best = k;
+    }
+    return best;
+}
+
+/* Add standby hosts (empty) while the loss of one host cannot be
+ * absorbed: of the new hosts' model (of the largest in a mixed fleet), then
+ * of the largest. One suffices when no host is larger than the standby, as
+ * the lost host's VMs then fit on the standby within 100%. host_model must
+ * have room for nh + STANDBY_MAX entries. */
+#define STANDBY_MAX 3
+static size_t add_standby(const ana_problem *p, const int *host_of, size_t *host_model, size_t nh,
+                          bool *standby)
+{
+    size_t bad, added = 0;
+    *standby = false;
+    while (p->n_plus_1 && added < STANDBY_MAX && n1_check(p, host_of, host_model, nh, &bad) >= 0) {
+        /* one model per scenario unless mixed: the new hosts' model first;
+         * the largest only when existing hosts of a larger model need it.
+         * Mixed: the lowest-priced model that is enough, if one is. */
+        size_t pick = added ? standby_model(p) : (p->models ? p->new_model : 0);
+        if (p->mixed) {
+            bool found = false;
+            for (size_t k = 0; k < model_count(p); k++) {
+                if (found && model_at(p, k)->price >= model_at(p, pick)->price)
+                    continue;
+                host_model[nh] = k;
+                if (n1_check(p, host_of, host_model, nh + 1, &bad) < 0) {
+                    pick = k;
+                    found = true;
+                }
+            }
+            if (!found)
+                pick = standby_model(p);
+        }
+        host_model[nh++] = pick;
+        added++;
+        *standby = true;
+    }
+    return nh;
+}
+
 /* The packer's state as item -> host, fixed hosts keeping their index and
- * the others renumbered in order; hosts used, with the N+1 standby host
- * when the loss of one host cannot be absorbed (*standby). */
-static size_t evaluate(const packer *pk, int *host_of, bool *standby)
+ * the others renumbered in order, with each host's model; hosts used, with
+ * the N+1 standby host when the loss of one host cannot be absorbed
+ * (*standby). host_model: room for hosts + STANDBY_MAX entries. */
+static size_t evaluate(const packer *pk, int *host_of, size_t *host_model, bool *standby)
 {
     int *map = ks_calloc(pk->hosts.len + 1, sizeof(int));
     size_t nh = 0;
     for (size_t h = 0; h < pk->hosts.len; h++) {
         bool keep = h < pk->nfixed || (!pk->hosts.ptr[h].dead && pk->hosts.ptr[h].nunits);
+        if (keep)
+            host_model[nh] = pk->hosts.ptr[h].model;
         map[h] = keep ? (int)nh++ : -1;
     }
-    nh = nh > pk->nfixed ? nh : pk->nfixed;
+    for (; nh < pk->nfixed; nh++)
+        host_model[nh] = fixed_model(pk->p, pk->newm, nh);
     for (size_t i = 0; i < pk->p->nitems; i++)
         host_of[i] = -1;
     for (size_t u = 0; u < pk->nunits; u++) {
@@ -1109,18 +1252,131 @@ static size_t evaluate(const packer *pk, int *host_of, bool *standby)
             host_of[pk->members[un->first + k]] = h;
     }
     free(map);
-    *standby = false;
-    size_t bad;
-    if (pk->p->n_plus_1 && n1_check(pk->p, host_of, nh, &bad) >= 0) {
-        *standby = true;
-        nh++;
+    return add_standby(pk->p, host_of, host_model, nh, standby);
+}
+
+/* Price of hosts 0..nh-1. */
+static double fleet_price(const packer *pk, const size_t *host_model, size_t nh)
+{
+    double sum = 0;
+    for (size_t h = 0; h < nh; h++)
+        sum += pk->mc[host_model[h]].price;
+    return sum;
+}
+
+/* Mixed fleets: turn each new host (not fixed, holding VMs) into the
+ * lowest-priced model its VMs fit under that model's limits in every slot.
+ * With N+1 the loss of a host must still be absorbed: smaller hosts absorb
+ * less, so the cheapest of three fleets is kept: none changed, all
+ * changed, and the longest prefix of the changes (in host order) that needs
+ * no more standby hosts than none changed (bisection), each with its
+ * standby hosts. host_of and host_model come from evaluate(); returns the
+ * hosts used (standby included). */
+static size_t mixed_downsize(const packer *pk, const int *host_of, size_t *host_model, size_t nh,
+                             bool *standby)
+{
+    const ana_problem *p = pk->p;
+    const ana_host_model *mn = model_new(p);
+    size_t T = pk->T, nmod = model_count(p);
+    size_t base = nh;
+    /* standby hosts hold no VM: drop them, they are recomputed */
+    while (*standby && base > pk->nfixed) {
+        bool empty = true;
+        for (size_t i = 0; i < p->nitems && empty; i++)
+            empty = host_of[i] != (int)base - 1;
+        if (!empty)
+            break;
+        base--;
     }
-    return nh;
+    KS_AUTOFREE double *load = ks_calloc(T + 1, sizeof(double));
+    KS_AUTOFREE size_t *orig = ks_calloc(base + STANDBY_MAX + 1, sizeof(size_t));
+    KS_AUTOFREE size_t *trial = ks_calloc(base + STANDBY_MAX + 1, sizeof(size_t));
+    KS_AUTOFREE size_t *chg_host = ks_calloc(base + 1, sizeof(size_t));
+    KS_AUTOFREE size_t *chg_model = ks_calloc(base + 1, sizeof(size_t));
+    size_t nchg = 0;
+    memcpy(orig, host_model, base * sizeof(size_t));
+    for (size_t h = pk->nfixed; h < base; h++) {
+        memset(load, 0, T * sizeof(double));
+        double mem = 0, vc = 0;
+        size_t nvm = 0;
+        for (size_t i = 0; i < p->nitems; i++) {
+            if (host_of[i] != (int)h)
+                continue;
+            const ana_item *it = &p->items[i];
+            for (size_t t = 0; t < T; t++)
+                load[t] += it->cpu[t] + mn->vm_cpu_mhz;
+            mem += it->mem_mib + mn->vm_mem_mib;
+            vc += it->vcpus;
+            nvm++;
+        }
+        if (nvm == 0)
+            continue;
+        size_t best = orig[h];
+        for (size_t k = 0; k < nmod; k++) {
+            const model_cap *c = &pk->mc[k];
+            if (c->price >= pk->mc[best].price || mem > c->mcap || vc > c->vcap)
+                continue;
+            double peak = 0;
+            for (size_t t = 0; t < T; t++)
+                peak = load[t] > peak ? load[t] : peak;
+            if (peak <= c->cap)
+                best = k;
+        }
+        if (best != orig[h]) {
+            chg_host[nchg] = h;
+            chg_model[nchg++] = best;
+        }
+    }
+    if (nchg == 0) {
+        memcpy(host_model, orig, base * sizeof(size_t));
+        return add_standby(p, host_of, host_model, base, standby);
+    }
+    size_t best_k = 0;
+    bool sb0;
+    memcpy(trial, orig, base * sizeof(size_t));
+    size_t n0 = add_standby(p, host_of, trial, base, &sb0);
+    double best_price = fleet_price(pk, trial, n0);
+    size_t cand[2] = {nchg, 0};
+    if (p->n_plus_1) {
+        /* the longest prefix needing no more standby hosts than none */
+        size_t lo = 0, hi = nchg;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo + 1) / 2;
+            memcpy(trial, orig, base * sizeof(size_t));
+            for (size_t j = 0; j < mid; j++)
+                trial[chg_host[j]] = chg_model[j];
+            bool sb;
+            if (add_standby(p, host_of, trial, base, &sb) <= n0)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        cand[1] = lo;
+    }
+    for (size_t c = 0; c < 2; c++) {
+        size_t k = cand[c];
+        if (k == 0)
+            continue;
+        memcpy(trial, orig, base * sizeof(size_t));
+        for (size_t j = 0; j < k; j++)
+            trial[chg_host[j]] = chg_model[j];
+        bool sb;
+        size_t n = add_standby(p, host_of, trial, base, &sb);
+        double price = fleet_price(pk, trial, n);
+        if (price < best_price) {
+            best_price = price;
+            best_k = k;
+        }
+    }
+    memcpy(host_model, orig, base * sizeof(size_t));
+    for (size_t j = 0; j < best_k; j++)
+        host_model[chg_host[j]] = chg_model[j];
+    return add_standby(p, host_of, host_model, base, standby);
 }
 
 static double lower_bound(const packer *pk)
 {
-    const ana_host_model *m = &pk->p->model;
+    const ana_host_model *m = model_new(pk->p);
     size_t T = pk->T;
     KS_AUTOFREE double *sum = ks_calloc(T + 1, sizeof(double));
     double mem = 0, vc = 0;
@@ -1155,7 +1411,7 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     memset(sol, 0, sizeof *sol);
     if (!problem_ok(p, err))
         return -1;
-    const ana_host_model *m = &p->model;
+    const ana_host_model *m = model_new(p);
     size_t n = p->nitems;
     sol->host_of = ks_calloc(n + 1, sizeof(int));
     sol->why = ks_calloc(n + 1, sizeof(char *));
@@ -1169,6 +1425,20 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     pk.cap = pk.cap_raw * (1 + PACK_REL_EPS) + 1e-9;
     pk.mcap = pk.mcap_raw * (1 + PACK_REL_EPS) + 1e-9;
     pk.vcap = pk.vcap_raw;
+    pk.nmc = model_count(p);
+    pk.newm = p->models ? p->new_model : 0;
+    pk.mc = ks_calloc(pk.nmc, sizeof *pk.mc);
+    for (size_t k = 0; k < pk.nmc; k++) {
+        const ana_host_model *hm = model_at(p, k);
+        model_cap *c = &pk.mc[k];
+        c->cap_raw = hm->cpu_limit * hm->cpu_mhz - hm->host_cpu_mhz;
+        c->mcap_raw = hm->mem_limit * hm->mem_mib - hm->host_mem_mib;
+        c->vcap_raw = hm->vcpu_ratio > 0 ? hm->vcpu_ratio * hm->cores : INFINITY;
+        c->cap = c->cap_raw * (1 + PACK_REL_EPS) + 1e-9;
+        c->mcap = c->mcap_raw * (1 + PACK_REL_EPS) + 1e-9;
+        c->vcap = c->vcap_raw;
+        c->price = hm->price;
+    }
     units_build(&pk, sol);
     pk.uhost = ks_calloc(pk.nunits + 1, sizeof(int));
     size_t *order = ks_calloc(pk.nunits + 1, sizeof(size_t));
@@ -1209,6 +1479,9 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     size_t restarts = small ? RESTART_WORK / (work ? work : 1) : 0;
     restarts = restarts > RESTARTS_MAX ? RESTARTS_MAX : restarts;
     int *tmp = ks_calloc(n + 1, sizeof(int));
+    size_t hm_room = pk.nunits + pk.nfixed + STANDBY_MAX + 1;
+    size_t *tmp_model = ks_calloc(hm_room, sizeof(size_t));
+    sol->host_model = ks_calloc(hm_room, sizeof(size_t));
     int best_v = 0;
     bool improved = false, standby = false;
     size_t nh = SIZE_MAX;
@@ -1221,7 +1494,7 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
         run_variant(&pk, v, order, stamp);
         bool imp = small && local_search(&pk);
         bool sb;
-        size_t used = evaluate(&pk, tmp, &sb);
+        size_t used = evaluate(&pk, tmp, tmp_model, &sb);
         if (used < nh) {
             nh = used;
             best_v = v;
@@ -1229,6 +1502,7 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
             standby = sb;
             memcpy(best, pk.uhost, pk.nunits * sizeof(int));
             memcpy(sol->host_of, tmp, n * sizeof(int));
+            memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
         }
     }
     if (!small) {
@@ -1242,19 +1516,28 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
             }
         if (local_search(&pk)) {
             bool sb;
-            size_t used = evaluate(&pk, tmp, &sb);
+            size_t used = evaluate(&pk, tmp, tmp_model, &sb);
             if (used <= nh) {
                 nh = used;
                 improved = true;
                 standby = sb;
                 memcpy(sol->host_of, tmp, n * sizeof(int));
+                memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
             }
         }
     }
+    bool mixed = false;
+    if (p->mixed && pk.nmc > 1) {
+        nh = mixed_downsize(&pk, sol->host_of, sol->host_model, nh, &standby);
+        for (size_t h = 0; h < nh && !mixed; h++)
+            mixed = h >= pk.nfixed && sol->host_model[h] != pk.newm;
+    }
     free(tmp);
+    free(tmp_model);
     sol->nhosts = nh;
     why_pack(sol, n);
-    sol->algorithm = algo_names[best_v][(improved ? 2 : 0) + (standby ? 1 : 0)];
+    sol->algorithm = algo_names[best_v][(improved ? 2 : 0) + (standby ? 1 : 0) + (mixed ? 4 : 0)];
+    free(pk.mc);
 
     hosts_free(&pk);
     free(pk.cpu_all);
@@ -1284,6 +1567,7 @@ void ana_solution_free(ana_solution *sol)
     if (!sol)
         return;
     free(sol->host_of);
+    free(sol->host_model);
     free(sol->why); /* one block with the sentences: see why_pack() */
     memset(sol, 0, sizeof *sol);
 }

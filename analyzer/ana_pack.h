@@ -9,7 +9,9 @@
  * of one group never on one host), affinity groups (all items of one group
  * on one host), items pinned to a host index, N+1 (after the loss of any one
  * host, its items fit on the others within 100% of capacity in every slot),
- * and existing hosts to fill first.
+ * and existing hosts to fill first (each of its own model). Mixed fleets:
+ * new hosts are opened with one model and each may then be turned into a
+ * cheaper model its VMs still fit.
  *
  * Internal to the analyzer; its own header for the unit tests and benches.
  * Deterministic: the same problem gives the same solution. Not thread-safe
@@ -34,6 +36,8 @@ typedef struct ana_host_model {
     double vm_cpu_mhz;   /* overhead per VM (added to each slot) */
     double vm_mem_mib;   /* overhead per VM */
     double vcpu_ratio;   /* highest vCPUs per physical core; 0: no limit */
+    double price;        /* what a mixed fleet minimizes per host (cost, else
+                            power, else capacity); only compared between models */
 } ana_host_model;
 
 typedef struct ana_item {
@@ -50,15 +54,27 @@ typedef struct ana_problem {
     size_t nslots;
     size_t nitems;
     const ana_item *items;
-    ana_host_model model;
+    ana_host_model model; /* the model of every host when models is NULL */
+    /* Several models: models[0..nmodels-1], CPU capacities in the units of
+     * the items' series (MHz of the model new hosts open with: scale the
+     * others by their speed). New hosts open with models[new_model]. */
+    const ana_host_model *models;
+    size_t nmodels;
+    size_t new_model;
+    bool mixed; /* after packing, turn each new host into the lowest-priced
+                   model its VMs fit (N+1 still holding) */
     bool n_plus_1;
-    size_t existing_hosts; /* hosts 0..existing_hosts-1 exist already: they
-                              are counted as used and filled first */
+    size_t existing_hosts;         /* hosts 0..existing_hosts-1 exist already: they
+                                      are counted as used and filled first */
+    const size_t *existing_models; /* NULL (all of the new hosts' model), or per
+                                      existing host its index into models */
 } ana_problem;
 
 typedef struct ana_solution {
     size_t nhosts;         /* hosts used (including the existing ones) */
     int *host_of;          /* nitems entries: host index, or -1 when unplaced */
+    size_t *host_model;    /* nhosts entries: index into the problem's models
+                              (0 when it has none) */
     char **why;            /* nitems entries: NULL, or why that item could not be
                               placed (a sentence naming the item and the limit) */
     double lower_bound;    /* hosts, over the items that can be placed: the
@@ -68,7 +84,8 @@ typedef struct ana_solution {
                               also 1 + the CPU and memory bounds at 100% of
                               capacity (the survivors of a failure hold all;
                               a plain "+ 1" is no bound: 20% headroom per host
-                              often absorbs a failure with no extra host) */
+                              often absorbs a failure with no extra host);
+                              in hosts of the model new hosts open with */
     const char *algorithm; /* static text: what produced the solution */
 } ana_solution;
 

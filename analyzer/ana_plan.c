@@ -28,13 +28,13 @@ enum { Q_P50, Q_P95, Q_P99, Q_MAX, Q_N };
 static const double quantiles[Q_N] = {50, 95, 99, 100};
 static const char *const quantile_names[Q_N] = {"p50", "p95", "p99", "max"};
 
-enum { M_CPU, M_MEM, M_DISK, M_IOPS, M_N };
+enum { M_CPU, M_MEM, M_DISK, M_IOPS, M_NET, M_N };
 
 typedef struct srv {
     const ks_server *inv;
     bool facts;
     char *cpu_model;
-    unsigned threads, cores;
+    unsigned threads, cores, sockets;
     double core_mhz, mem_total, disk_size, disk_used;
     char **blockers;
     size_t nblockers;
@@ -48,12 +48,20 @@ typedef struct srv {
     double pctl[M_N];       /* at the policy percentile */
     double speed;
     double power_w; /* [server-power], NAN when not given */
+    double cpu_avg; /* average CPU use of the source, 0..1 (NAN: unknown) */
     ana_verdict v;
     int anti, aff, pin;
 } srv;
 
 typedef struct scenario {
-    const ana_model *model;
+    const char *name;       /* the model's name, or "mixed" */
+    const ana_model *model; /* new hosts open with it */
+    bool mixed;             /* new hosts may be turned into cheaper models */
+    size_t nexisting;       /* existing hosts ([host-model] existing), first */
+    ana_host_model *pm;     /* the problem's models: every declared one */
+    size_t *existing_models;
+    char **host_names; /* per host: MODEL-NN, numbered per model */
+    double *host_net;  /* per host: busiest slot's network, share of its budget (NAN) */
     size_t nitems;
     size_t *srv_of; /* server index of each item */
     ana_item *items;
@@ -75,12 +83,16 @@ struct ana_plan {
     time_t slot_start;
     size_t nslots;
     scenario *sc;
+    size_t nsc;    /* one per model, and "mixed" */
+    double *price; /* per model: what a mixed fleet minimizes */
+    const char *price_basis;
     int recommended; /* -1: none */
     char *recommended_why;
     double retired_power_kwh; /* NAN: not claimed */
     size_t retired;
-    ana_night_policy npol; /* [migration] */
-    ana_night_dep *deps;   /* [depends NAME], server indices */
+    size_t power_given, power_estimated, power_unknown; /* of the retired servers */
+    ana_night_policy npol;                              /* [migration] */
+    ana_night_dep *deps;                                /* [depends NAME], server indices */
     size_t ndeps;
     ana_night_item *nitems;     /* the recommended scenario's placed servers */
     size_t *night_srv;          /* server index of each night item */
@@ -108,7 +120,8 @@ static int read_facts(const char *path, srv *s, ks_error *err)
     const json_t *cpu = json_object_get(f, "cpu"), *mem = json_object_get(f, "memory");
     const char *model = json_string_value(json_object_get(cpu, "model"));
     s->cpu_model = model ? ks_strdup(model) : NULL;
-    double t = jnum(cpu, "threads"), c = jnum(cpu, "cores");
+    double t = jnum(cpu, "threads"), c = jnum(cpu, "cores"), so = jnum(cpu, "sockets");
+    s->sockets = isnan(so) || so < 1 ? 0 : (unsigned)so;
     s->threads = isnan(t) || t < 1 ? 0 : (unsigned)t;
     s->cores = isnan(c) || c < 1 ? 0 : (unsigned)c;
     if (!s->threads)
@@ -247,7 +260,7 @@ static void choose_period(ana_plan *pl, ana_series *raw)
 static void measure(srv *s, const ana_policy *pol)
 {
     const double *arr[M_N] = {s->series.cpu_mhz, s->series.mem_bytes, s->series.disk_bps,
-                              s->series.disk_iops};
+                              s->series.disk_iops, s->series.net_bps};
     for (int m = 0; m < M_N; m++) {
         for (int q = 0; q < Q_N; q++)
             s->stats[m][q] = ana_percentile(arr[m], s->series.nslots, quantiles[q]);
@@ -257,21 +270,44 @@ static void measure(srv *s, const ana_policy *pol)
 
 /* ---- Scenarios ---------------------------------------------------------- */
 
-static void host_name(char *buf, size_t n, const ana_model *m, size_t h)
-{
-    snprintf(buf, n, "%s-%02zu", m->name, h + 1);
-}
-
 static unsigned item_vcpus(const ana_plan *pl, const srv *s, const ana_model *m)
 {
     double need = ana_target_mhz(&pl->pol, m, s->pctl[M_CPU], s->speed);
     return ana_size_vcpus(need, m->mhz, s->threads, pl->pol.allow_upsize);
 }
 
-static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, ks_error *err)
+/* The packing problem's host models: every declared model, CPU capacity in
+ * MHz of the opening model m (the items' unit: a host of speed factor f
+ * does f / m's factor as much per MHz), limits and overheads of [policy]. */
+static ana_host_model *problem_models(const ana_plan *pl, const ana_model *m)
 {
     const ana_policy *pol = &pl->pol;
+    ana_host_model *pm = ks_calloc(pl->nmodels, sizeof *pm);
+    for (size_t k = 0; k < pl->nmodels; k++) {
+        const ana_model *o = &pl->models[k];
+        pm[k] = (ana_host_model){
+            .cpu_mhz = o->cores * o->mhz * o->speed_factor / m->speed_factor,
+            .cores = o->cores,
+            .mem_mib = o->memory_gib * 1024,
+            .cpu_limit = pol->cpu_max,
+            .mem_limit = pol->mem_max,
+            .host_cpu_mhz = pol->host_cpu_overhead_mhz,
+            .host_mem_mib = pol->host_mem_overhead_gib * 1024,
+            .vm_cpu_mhz = 0,
+            .vm_mem_mib = pol->vm_mem_overhead_mib,
+            .vcpu_ratio = pol->vcpu_ratio,
+            .price = pl->price[k],
+        };
+    }
+    return pm;
+}
+
+static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool mixed, ks_error *err)
+{
+    const ana_policy *pol = &pl->pol;
+    sc->name = mixed ? "mixed" : m->name;
     sc->model = m;
+    sc->mixed = mixed;
     sc->srv_of = ks_calloc(pl->nsrv + 1, sizeof *sc->srv_of);
     sc->items = ks_calloc(pl->nsrv + 1, sizeof *sc->items);
     sc->cpu = ks_calloc(pl->nsrv + 1, sizeof *sc->cpu);
@@ -300,27 +336,28 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, ks_err
             .pinned_host = s->pin,
         };
     }
+    /* existing hosts of every model, in the order of study.ini */
+    sc->pm = problem_models(pl, m);
+    for (size_t k = 0; k < pl->nmodels; k++)
+        sc->nexisting += pl->models[k].existing;
+    sc->existing_models = ks_calloc(sc->nexisting + 1, sizeof *sc->existing_models);
+    for (size_t k = 0, e = 0; k < pl->nmodels; k++)
+        for (unsigned j = 0; j < pl->models[k].existing; j++)
+            sc->existing_models[e++] = k;
     ana_problem p = {
         .nslots = pl->nslots,
         .nitems = sc->nitems,
         .items = sc->items,
-        .model =
-            {
-                .cpu_mhz = m->cores * m->mhz,
-                .cores = m->cores,
-                .mem_mib = m->memory_gib * 1024,
-                .cpu_limit = pol->cpu_max,
-                .mem_limit = pol->mem_max,
-                .host_cpu_mhz = pol->host_cpu_overhead_mhz,
-                .host_mem_mib = pol->host_mem_overhead_gib * 1024,
-                .vm_cpu_mhz = 0,
-                .vm_mem_mib = pol->vm_mem_overhead_mib,
-                .vcpu_ratio = pol->vcpu_ratio,
-            },
+        .model = sc->pm[midx],
+        .models = sc->pm,
+        .nmodels = pl->nmodels,
+        .new_model = midx,
+        .mixed = mixed,
         .n_plus_1 = pol->n_plus_1,
-        .existing_hosts = 0,
+        .existing_hosts = sc->nexisting,
+        .existing_models = sc->existing_models,
     };
-    if (sc->nitems) {
+    if (sc->nitems || sc->nexisting) {
         if (ana_pack(&p, &sc->sol, err) < 0)
             return -1;
         sc->packed = true;
@@ -339,37 +376,57 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, ks_err
     }
     sc->peak_sum_hosts = usable > 0 ? ceil(peaks / usable - 1e-9) : 0;
 
-    /* per host: busiest slot, memory, and the average CPU use for power */
+    /* per host: its name, busiest slot, memory, network, and the average
+     * CPU use for power; cost counts new hosts only (existing ones are
+     * bought), power and rack space every host */
     size_t nh = sc->sol.nhosts;
+    sc->host_names = ks_calloc(nh + 1, sizeof *sc->host_names);
     sc->host_cpu_peak = ks_calloc(nh + 1, sizeof *sc->host_cpu_peak);
     sc->host_mem = ks_calloc(nh + 1, sizeof *sc->host_mem);
+    sc->host_net = ks_calloc(nh + 1, sizeof *sc->host_net);
+    size_t *per_model = ks_calloc(pl->nmodels + 1, sizeof *per_model);
     double *load = ks_calloc(pl->nslots + 1, sizeof *load);
+    double *net = ks_calloc(pl->nslots + 1, sizeof *net);
     double watts = 0;
+    sc->cost = sc->rack_units = 0;
     for (size_t h = 0; h < nh; h++) {
+        size_t k = sc->sol.host_model[h];
+        const ana_model *hm = &pl->models[k];
+        const ana_host_model *cap = &sc->pm[k];
+        sc->host_names[h] = ks_asprintf("%s-%02zu", hm->name, ++per_model[k]);
         memset(load, 0, (pl->nslots + 1) * sizeof *load);
-        double mem = p.model.host_mem_mib;
-        for (size_t k = 0; k < sc->nitems; k++) {
-            if (sc->sol.host_of[k] != (int)h)
+        memset(net, 0, (pl->nslots + 1) * sizeof *net);
+        double mem = cap->host_mem_mib;
+        for (size_t j = 0; j < sc->nitems; j++) {
+            if (sc->sol.host_of[j] != (int)h)
                 continue;
-            mem += sc->items[k].mem_mib + p.model.vm_mem_mib;
-            for (size_t t = 0; t < pl->nslots; t++)
-                load[t] += sc->cpu[k][t];
+            const srv *s = &pl->srv[sc->srv_of[j]];
+            mem += sc->items[j].mem_mib + cap->vm_mem_mib;
+            for (size_t t = 0; t < pl->nslots; t++) {
+                load[t] += sc->cpu[j][t];
+                net[t] += isnan(s->series.net_bps[t]) ? 0 : s->series.net_bps[t];
+            }
         }
-        double sum = 0, peak = 0;
+        double sum = 0, peak = 0, npeak = 0;
         for (size_t t = 0; t < pl->nslots; t++) {
-            double u = (load[t] + p.model.host_cpu_mhz) / p.model.cpu_mhz;
+            double u = (load[t] + cap->host_cpu_mhz) / cap->cpu_mhz;
             sum += u;
             peak = u > peak ? u : peak;
+            npeak = net[t] > npeak ? net[t] : npeak;
         }
         double avg = pl->nslots ? sum / (double)pl->nslots : 0;
         sc->host_cpu_peak[h] = peak;
-        sc->host_mem[h] = mem / p.model.mem_mib;
-        watts += m->power_idle_w + (m->power_max_w - m->power_idle_w) * (avg > 1 ? 1 : avg);
+        sc->host_mem[h] = mem / cap->mem_mib;
+        sc->host_net[h] = npeak * 8 / (hm->network_gbps * 1e9); /* NAN without a budget */
+        watts += hm->power_idle_w + (hm->power_max_w - hm->power_idle_w) * (avg > 1 ? 1 : avg);
+        if (h >= sc->nexisting)
+            sc->cost += hm->cost;
+        sc->rack_units += hm->rack_units;
     }
     free(load);
-    sc->power_kwh = watts * 8760.0 / 1000.0; /* NAN when the model has no power figures */
-    sc->cost = m->cost * (double)nh;
-    sc->rack_units = m->rack_units * (double)nh;
+    free(net);
+    free(per_model);
+    sc->power_kwh = watts * 8760.0 / 1000.0; /* NAN when a model has no power figures */
     return 0;
 }
 
@@ -380,14 +437,21 @@ static void scenario_free(scenario *sc)
     free(sc->cpu);
     free(sc->items);
     free(sc->srv_of);
+    for (size_t h = 0; sc->host_names && h < sc->sol.nhosts; h++)
+        free(sc->host_names[h]);
+    free(sc->host_names);
     if (sc->packed)
         ana_solution_free(&sc->sol);
     free(sc->host_cpu_peak);
     free(sc->host_mem);
+    free(sc->host_net);
+    free(sc->pm);
+    free(sc->existing_models);
 }
 
-/* Is a better than b: fewer left out, fewer hosts, lower cost, lower
- * power? *why gets the deciding criterion. */
+/* Is a better than b: more placed, lower cost (when both are known: what
+ * a manager decides on), fewer hosts, lower power? *why gets the deciding
+ * criterion. */
 static int compare_sc(const scenario *a, const scenario *b, const char **why)
 {
     /* placed, not unplaced: a server too busy for a model is left out of
@@ -396,26 +460,26 @@ static int compare_sc(const scenario *a, const scenario *b, const char **why)
         *why = "places more servers";
         return a->placed > b->placed ? -1 : 1;
     }
+    if (!isnan(a->cost) && !isnan(b->cost) && a->cost != b->cost) {
+        *why = "costs less";
+        return a->cost < b->cost ? -1 : 1;
+    }
     if (a->sol.nhosts != b->sol.nhosts) {
         *why = "needs fewer hosts";
         return a->sol.nhosts < b->sol.nhosts ? -1 : 1;
     }
-    if (!isnan(a->cost) && !isnan(b->cost) && a->cost != b->cost) {
-        *why = "costs less for the same number of hosts";
-        return a->cost < b->cost ? -1 : 1;
-    }
     if (!isnan(a->power_kwh) && !isnan(b->power_kwh) && a->power_kwh != b->power_kwh) {
-        *why = "uses less power for the same number of hosts and cost";
+        *why = "uses less power for the same cost and number of hosts";
         return a->power_kwh < b->power_kwh ? -1 : 1;
     }
-    *why = "ties on hosts, cost and power; the first declared is taken";
+    *why = "ties on cost, hosts and power; the first declared is taken";
     return 0;
 }
 
 static void recommend(ana_plan *pl)
 {
     pl->recommended = -1;
-    for (size_t i = 0; i < pl->nmodels; i++) {
+    for (size_t i = 0; i < pl->nsc; i++) {
         if (!pl->sc[i].placed)
             continue;
         const char *why;
@@ -427,18 +491,85 @@ static void recommend(ana_plan *pl)
     const scenario *r = &pl->sc[pl->recommended];
     ks_buf b;
     ks_buf_init(&b, 1 << 16);
-    ks_buf_printf(&b, "'%s' %s: %zu host%s for %zu VMs", r->model->name,
-                  pl->nmodels == 1 ? "is the only host model declared" : "is the best",
-                  r->sol.nhosts, r->sol.nhosts == 1 ? "" : "s", r->placed);
-    for (size_t i = 0; i < pl->nmodels; i++) {
+    ks_buf_printf(&b, "'%s' %s: %zu host%s for %zu VMs", r->name,
+                  pl->nsc == 1 ? "is the only host model declared" : "is the best", r->sol.nhosts,
+                  r->sol.nhosts == 1 ? "" : "s", r->placed);
+    for (size_t i = 0; i < pl->nsc; i++) {
         if ((int)i == pl->recommended)
             continue;
         const char *why;
         compare_sc(r, &pl->sc[i], &why);
-        ks_buf_printf(&b, "; against '%s' (%zu hosts for %zu VMs) it %s", pl->models[i].name,
+        ks_buf_printf(&b, "; against '%s' (%zu hosts for %zu VMs) it %s", pl->sc[i].name,
                       pl->sc[i].sol.nhosts, pl->sc[i].placed, why);
     }
     pl->recommended_why = ks_buf_steal(&b);
+}
+
+/* What a mixed fleet minimizes per host: the cost when every model has
+ * one, else the power at full load when every model has it, else the
+ * capacity (cores x MHz x speed: smaller is cheaper). */
+static void choose_prices(ana_plan *pl)
+{
+    bool cost = true, power = true;
+    for (size_t k = 0; k < pl->nmodels; k++) {
+        cost &= !isnan(pl->models[k].cost);
+        power &= !isnan(pl->models[k].power_max_w);
+    }
+    pl->price = ks_calloc(pl->nmodels + 1, sizeof *pl->price);
+    pl->price_basis = cost ? "cost" : power ? "power_max_w" : "capacity";
+    for (size_t k = 0; k < pl->nmodels; k++) {
+        const ana_model *m = &pl->models[k];
+        pl->price[k] = cost    ? m->cost
+                       : power ? m->power_max_w
+                               : m->cores * m->mhz * m->speed_factor;
+    }
+}
+
+/* The model a mixed fleet opens hosts with: the largest (CPU x speed, then
+ * memory); smaller models then replace the hosts they can. */
+static const ana_model *largest_model(const ana_plan *pl)
+{
+    const ana_model *best = &pl->models[0];
+    for (size_t k = 1; k < pl->nmodels; k++) {
+        const ana_model *m = &pl->models[k];
+        double a = m->cores * m->mhz * m->speed_factor,
+               b = best->cores * best->mhz * best->speed_factor;
+        if (a > b || (a == b && m->memory_gib > best->memory_gib))
+            best = m;
+    }
+    return best;
+}
+
+/* The power of the physical servers the recommended scenario retires:
+ * [server-power] when given, else estimated from the facts (sockets,
+ * memory) and the server's average CPU use with the [policy] coefficients;
+ * servers without facts are counted as unknown. */
+static void retired_power(ana_plan *pl)
+{
+    const scenario *r = &pl->sc[pl->recommended];
+    const ana_policy *pol = &pl->pol;
+    double w = 0;
+    for (size_t k = 0; k < r->nitems; k++) {
+        if (r->sol.host_of[k] < 0)
+            continue;
+        const srv *s = &pl->srv[r->srv_of[k]];
+        pl->retired++;
+        if (!isnan(s->power_w)) {
+            w += s->power_w;
+            pl->power_given++;
+        } else if (s->facts && (s->cores || s->sockets)) {
+            double u = isnan(s->cpu_avg) ? 0.1 : s->cpu_avg;
+            double gib = isnan(s->mem_total) ? 0 : s->mem_total / GIB;
+            w += pol->server_base_w +
+                 (s->sockets ? s->sockets : 1) *
+                     (pol->socket_idle_w + (pol->socket_max_w - pol->socket_idle_w) * u) +
+                 gib * pol->w_per_gib;
+            pl->power_estimated++;
+        } else {
+            pl->power_unknown++;
+        }
+    }
+    pl->retired_power_kwh = pl->power_given + pl->power_estimated ? w * 8760.0 / 1000.0 : NAN;
 }
 
 /* ---- Migration nights --------------------------------------------------- */
@@ -579,6 +710,16 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         s->has_data = raw[i].nslots > 0;
         s->confidence = pl->nslots ? (double)s->present / (double)pl->nslots : 0;
         measure(s, &pl->pol);
+        {
+            double cap = s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : 0, sum = 0;
+            size_t n = 0;
+            for (size_t t = 0; t < s->series.nslots; t++)
+                if (!isnan(s->series.cpu_mhz[t])) {
+                    sum += s->series.cpu_mhz[t];
+                    n++;
+                }
+            s->cpu_avg = cap > 0 && n ? fmin(1.0, sum / (double)n / cap) : NAN;
+        }
         /* An hour without data (a late start, a gap) holds the server's
          * typical load for that hour of day, its median: filling with the
          * sizing percentile would put the peak into every unknown hour, and
@@ -597,6 +738,7 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
             .mem_bytes = s->pctl[M_MEM],
             .disk_mbps = s->pctl[M_DISK] / 1e6,
             .disk_iops = s->pctl[M_IOPS],
+            .net_mbps = s->pctl[M_NET] / 1e6,
             .src_threads = s->threads,
             .src_mem_bytes = isnan(s->mem_total) ? 0 : s->mem_total,
             .blockers = (const char *const *)s->blockers,
@@ -607,22 +749,21 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         ana_judge(&pl->pol, pl->models, pl->nmodels, &in, &s->v);
     }
 
-    pl->sc = ks_calloc(pl->nmodels, sizeof *pl->sc);
-    for (size_t m = 0; m < pl->nmodels; m++)
-        if (scenario_build(pl, &pl->sc[m], &pl->models[m], err) < 0)
+    choose_prices(pl);
+    pl->sc = ks_calloc(pl->nmodels + 1, sizeof *pl->sc);
+    for (size_t m = 0; m < pl->nmodels; m++) {
+        if (scenario_build(pl, &pl->sc[m], &pl->models[m], false, err) < 0)
             goto fail;
-    recommend(pl);
-    if (pl->recommended >= 0) {
-        const scenario *r = &pl->sc[pl->recommended];
-        double w = 0;
-        for (size_t k = 0; k < r->nitems; k++) {
-            if (r->sol.host_of[k] < 0)
-                continue;
-            pl->retired++;
-            w += pl->srv[r->srv_of[k]].power_w;
-        }
-        pl->retired_power_kwh = w * 8760.0 / 1000.0;
+        pl->nsc++;
     }
+    if (pl->nmodels > 1 && pl->pol.mixed_fleet) {
+        if (scenario_build(pl, &pl->sc[pl->nsc], largest_model(pl), true, err) < 0)
+            goto fail;
+        pl->nsc++;
+    }
+    recommend(pl);
+    if (pl->recommended >= 0)
+        retired_power(pl);
     if (plan_nights(pl, err) < 0)
         goto fail;
     for (size_t i = 0; i < pl->nsrv; i++)
@@ -644,9 +785,10 @@ void ana_plan_free(ana_plan *pl)
     if (!pl)
         return;
     if (pl->sc)
-        for (size_t m = 0; m < pl->nmodels; m++)
+        for (size_t m = 0; m <= pl->nsc && m <= pl->nmodels; m++)
             scenario_free(&pl->sc[m]);
     free(pl->sc);
+    free(pl->price);
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
         free(s->cpu_model);
@@ -725,25 +867,56 @@ static json_t *model_json(const ana_model *m)
     json_object_set_new(o, "cost", jreal(m->cost));
     json_object_set_new(o, "rack_units", jreal(m->rack_units));
     json_object_set_new(o, "speed_factor", jreal(m->speed_factor));
+    json_object_set_new(o, "existing", json_integer(m->existing));
     return o;
+}
+
+static const char *mixed_note(const ana_plan *pl)
+{
+    const char *b = pl->price_basis;
+    return strcmp(b, "cost") == 0
+               ? "one scenario per host model, and 'mixed': hosts of the largest model, each "
+                 "turned into the cheapest model (cost) its VMs fit"
+           : strcmp(b, "power_max_w") == 0
+               ? "one scenario per host model, and 'mixed': hosts of the largest model, each "
+                 "turned into the model of lowest power_max_w its VMs fit (no cost given)"
+               : "one scenario per host model, and 'mixed': hosts of the largest model, each "
+                 "turned into the smallest model its VMs fit (no cost or power given)";
 }
 
 static json_t *scenario_json(const ana_plan *pl, const scenario *sc)
 {
     json_t *o = json_object();
-    char hn[256];
-    json_object_set_new(o, "name", json_string(sc->model->name));
+    json_object_set_new(o, "name", json_string(sc->name));
     json_object_set_new(o, "host_model", model_json(sc->model));
+    json_object_set_new(o, "mixed", json_boolean(sc->mixed));
+    json_object_set_new(o, "existing_hosts", json_integer((json_int_t)sc->nexisting));
     json_t *hosts = json_array();
+    size_t *per_model = ks_calloc(pl->nmodels + 1, sizeof *per_model);
     for (size_t h = 0; h < sc->sol.nhosts; h++) {
         json_t *ho = json_object();
-        host_name(hn, sizeof hn, sc->model, h);
-        json_object_set_new(ho, "name", json_string(hn));
+        size_t k = sc->sol.host_model[h];
+        per_model[k]++;
+        json_object_set_new(ho, "name", json_string(sc->host_names[h]));
+        json_object_set_new(ho, "model", json_string(pl->models[k].name));
+        json_object_set_new(ho, "existing", json_boolean(h < sc->nexisting));
         json_object_set_new(ho, "cpu_peak_percent", jreal(sc->host_cpu_peak[h] * 100));
         json_object_set_new(ho, "memory_percent", jreal(sc->host_mem[h] * 100));
+        json_object_set_new(ho, "network_peak_percent", jreal(sc->host_net[h] * 100));
         json_array_append_new(hosts, ho);
     }
     json_object_set_new(o, "hosts", hosts);
+    json_t *hm = json_array();
+    for (size_t k = 0; k < pl->nmodels; k++) {
+        if (!per_model[k])
+            continue;
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(pl->models[k].name));
+        json_object_set_new(e, "hosts", json_integer((json_int_t)per_model[k]));
+        json_array_append_new(hm, e);
+    }
+    free(per_model);
+    json_object_set_new(o, "host_models", hm);
     json_t *pls = json_array(), *left = json_array();
     for (size_t k = 0; k < sc->nitems; k++) {
         json_t *p = json_object();
@@ -756,8 +929,7 @@ static json_t *scenario_json(const ana_plan *pl, const scenario *sc)
             json_array_append_new(left, p);
             continue;
         }
-        host_name(hn, sizeof hn, sc->model, (size_t)h);
-        json_object_set_new(p, "host", json_string(hn));
+        json_object_set_new(p, "host", json_string(sc->host_names[h]));
         json_object_set_new(p, "vcpus", json_integer(sc->items[k].vcpus));
         json_object_set_new(p, "memory_mib", jreal(sc->items[k].mem_mib));
         json_array_append_new(pls, p);
@@ -772,7 +944,6 @@ static json_t *scenario_json(const ana_plan *pl, const scenario *sc)
     json_object_set_new(o, "algorithm",
                         sc->packed && sc->sol.algorithm ? json_string(sc->sol.algorithm)
                                                         : json_null());
-    (void)pl;
     return o;
 }
 
@@ -798,7 +969,10 @@ static json_t *server_json(const ana_plan *pl, const srv *s)
     json_object_set_new(disk, "mbps", quantiles_json(s->stats[M_DISK], 1e6));
     json_object_set_new(disk, "iops", quantiles_json(s->stats[M_IOPS], 1));
     json_object_set_new(o, "disk", disk);
-    const ana_model *m = pl->recommended >= 0 ? &pl->models[pl->recommended] : &pl->models[0];
+    json_t *net = json_object();
+    json_object_set_new(net, "mbps", quantiles_json(s->stats[M_NET], 1e6));
+    json_object_set_new(o, "network", net);
+    const ana_model *m = pl->recommended >= 0 ? pl->sc[pl->recommended].model : &pl->models[0];
     json_object_set_new(o, "vcpus",
                         s->v.status == ANA_NOT_ELIGIBLE ? json_null()
                                                         : json_integer(item_vcpus(pl, s, m)));
@@ -821,11 +995,12 @@ json_t *ana_plan_summary_json(const ana_plan *pl)
     json_object_set_new(o, "slot_start", json_integer((json_int_t)pl->slot_start));
     json_object_set_new(o, "slots", json_integer((json_int_t)pl->nslots));
     json_t *arr = json_array();
-    for (size_t m = 0; m < pl->nmodels; m++) {
+    for (size_t m = 0; m < pl->nsc; m++) {
         const scenario *sc = &pl->sc[m];
         json_t *s = json_object();
         double lb = sc->packed ? sc->sol.lower_bound : 0;
-        json_object_set_new(s, "name", json_string(sc->model->name));
+        json_object_set_new(s, "name", json_string(sc->name));
+        json_object_set_new(s, "mixed", json_boolean(sc->mixed));
         json_object_set_new(s, "hosts", json_integer((json_int_t)sc->sol.nhosts));
         json_object_set_new(s, "lower_bound", jreal(lb));
         json_object_set_new(s, "gap", jreal((double)sc->sol.nhosts - lb));
@@ -839,7 +1014,7 @@ json_t *ana_plan_summary_json(const ana_plan *pl)
     }
     json_object_set_new(o, "scenarios", arr);
     json_object_set_new(o, "recommended",
-                        pl->recommended >= 0 ? json_string(pl->models[pl->recommended].name)
+                        pl->recommended >= 0 ? json_string(pl->sc[pl->recommended].name)
                                              : json_null());
     json_object_set_new(o, "recommended_reason",
                         pl->recommended_why ? json_string(pl->recommended_why) : json_null());
@@ -867,23 +1042,26 @@ json_t *ana_plan_json(const ana_plan *pl)
         json_array_append_new(servers, server_json(pl, &pl->srv[i]));
     json_object_set_new(o, "servers", servers);
     json_t *scs = json_array();
-    for (size_t m = 0; m < pl->nmodels; m++)
+    for (size_t m = 0; m < pl->nsc; m++)
         json_array_append_new(scs, scenario_json(pl, &pl->sc[m]));
     json_object_set_new(o, "scenarios", scs);
     json_object_set_new(o, "recommended",
-                        pl->recommended >= 0 ? json_string(pl->models[pl->recommended].name)
+                        pl->recommended >= 0 ? json_string(pl->sc[pl->recommended].name)
                                              : json_null());
     json_object_set_new(o, "recommended_reason",
                         pl->recommended_why ? json_string(pl->recommended_why) : json_null());
     json_t *before = json_object();
     json_object_set_new(before, "servers_retired", json_integer((json_int_t)pl->retired));
     json_object_set_new(before, "power_kwh_year", jreal(pl->retired_power_kwh));
+    json_object_set_new(before, "power_given", json_integer((json_int_t)pl->power_given));
+    json_object_set_new(before, "power_estimated", json_integer((json_int_t)pl->power_estimated));
+    json_object_set_new(before, "power_unknown", json_integer((json_int_t)pl->power_unknown));
     json_object_set_new(o, "before", before);
     json_object_set_new(o, "migration", ana_night_policy_json(&pl->npol));
     json_object_set_new(o, "nights", ana_nights_json(&pl->nin, &pl->sched));
     json_t *notes = json_array();
-    json_array_append_new(notes, json_string("one scenario per host model: mixed fleets are "
-                                             "not planned yet"));
+    json_array_append_new(
+        notes, json_string(pl->nsc > pl->nmodels ? mixed_note(pl) : "one scenario per host model"));
     json_array_append_new(notes, json_string("migration nights: the recommended scenario's "
                                              "servers, all times in UTC"));
     json_object_set_new(o, "notes", notes);
@@ -923,7 +1101,7 @@ size_t ana_plan_count_not_eligible(const ana_plan *pl)
 
 const char *ana_plan_recommended(const ana_plan *pl)
 {
-    return pl->recommended >= 0 ? pl->models[pl->recommended].name : NULL;
+    return pl->recommended >= 0 ? pl->sc[pl->recommended].name : NULL;
 }
 
 char *ana_plan_summary_text(const ana_plan *pl)
@@ -949,7 +1127,7 @@ char *ana_plan_summary_text(const ana_plan *pl)
     }
     ks_buf_printf(&b, "\n%-16s %6s %6s %4s %8s %8s %14s %12s %6s\n", "SCENARIO", "HOSTS", "BOUND",
                   "GAP", "PLACED", "LEFTOUT", "KWH/YEAR", "COST", "RU");
-    for (size_t m = 0; m < pl->nmodels; m++) {
+    for (size_t m = 0; m < pl->nsc; m++) {
         const scenario *sc = &pl->sc[m];
         double lb = sc->packed ? sc->sol.lower_bound : 0;
         char kwh[32] = "-", cost[32] = "-", ru[32] = "-";
@@ -959,7 +1137,7 @@ char *ana_plan_summary_text(const ana_plan *pl)
             snprintf(cost, sizeof cost, "%.0f", sc->cost);
         if (!isnan(sc->rack_units))
             snprintf(ru, sizeof ru, "%.0f", sc->rack_units);
-        ks_buf_printf(&b, "%-16s %6zu %6.0f %4.0f %8zu %8zu %14s %12s %6s%s\n", sc->model->name,
+        ks_buf_printf(&b, "%-16s %6zu %6.0f %4.0f %8zu %8zu %14s %12s %6s%s\n", sc->name,
                       sc->sol.nhosts, lb, (double)sc->sol.nhosts - lb, sc->placed, sc->unplaced,
                       kwh, cost, ru, (int)m == pl->recommended ? "  <- recommended" : "");
     }
@@ -970,18 +1148,22 @@ char *ana_plan_summary_text(const ana_plan *pl)
     if (pl->recommended >= 0) {
         if (isnan(pl->retired_power_kwh))
             ks_buf_printf(&b,
-                          "before: %zu physical servers retired (their power is not claimed: "
-                          "give it in study.ini [server-power])\n",
+                          "before: %zu physical servers retired (their power is not known: no "
+                          "facts; give it in study.ini [server-power])\n",
                           pl->retired);
         else
-            ks_buf_printf(&b, "before: %zu physical servers retired, %.0f kWh/year\n", pl->retired,
-                          pl->retired_power_kwh);
+            ks_buf_printf(&b,
+                          "before: %zu physical servers retired, %.0f kWh/year (%zu given in "
+                          "[server-power], %zu estimated from their facts, %zu unknown)\n",
+                          pl->retired, pl->retired_power_kwh, pl->power_given, pl->power_estimated,
+                          pl->power_unknown);
     }
     if (pl->recommended >= 0) {
         ks_buf_printf(&b, "\n");
         ana_nights_table(&pl->nin, &pl->sched, &b);
     }
-    ks_buf_printf(&b, "each scenario uses one host model (mixed fleets are not planned yet)\n");
+    if (pl->nsc > pl->nmodels)
+        ks_buf_printf(&b, "%s\n", mixed_note(pl));
     return ks_buf_steal(&b);
 }
 
@@ -1014,14 +1196,13 @@ char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
                   isnan(s->stats[M_CPU][Q_MAX]) ? 0 : s->stats[M_CPU][Q_MAX],
                   isnan(s->pctl[M_MEM]) ? 0 : s->pctl[M_MEM] / MIB,
                   isnan(s->stats[M_MEM][Q_MAX]) ? 0 : s->stats[M_MEM][Q_MAX] / MIB);
-    char hn[256];
-    for (size_t m = 0; m < pl->nmodels; m++) {
+    for (size_t m = 0; m < pl->nsc; m++) {
         const scenario *sc = &pl->sc[m];
         size_t k;
         for (k = 0; k < sc->nitems; k++)
             if (sc->srv_of[k] == idx)
                 break;
-        ks_buf_printf(&b, "  scenario '%s': ", sc->model->name);
+        ks_buf_printf(&b, "  scenario '%s': ", sc->name);
         if (k == sc->nitems) {
             ks_buf_printf(&b, "left out: %s\n",
                           s->v.status == ANA_NOT_ELIGIBLE ? "not eligible"
@@ -1034,12 +1215,14 @@ char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
                           sc->sol.why && sc->sol.why[k] ? sc->sol.why[k] : "fits on no host");
             continue;
         }
-        host_name(hn, sizeof hn, sc->model, (size_t)h);
         ks_buf_printf(&b,
-                      "on %s as %u vCPUs and %.0f MiB; that host's busiest slot uses %.0f%% of "
-                      "its CPU (%.0f%% allowed), its memory is %.0f%% used (%.0f%% allowed)",
-                      hn, sc->items[k].vcpus, sc->items[k].mem_mib, sc->host_cpu_peak[h] * 100,
-                      pl->pol.cpu_max * 100, sc->host_mem[h] * 100, pl->pol.mem_max * 100);
+                      "on %s (%s%s) as %u vCPUs and %.0f MiB; that host's busiest slot uses "
+                      "%.0f%% of its CPU (%.0f%% allowed), its memory is %.0f%% used (%.0f%% "
+                      "allowed)",
+                      sc->host_names[h], pl->models[sc->sol.host_model[h]].name,
+                      (size_t)h < sc->nexisting ? ", existing" : "", sc->items[k].vcpus,
+                      sc->items[k].mem_mib, sc->host_cpu_peak[h] * 100, pl->pol.cpu_max * 100,
+                      sc->host_mem[h] * 100, pl->pol.mem_max * 100);
         size_t others = 0;
         for (size_t j = 0; j < sc->nitems; j++) {
             if (j == k || sc->sol.host_of[j] != h)

@@ -115,8 +115,23 @@ int ana_policy_parse(const ks_ini *ini, ana_policy *p, ks_error *err)
         ks_ini_get_double(ini, S, "vm_memory_overhead_mib", 0, 0, 1e6, &p->vm_mem_overhead_mib,
                           err) < 0 ||
         ks_ini_get_double(ini, S, "vcpu_ratio", 4, 0, 1000, &p->vcpu_ratio, err) < 0 ||
-        get_bool(ini, S, "n_plus_1", true, &p->n_plus_1, err) < 0)
+        get_bool(ini, S, "n_plus_1", true, &p->n_plus_1, err) < 0 ||
+        get_bool(ini, S, "mixed_fleet", true, &p->mixed_fleet, err) < 0 ||
+        ks_ini_get_double(ini, S, "server_power_base_w", 60, 0, 1e5, &p->server_base_w, err) < 0 ||
+        ks_ini_get_double(ini, S, "server_power_socket_idle_w", 50, 0, 1e5, &p->socket_idle_w,
+                          err) < 0 ||
+        ks_ini_get_double(ini, S, "server_power_socket_max_w", 150, 0, 1e5, &p->socket_max_w, err) <
+            0 ||
+        ks_ini_get_double(ini, S, "server_power_w_per_gib", 0.4, 0, 1e3, &p->w_per_gib, err) < 0)
         goto fail;
+    if (p->socket_max_w < p->socket_idle_w) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "%s:%u: 'server_power_socket_max_w' in [policy] (%g) is below "
+                     "'server_power_socket_idle_w' (%g)",
+                     ks_ini_filename(ini), ks_ini_line(ini, S, "server_power_socket_max_w"),
+                     p->socket_max_w, p->socket_idle_w);
+        goto fail;
+    }
     if (86400 % p->slot_seconds != 0 || p->slot_seconds % 300 != 0) {
         ks_error_set(err, KS_E_CONFIG, 0,
                      "%s:%u: 'slot_seconds' in [policy] must be a multiple of 300 that divides a "
@@ -203,8 +218,9 @@ double ana_policy_speed(const ana_policy *p, const char *cpu_model)
 
 static const char *const model_keys[] = {
     "cores",        "mhz",         "memory_gib", "storage_mbps", "iops",         "network_gbps",
-    "power_idle_w", "power_max_w", "cost",       "rack_units",   "speed_factor",
+    "power_idle_w", "power_max_w", "cost",       "rack_units",   "speed_factor", "existing",
 };
+#define NMODEL_KEYS (sizeof model_keys / sizeof model_keys[0])
 
 int ana_models_parse(const ks_ini *ini, ana_model **models, size_t *n, ks_error *err)
 {
@@ -216,15 +232,15 @@ int ana_models_parse(const ks_ini *ini, ana_model **models, size_t *n, ks_error 
         if (!has_prefix(sec, "host-model ", &name))
             continue;
         ana_model m = {.name = NULL};
-        double v[11];
-        static const double lo[11] = {1, 1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0.01};
-        static const double hi[11] = {100000, 100000, 1e6,  1e8,  1e9, 1e5,
-                                      1e6,    1e6,    1e12, 1000, 100};
-        for (size_t k = 0; k < 11; k++)
+        double v[NMODEL_KEYS];
+        static const double lo[NMODEL_KEYS] = {1, 1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0.01, 0};
+        static const double hi[NMODEL_KEYS] = {100000, 100000, 1e6,  1e8,  1e9, 1e5,
+                                               1e6,    1e6,    1e12, 1000, 100, 10000};
+        for (size_t k = 0; k < NMODEL_KEYS; k++)
             if (ks_ini_get_double(ini, sec, model_keys[k], NAN, lo[k], hi[k], &v[k], err) < 0)
                 goto fail;
         unsigned first = 0;
-        for (size_t k = 0; k < 11; k++) {
+        for (size_t k = 0; k < NMODEL_KEYS; k++) {
             unsigned l = ks_ini_line(ini, sec, model_keys[k]);
             if (l && (!first || l < first))
                 first = l;
@@ -242,6 +258,12 @@ int ana_models_parse(const ks_ini *ini, ana_model **models, size_t *n, ks_error 
         if (v[0] != floor(v[0])) {
             ks_error_set(err, KS_E_CONFIG, 0, "%s:%u: 'cores' in [%s] must be a whole number", file,
                          ks_ini_line(ini, sec, "cores"), sec);
+            goto fail;
+        }
+        if (!isnan(v[11]) && v[11] != floor(v[11])) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s:%u: 'existing' in [%s] must be a whole number of hosts", file,
+                         ks_ini_line(ini, sec, "existing"), sec);
             goto fail;
         }
         if (!isnan(v[6]) && !isnan(v[7]) && v[7] < v[6]) {
@@ -269,6 +291,7 @@ int ana_models_parse(const ks_ini *ini, ana_model **models, size_t *n, ks_error 
         m.cost = v[8];
         m.rack_units = v[9];
         m.speed_factor = isnan(v[10]) ? 1.0 : v[10];
+        m.existing = isnan(v[11]) ? 0 : (unsigned)v[11];
         *models = ks_reallocarray(*models, *n + 1, sizeof **models);
         (*models)[(*n)++] = m;
     }
@@ -472,6 +495,14 @@ void ana_judge(const ana_policy *p, const ana_model *models, size_t nmodels,
                               "a '%s' host's storage budget (%g MB/s)",
                               sep, in->disk_mbps, p->max_host_share * 100, hm->name,
                               hm->storage_mbps);
+                v->too_busy[m] = true;
+            } else if (!isnan(hm->network_gbps) && !isnan(in->net_mbps) &&
+                       in->net_mbps * 8 / 1000 > hm->network_gbps * p->max_host_share) {
+                ks_buf_printf(&why,
+                              "%sits network moves %.0f MB/s in its busy hours, more than %.0f%% "
+                              "of a '%s' host's network (%g Gbit/s)",
+                              sep, in->net_mbps, p->max_host_share * 100, hm->name,
+                              hm->network_gbps);
                 v->too_busy[m] = true;
             } else if (!isnan(hm->iops) && !isnan(in->disk_iops) &&
                        in->disk_iops > hm->iops * p->max_host_share) {

@@ -39,8 +39,13 @@ typedef struct ana_policy {
     double host_cpu_overhead_mhz;
     double host_mem_overhead_gib;
     double vm_mem_overhead_mib;
-    double vcpu_ratio;         /* vCPUs per physical core at most; 0: no limit */
-    bool n_plus_1;             /* one spare host's worth of room */
+    double vcpu_ratio; /* vCPUs per physical core at most; 0: no limit */
+    bool n_plus_1;     /* one spare host's worth of room */
+    bool mixed_fleet;  /* plan a mixed-fleet scenario (two models or more) */
+    /* estimated power of a physical server from its facts, when
+     * [server-power] does not give it: base + sockets x (idle + (max - idle)
+     * x average CPU use) + memory GiB x w_per_gib */
+    double server_base_w, socket_idle_w, socket_max_w, w_per_gib;
     ana_status blocker_status; /* what hardware that does not virtualize makes a server */
     char **physical_roles;     /* inventory roles kept physical */
     size_t nphysical_roles;
@@ -64,6 +69,7 @@ typedef struct ana_model {
     double mhz;        /* per core */
     double memory_gib; /* total */
     double storage_mbps, iops, network_gbps;
+    unsigned existing; /* hosts of this model that exist already (filled first) */
     double power_idle_w, power_max_w, cost, rack_units;
     double speed_factor; /* 1.0 when not given */
 } ana_model;
@@ -85,6 +91,7 @@ typedef struct ana_series {
     double *mem_bytes; /* memory used */
     double *disk_bps;  /* disk read + write, bytes/s */
     double *disk_iops; /* disk read + write requests/s */
+    double *net_bps;   /* network received + transmitted, bytes/s */
 } ana_series;
 
 /* Read path (a kvmshift RRD file) into slots of slot_seconds: each slot
@@ -132,6 +139,7 @@ typedef struct ana_server_in {
     double mem_bytes;            /* memory used at the percentile */
     double disk_mbps;            /* disk MB/s at the percentile (NAN: unknown) */
     double disk_iops;            /* NAN: unknown */
+    double net_mbps;             /* network MB/s at the percentile (NAN: unknown) */
     unsigned src_threads;        /* 0: unknown */
     double src_mem_bytes;        /* 0: unknown */
     const char *const *blockers; /* facts virtualization_blockers */

@@ -5,7 +5,7 @@
  * (eligible, conditional, not eligible, each with its reasons in words),
  * right-sizes the VMs from their measured demand, and packs them, hour by
  * hour, onto hosts of every [host-model NAME] of study.ini: one scenario
- * per host model (mixed fleets are not planned yet), then schedules the
+ * per host model and a mixed-fleet one, then schedules the
  * recommended scenario's P2V conversions over migration nights (UTC). The
  * result is the plan, written to STUDY/plan.json. See README "Analyzing a
  * study".

@@ -360,6 +360,157 @@ static void random_items(fixture *f, size_t n, size_t T, double scale)
     }
 }
 
+/* Existing hosts of their own model are filled first; new hosts are of
+ * the new model. */
+KS_TEST(test_existing_other_model)
+{
+    static fixture f;
+    fx_init(&f, 6, 24);
+    for (size_t i = 0; i < 6; i++)
+        fx_flat(&f, i, 600);
+    ana_host_model models[2] = {f.p.model, f.p.model}; /* 0: small, 1: big */
+    models[1].cpu_mhz = 4000;
+    models[1].mem_mib = 4000;
+    size_t existing[1] = {1};
+    f.p.models = models;
+    f.p.nmodels = 2;
+    f.p.new_model = 0;
+    f.p.existing_hosts = 1;
+    f.p.existing_models = existing;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 1); /* 6 x 600 MHz: all on the big existing host */
+    KS_CHECK(sol.host_model[0] == 1);
+    ana_solution_free(&sol);
+    /* 7 VMs: six on the big existing host, the seventh on a new small one */
+    fx_init(&f, 7, 24);
+    for (size_t i = 0; i < 7; i++)
+        fx_flat(&f, i, 600);
+    f.p.models = models;
+    f.p.nmodels = 2;
+    f.p.existing_hosts = 1;
+    f.p.existing_models = existing;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_model[0] == 1 && sol.host_model[1] == 0);
+    size_t on0 = 0;
+    for (size_t i = 0; i < 7; i++)
+        on0 += sol.host_of[i] == 0;
+    KS_CHECK(on0 == 6);
+    ana_solution_free(&sol);
+    /* a bad model index is refused */
+    existing[0] = 2;
+    ks_error err = {0};
+    KS_CHECK(ana_pack(&f.p, &sol, &err) == -1);
+    existing[0] = 1;
+}
+
+/* Mixed fleet: the half-empty last big host becomes a small one. */
+KS_TEST(test_mixed_downsize)
+{
+    static fixture f;
+    fx_init(&f, 6, 24);
+    for (size_t i = 0; i < 5; i++)
+        fx_flat(&f, i, 700);
+    fx_flat(&f, 5, 300);
+    ana_host_model models[2] = {f.p.model, f.p.model};
+    models[0].cpu_mhz = 4000; /* big, 90%: five 700s (3,500) fit, not the 300 too */
+    models[0].cpu_limit = 0.9;
+    models[0].mem_mib = 4000;
+    models[0].price = 10;
+    models[1].cpu_mhz = 1000;
+    models[1].price = 3;
+    f.p.models = models;
+    f.p.nmodels = 2;
+    f.p.new_model = 0;
+    ana_solution sol;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_model[0] == 0 && sol.host_model[1] == 0); /* not mixed: all big */
+    ana_solution_free(&sol);
+    f.p.mixed = true;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_model[0] == 0 && sol.host_model[1] == 1);
+    KS_CHECK(strstr(sol.algorithm, "lowest-priced") != NULL);
+    ana_solution_free(&sol);
+    /* a cheaper model that cannot hold the VMs is not taken */
+    models[1].cpu_mhz = 200;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_model[1] == 0 && strstr(sol.algorithm, "lowest-priced") == NULL);
+    ana_solution_free(&sol);
+    /* with N+1 the second host must take the first one's 3,500 MHz when it
+     * fails: as a small host it could not, and the standby host that would
+     * need costs more than keeping it big (10 + 10 < 10 + 3 + 10) */
+    models[1].cpu_mhz = 1000;
+    f.p.n_plus_1 = true;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_model[0] == 0 && sol.host_model[1] == 0);
+    ana_solution_free(&sol);
+    /* other loads, without N+1: the small model is taken again */
+    models[0].cpu_mhz = 5000;
+    for (size_t i = 0; i < 5; i++)
+        fx_flat(&f, i, 850); /* 4,250 of 4,500 usable */
+    fx_flat(&f, 5, 400);
+    f.p.n_plus_1 = false;
+    size_t nh = solve(&f, &sol);
+    KS_CHECK(nh == 2 && sol.host_model[1] == 1);
+    ana_solution_free(&sol);
+}
+
+/* Random fleets of 2-3 models, existing hosts of any model, mixed or not:
+ * always valid, deterministic, and mixed never costs more. */
+KS_TEST(test_random_mixed)
+{
+    static fixture f;
+    rng_state = 777;
+    int instances = 150, cheaper = 0;
+    for (int k = 0; k < instances; k++) {
+        size_t n = 1 + rng_below(40), T = 24 + rng_below(48);
+        random_items(&f, n, T, 0.3 + rng_unit());
+        ana_host_model models[3];
+        size_t nmod = 2 + rng_below(2);
+        for (size_t j = 0; j < nmod; j++) {
+            models[j] = f.p.model;
+            models[j].cpu_mhz = 10000 * (0.5 + rng_unit());
+            models[j].mem_mib = 100000 * (0.5 + rng_unit());
+            models[j].cpu_limit = 0.8;
+            models[j].mem_limit = 0.9;
+            models[j].cores = 16;
+            models[j].price = models[j].cpu_mhz / 1000 + models[j].mem_mib / 20000;
+        }
+        size_t existing[3];
+        f.p.models = models;
+        f.p.nmodels = nmod;
+        f.p.new_model = rng_below(nmod);
+        f.p.existing_hosts = rng_below(3) == 0 ? rng_below(4) : 0;
+        for (size_t h = 0; h < f.p.existing_hosts && h < 3; h++)
+            existing[h] = rng_below(nmod);
+        f.p.existing_hosts = f.p.existing_hosts > 3 ? 3 : f.p.existing_hosts;
+        f.p.existing_models = existing;
+        f.p.n_plus_1 = rng_below(2) == 0;
+        ana_solution plain, mixed, again;
+        f.p.mixed = false;
+        size_t np = solve(&f, &plain);
+        f.p.mixed = true;
+        size_t nm = solve(&f, &mixed);
+        size_t na = solve(&f, &again);
+        if (!plain.host_of || !mixed.host_of || !again.host_of)
+            continue;
+        KS_CHECK(na == nm && memcmp(mixed.host_of, again.host_of, n * sizeof(int)) == 0 &&
+                 memcmp(mixed.host_model, again.host_model, nm * sizeof(size_t)) == 0);
+        double pp = 0, pm = 0;
+        for (size_t h = 0; h < np; h++)
+            pp += models[plain.host_model[h]].price;
+        for (size_t h = 0; h < nm; h++)
+            pm += models[mixed.host_model[h]].price;
+        KS_CHECK(pm <= pp + 1e-9);
+        if (pm < pp - 1e-9)
+            cheaper++;
+        ana_solution_free(&plain);
+        ana_solution_free(&mixed);
+        ana_solution_free(&again);
+    }
+    printf("mixed: %d instances, %d cheaper than one model\n", instances, cheaper);
+    KS_CHECK(cheaper > 0);
+}
+
 KS_TEST(test_random_properties)
 {
     static fixture f, g;
@@ -594,6 +745,9 @@ int main(void)
     KS_RUN(test_malformed);
     KS_RUN(test_valid_rejects);
     KS_RUN(test_random_properties);
+    KS_RUN(test_existing_other_model);
+    KS_RUN(test_mixed_downsize);
+    KS_RUN(test_random_mixed);
     if (!have_glpsol()) {
         int rc = ks_test_summary();
         if (rc)

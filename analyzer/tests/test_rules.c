@@ -183,8 +183,8 @@ KS_TEST(fill_missing)
     /* two days of hourly slots from midnight; hour 3 of day 2 missing, and
      * all of hour 5 missing */
     ana_series s = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 48};
-    double *a[4];
-    for (int k = 0; k < 4; k++) {
+    double *a[5];
+    for (int k = 0; k < 5; k++) {
         a[k] = malloc(48 * sizeof(double));
         for (int i = 0; i < 48; i++)
             a[k][i] = i % 24 == 5 ? NAN : (double)(i % 24) * 10 + i / 24;
@@ -193,6 +193,7 @@ KS_TEST(fill_missing)
     s.mem_bytes = a[1];
     s.disk_bps = a[2];
     s.disk_iops = a[3];
+    s.net_bps = a[4];
     s.cpu_mhz[27] = NAN;
     KS_CHECK(ana_series_present(&s) == 45);
     ana_series_fill(&s, 100);
@@ -226,6 +227,7 @@ static void setup(void)
                             .memory_gib = 64,
                             .storage_mbps = 400,
                             .iops = 20000,
+                            .network_gbps = 10,
                             .speed_factor = 1};
     models[1] = (ana_model){.name = "big",
                             .cores = 32,
@@ -233,6 +235,7 @@ static void setup(void)
                             .memory_gib = 512,
                             .storage_mbps = NAN,
                             .iops = NAN,
+                            .network_gbps = NAN,
                             .speed_factor = 1};
 }
 
@@ -335,6 +338,25 @@ KS_TEST(rule_storage)
     ana_verdict_free(&v);
 }
 
+KS_TEST(rule_network)
+{
+    ana_server_in in = quiet_server();
+    ana_verdict v;
+    in.net_mbps = 700; /* 5.6 Gbit/s > 50% of 10 Gbit/s; big has no network budget */
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_CONDITIONAL && v.too_busy[0] && !v.too_busy[1]);
+    KS_CHECK(has_reason(&v, "its network moves 700 MB/s"));
+    ana_verdict_free(&v);
+    in.net_mbps = 600; /* 4.8 Gbit/s: fits */
+    ana_judge(&pol, models, 2, &in, &v);
+    KS_CHECK(v.status == ANA_ELIGIBLE && !v.too_busy[0]);
+    ana_verdict_free(&v);
+    in.net_mbps = NAN; /* unknown: no verdict on it */
+    ana_judge(&pol, models, 1, &in, &v);
+    KS_CHECK(v.status == ANA_ELIGIBLE);
+    ana_verdict_free(&v);
+}
+
 KS_TEST(rule_blockers)
 {
     ana_server_in in = quiet_server();
@@ -432,6 +454,7 @@ int main(void)
     KS_RUN(rule_memory_unknown);
     KS_RUN(rule_too_busy);
     KS_RUN(rule_storage);
+    KS_RUN(rule_network);
     KS_RUN(rule_blockers);
     KS_RUN(rule_roles_and_ports);
     KS_RUN(rule_confidence);

@@ -110,7 +110,8 @@ cp "$W/out" "$W/summary.txt"
 cat "$W/summary.txt"
 ks_check "summary: counts" grep -q '^12 servers: 6 eligible, 2 conditional, 4 not eligible' "$W/summary.txt"
 ks_check "summary: recommended" grep -q '^recommended: ' "$W/summary.txt"
-ks_check "summary: mixed fleets said" grep -q 'mixed fleets are not planned yet' "$W/summary.txt"
+ks_check "summary: the mixed scenario said" grep -q "and 'mixed': hosts of the largest model, each turned into the cheapest model (cost)" "$W/summary.txt"
+ks_check "summary: the power before, estimated from the facts" grep -q '^before: 8 physical servers retired, [0-9]* kWh/year (0 given in \[server-power\], 8 estimated from their facts, 0 unknown)' "$W/summary.txt"
 ks_check "summary: the nights table" grep -q '^NIGHT  DATE ' "$W/summary.txt"
 ks_check "plan.json written" test -f "$S/plan.json"
 ks_check "no temporary file left" sh -c "! ls '$S' | grep -q tmp"
@@ -143,7 +144,20 @@ assert abs(d["cpu_mhz"]["max"] - 6000) < 1 and abs(d["cpu_mhz"]["p50"] - 500) < 
 assert d["vcpus"] >= 1 and d["vcpus"] <= 4 and d["memory_mib"] % 512 == 0, d
 assert d["memory_mib"] == 7680, d["memory_mib"]  # 6 GiB + 20% = 7.2 GiB -> 7680 MiB
 names = [s["name"] for s in p["scenarios"]]
-assert names == ["small", "big"], names
+assert names == ["small", "big", "mixed"], names
+assert [s["mixed"] for s in p["scenarios"]] == [False, False, True]
+mixed = p["scenarios"][2]
+assert mixed["host_model"]["name"] == "big", "a mixed fleet opens hosts of the largest model"
+assert mixed["cost"] <= p["scenarios"][1]["cost"], "turning hosts into cheaper ones never costs more"
+for sc in p["scenarios"]:
+    for h in sc["hosts"]:
+        assert h["model"] in ("small", "big") and h["name"].startswith(h["model"] + "-"), h
+        assert h["existing"] is False
+    if not sc["mixed"]:
+        assert {h["model"] for h in sc["hosts"]} == {sc["name"]}, sc["name"]
+    assert sum(m["hosts"] for m in sc["host_models"]) == len(sc["hosts"])
+b = p["before"]
+assert b["power_estimated"] == 8 and b["power_given"] == 0 and b["power_kwh_year"] > 0, b
 assert p["recommended"] in names
 placeable = {n for n, s in st.items() if s["status"] != "not_eligible"}
 for sc in p["scenarios"]:
@@ -207,7 +221,7 @@ assert d['servers'] == {'total': 12, 'eligible': 6, 'conditional': 2, 'not_eligi
 assert d['recommended'] in [s['name'] for s in d['scenarios']]
 assert all(s['hosts'] >= s['lower_bound'] for s in d['scenarios'])"
 ks_check "--explain of a placed server" test "$(code "$BIN" analyze --explain day01 "$S")" -eq 0
-ks_check "--explain: the host and why" grep -q "scenario 'small': on small-[0-9]* as [0-9]* vCPUs" "$W/out"
+ks_check "--explain: the host and why" grep -q "scenario 'small': on small-[0-9]* (small) as [0-9]* vCPUs" "$W/out"
 ks_check "--explain: anti-affinity said" grep -q "anti-affinity" "$W/out"
 ks_check "--explain: the night and why" grep -q "migration: night [0-9]* (2026-01-[0-9]*).*risk" "$W/out"
 ks_check "--explain of a dependent server" test "$(code "$BIN" analyze "$S" --explain day03)" -eq 0
@@ -269,6 +283,65 @@ placed = {s['name']: len(s['placements']) for s in d['scenarios']}
 assert placed['big'] > placed['small'], placed
 assert d['recommended'] == 'big', (d['recommended'], d['recommended_reason'])
 assert 'places more servers' in d['recommended_reason'], d['recommended_reason']"
+
+# ---- mixed fleets and existing hosts -----------------------------------------
+# Five 7,000 MHz servers and one of 3,000 MHz; hosts may be 50% busy. 'big'
+# (40,000 MHz: 20,000 usable, cost 10,000) needs three hosts ({7,7,3}, {7,7},
+# {7}); 'small' (20,000 MHz: 10,000 usable, cost 6,000) needs five; the mixed
+# fleet turns the third big host into a small one: 26,000 against 30,000.
+MX=$W/mixed
+ks_study "$MX"
+{
+  echo "server,timestamp,cpu_mhz,mem_used[GiB],mem_total[GiB],cores,mhz"
+  for h in $(seq 0 47); do
+    t=$((1767225600 + h * 3600))
+    for s in m1 m2 m3 m4 m5; do echo "$s,$t,7000,4,8,8,2500"; done
+    echo "m6,$t,3000,4,8,8,2500"
+  done
+} >"$W/mixed.csv"
+ks_check "mixed study: import" test "$(code "$BIN" import "$MX" --format csv "$W/mixed.csv" -q)" -eq 0
+cat >>"$MX/study.ini" <<'INI'
+
+[policy]
+headroom_percent = 0
+max_host_share_percent = 100
+cpu_max_percent = 50
+n_plus_1 = no
+
+[host-model small]
+cores = 8
+mhz = 2500
+memory_gib = 64
+cost = 6000
+
+[host-model big]
+cores = 16
+mhz = 2500
+memory_gib = 256
+cost = 10000
+INI
+ks_check "mixed study: analyze" test "$(code "$BIN" analyze "$MX" -q --format json)" -eq 0
+ks_check "the mixed fleet is cheaper and recommended" python3 -c "
+import json; d = json.load(open('$MX/plan.json'))
+sc = {s['name']: s for s in d['scenarios']}
+assert [len(sc[n]['hosts']) for n in ('small', 'big', 'mixed')] == [5, 3, 3], [(n, len(s['hosts'])) for n, s in sc.items()]
+assert [sc[n]['cost'] for n in ('small', 'big', 'mixed')] == [30000, 30000, 26000], [s['cost'] for s in sc.values()]
+assert sorted(h['model'] for h in sc['mixed']['hosts']) == ['big', 'big', 'small']
+assert d['recommended'] == 'mixed' and 'costs less' in d['recommended_reason'], d['recommended_reason']
+assert 'lowest-priced' in sc['mixed']['algorithm'], sc['mixed']['algorithm']"
+# two 'big' hosts exist already: filled first, not bought again
+printf '\n[host-model old]\ncores = 16\nmhz = 2500\nmemory_gib = 256\ncost = 10000\nexisting = 2\n' >>"$MX/study.ini"
+ks_check "existing hosts: analyze" test "$(code "$BIN" analyze "$MX" -q --format json)" -eq 0
+ks_check "existing hosts are filled first and cost nothing" python3 -c "
+import json; d = json.load(open('$MX/plan.json'))
+sc = {s['name']: s for s in d['scenarios']}
+for s in d['scenarios']:
+    assert s['existing_hosts'] == 2 and [h['existing'] for h in s['hosts'][:2]] == [True, True], s['name']
+    assert [h['name'] for h in s['hosts'][:2]] == ['old-01', 'old-02'], s['hosts']
+# the two old hosts take {7,7,3} and {7,7}; one more 7,000 MHz server needs one new host
+assert len(sc['small']['hosts']) == 3 and sc['small']['cost'] == 6000, sc['small']['cost']
+assert len(sc['big']['hosts']) == 3 and sc['big']['cost'] == 10000, sc['big']['cost']
+assert d['recommended'] in ('small', 'mixed') and sc[d['recommended']]['cost'] == 6000, d['recommended']"
 
 # ---- (2) the Bitbrains traces ---------------------------------------------
 TARBALL=$REPO/../../shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
