@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 #include "ks_buf.h"
 #include "ks_fs.h"
@@ -747,6 +748,75 @@ bool col_csv_row(const col_csv_layout *lay, const char *line, size_t len, col_im
     return ok;
 }
 
+/* ---- input files ------------------------------------------------------------ */
+
+char *col_import_read_input(const char *path, size_t max, size_t *len, ks_error *err)
+{
+    /* zlib reads a file that is not gzip as it is ("transparent" mode), so
+     * one reader serves both; errno tells why gzopen failed */
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) {
+        int e = errno ? errno : ENOMEM;
+        ks_error_set(err, KS_E_IO, e, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    gzbuffer(gz, 1 << 17);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = ks_malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            buf = ks_realloc(buf, cap);
+        }
+        size_t want = cap - n - 1;
+        if (want > (1u << 30))
+            want = 1u << 30; /* gzread takes an unsigned int */
+        errno = 0;
+        int r = gzread(gz, buf + n, (unsigned)want);
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            if (zerr == Z_ERRNO)
+                ks_error_set(err, KS_E_IO, errno, "cannot read '%s': %s", path, strerror(errno));
+            else
+                ks_error_set(err, KS_E_PARSE, 0,
+                             "cannot read '%s': its gzip data is damaged (%s); compress it "
+                             "again, or give the uncompressed file",
+                             path, msg);
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max) {
+            ks_error_set(err, KS_E_IO, EFBIG,
+                         "'%s' is larger than %zu bytes (uncompressed): split it and import the "
+                         "parts one after the other",
+                         path, max);
+            goto fail;
+        }
+    }
+    int zerr;
+    gzerror(gz, &zerr);
+    if (zerr == Z_BUF_ERROR) {
+        /* the file ends in the middle of a gzip stream */
+        ks_error_set(err, KS_E_PARSE, 0,
+                     "cannot read '%s': its gzip data ends early (a truncated copy?); copy or "
+                     "compress it again",
+                     path);
+        goto fail;
+    }
+    gzclose_r(gz);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    free(buf);
+    gzclose_r(gz);
+    return NULL;
+}
+
 /* ---- rows grouped per server ---------------------------------------------- */
 
 KS_VECTOR(series_vec, col_series);
@@ -1431,7 +1501,7 @@ static void run_bitbrains(run_ctx *ctx, col_import *imp, const col_import_option
         ks_error e;
         ks_error_clear(&e);
         size_t len = 0;
-        KS_AUTOFREE char *text = ks_read_file(path, INPUT_MAX, &len, &e);
+        KS_AUTOFREE char *text = col_import_read_input(path, INPUT_MAX, &len, &e);
         col_import_data *d = col_import_data_new();
         if (!text || col_import_read_bitbrains(d, text, len, fn, name, &e) < 0) {
             file_failed(imp, name, fn, &e);
@@ -1453,7 +1523,7 @@ static int run_csv(run_ctx *ctx, col_import *imp, const col_import_options *opt,
                    ks_error *err)
 {
     size_t len = 0;
-    KS_AUTOFREE char *text = ks_read_file(opt->input, INPUT_MAX, &len, err);
+    KS_AUTOFREE char *text = col_import_read_input(opt->input, INPUT_MAX, &len, err);
     if (!text)
         return -1;
     const char *base = strrchr(opt->input, '/') ? strrchr(opt->input, '/') + 1 : opt->input;
