@@ -1288,15 +1288,27 @@ static json_t *import_facts(const col_series *s, const char *source)
     return f;
 }
 
-/* Was NAME's facts file written by an import? */
-static bool facts_from_import(const char *facts_path)
+/* Who made a server's facts file. */
+typedef enum facts_origin {
+    FACTS_NONE,       /* no file */
+    FACTS_IMPORT,     /* an import ("source": "import:...") */
+    FACTS_OTHER,      /* a JSON object made by anything else: the collector, a person */
+    FACTS_UNREADABLE, /* not a JSON object */
+} facts_origin;
+
+static facts_origin facts_origin_of(const char *facts_path)
 {
+    if (!ks_path_exists(facts_path))
+        return FACTS_NONE;
     ks_error e;
     json_t *j = ks_json_read_file(facts_path, &e);
-    const char *src = json_string_value(json_object_get(j, "source"));
-    bool yes = src && strncmp(src, "import:", 7) == 0;
+    facts_origin o = FACTS_UNREADABLE;
+    if (json_is_object(j)) {
+        const char *src = json_string_value(json_object_get(j, "source"));
+        o = src && strncmp(src, "import:", 7) == 0 ? FACTS_IMPORT : FACTS_OTHER;
+    }
     json_decref(j);
-    return yes;
+    return o;
 }
 
 typedef struct run_ctx {
@@ -1325,13 +1337,19 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     KS_AUTOFREE char *facts = ks_study_server_file(ctx->study, "facts", s->name, "json");
     const ks_server *known = ks_inventory_find(ctx->inv, s->name);
     bool exists = ks_path_exists(rrd);
+    facts_origin origin = facts_origin_of(facts);
+    /* Facts that no import made, of a server listed with method import,
+     * were written by someone who knew more than a monitoring export says
+     * (the bundled samples, a hand-made file): only the data is replaced.
+     * Unreadable ones are replaced, or the analyzer would stop on them. */
+    bool keep_facts = known && origin == FACTS_OTHER;
     if (known && known->method != KS_METHOD_IMPORT) {
         ks_error_set(&r.error, KS_E_CONFIG, 0,
                      "server '%s' is already in inventory.csv (line %u) with method '%s': an "
                      "import never replaces collected data; pick another --prefix or remove that "
                      "line and its files",
                      s->name, known->line, ks_method_name(known->method));
-    } else if (!known && (exists || ks_path_exists(facts)) && !facts_from_import(facts)) {
+    } else if (!known && (exists || origin != FACTS_NONE) && origin != FACTS_IMPORT) {
         ks_error_set(&r.error, KS_E_CONFIG, 0,
                      "server '%s' is not in inventory.csv but '%s' or '%s' exists and was not "
                      "made by an import: move them away, or add '%s' to the inventory with "
@@ -1356,7 +1374,7 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     int rc = col_rrd_create(tmp, (time_t)(samples[0].t - s->step), s->step, &r.error);
     if (rc == 0)
         rc = col_rrd_update_many(tmp, samples, s->nrows, &r.error);
-    if (rc == 0) {
+    if (rc == 0 && !keep_facts) {
         json_t *fj = import_facts(s, ctx->source);
         rc = ks_json_write_file(facts, fj, &r.error);
         json_decref(fj);
@@ -1369,6 +1387,7 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     } else {
         r.ok = true;
         r.replaced = exists;
+        r.facts_kept = keep_facts;
         if (!known)
             str_vec_push(&ctx->added, ks_strdup(s->name));
     }

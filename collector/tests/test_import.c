@@ -652,6 +652,80 @@ KS_TEST(test_run_gz)
     ks_study_free(st);
 }
 
+/* Facts that no import made, of servers listed with method import, are
+ * kept; the others are written as before. */
+KS_TEST(test_run_keep_facts)
+{
+    KS_AUTOFREE char *dir = study_dir("keep");
+    KS_AUTOFREE char *inv_path = ks_path_join(dir, "inventory.csv");
+    const char inv_text[] = "name,address,method,role\nweb01,,import,web\ndb01,,import,db\n";
+    ks_error err;
+    ks_error_clear(&err);
+    KS_CHECK(ks_write_file_atomic(inv_path, inv_text, strlen(inv_text), 0644, &err) == 0);
+    /* web01: rich facts as the collector writes them; db01: unreadable */
+    const char rich[] = "{\"name\": \"web01\", \"cpu\": {\"model\": \"Xeon\", \"cores\": 8, "
+                        "\"threads\": 16, \"mhz\": 2100.0}, \"listening\": []}\n";
+    KS_AUTOFREE char *web = ks_path_join(dir, "facts/web01.json");
+    KS_AUTOFREE char *db = ks_path_join(dir, "facts/db01.json");
+    KS_CHECK(ks_write_file_atomic(web, rich, strlen(rich), 0644, &err) == 0);
+    KS_CHECK(ks_write_file_atomic(db, "{not json", 9, 0644, &err) == 0);
+    ks_study *st = ks_study_open(dir, &err);
+    KS_CHECK(st != NULL);
+    if (!st)
+        return;
+    col_import_options opt = {
+        .format = COL_IMPORT_CSV, .input = KS_TEST_DATA "/import/csv/comma.csv", .quiet = true};
+    col_import *imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "web01"), *d = result_of(imp, "db01");
+        KS_CHECK(w && w->ok && w->facts_kept);
+        KS_CHECK(d && d->ok && !d->facts_kept);
+        col_import_free(imp);
+    }
+    size_t len = 0;
+    KS_AUTOFREE char *after = ks_read_file(web, 1 << 20, &len, &err);
+    KS_CHECK_STR(after, rich);
+    json_t *f = ks_json_read_file(db, &err);
+    KS_CHECK(f != NULL);
+    KS_CHECK_STR(json_string_value(json_object_get(f, "source")), "import:csv");
+    json_decref(f);
+    /* the RRD files were written for both */
+    KS_AUTOFREE char *rrd = ks_path_join(dir, "rrd/web01.rrd");
+    KS_CHECK_NEAR(rrd_value(rrd, 1709294700, 0), 25, 1e-9);
+
+    /* again: db01's facts are now an import's, replaced; web01's kept */
+    imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "web01"), *d = result_of(imp, "db01");
+        KS_CHECK(w && w->ok && w->replaced && w->facts_kept);
+        KS_CHECK(d && d->ok && d->replaced && !d->facts_kept);
+        col_import_free(imp);
+    }
+    KS_AUTOFREE char *again = ks_read_file(web, 1 << 20, &len, &err);
+    KS_CHECK_STR(again, rich);
+
+    /* a server that is not in the inventory: facts no import made are
+     * never touched, and the server is refused */
+    opt.prefix = "new-";
+    KS_AUTOFREE char *other = ks_path_join(dir, "facts/new-web01.json");
+    KS_CHECK(ks_write_file_atomic(other, rich, strlen(rich), 0644, &err) == 0);
+    imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "new-web01");
+        KS_CHECK(w && !w->ok && strstr(w->error.message, "was not made by an import") != NULL);
+        KS_CHECK(result_of(imp, "new-db01") && result_of(imp, "new-db01")->ok);
+        col_import_free(imp);
+    }
+    KS_AUTOFREE char *untouched = ks_read_file(other, 1 << 20, &len, &err);
+    KS_CHECK_STR(untouched, rich);
+    KS_AUTOFREE char *new_rrd = ks_path_join(dir, "rrd/new-web01.rrd");
+    KS_CHECK(!ks_path_exists(new_rrd));
+    ks_study_free(st);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -671,6 +745,7 @@ int main(void)
     KS_RUN(test_run_bitbrains);
     KS_RUN(test_run_refusals);
     KS_RUN(test_run_gz);
+    KS_RUN(test_run_keep_facts);
     KS_AUTOFREE char *cmd = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);
