@@ -18,6 +18,7 @@ static const command commands[] = {
     {"status", tool_status, "show per server: last sample, samples stored, gaps, last error"},
     {"import", tool_import, "turn existing monitoring exports (Bitbrains, CSV) into study data"},
     {"analyze", tool_analyze, "judge, right-size and pack the servers onto KVM hosts: plan.json"},
+    {"demo", tool_demo, "a bundled sample study imported, analyzed and reported, to try kvmshift"},
 };
 
 static void usage(FILE *f)
@@ -34,6 +35,7 @@ static void usage(FILE *f)
     fprintf(f, "  %-9s %s\n", "help", "show this text, or 'help COMMAND' for one command");
     fprintf(f, "\n"
                "Run 'kvmshift COMMAND --help' for a command's options.\n"
+               "To see a whole study first:  kvmshift demo   (a sample laboratory, its report)\n"
                "A first study:  kvmshift init mystudy   (then edit mystudy/inventory.csv)\n"
                "                kvmshift collect mystudy --once --accept-new-hostkeys\n");
 }

@@ -19,6 +19,7 @@ int tool_facts(int argc, char **argv);
 int tool_status(int argc, char **argv);
 int tool_import(int argc, char **argv);
 int tool_analyze(int argc, char **argv);
+int tool_demo(int argc, char **argv);
 
 /* Print the usage text of a subcommand ("collect") to f; false if unknown. */
 int tool_usage(const char *cmd, FILE *f);

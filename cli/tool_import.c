@@ -66,6 +66,7 @@ static void print_json(const col_import *imp)
         json_object_set_new(o, "file", json_string(r->file));
         json_object_set_new(o, "ok", json_boolean(r->ok));
         json_object_set_new(o, "replaced", json_boolean(r->replaced));
+        json_object_set_new(o, "facts_kept", json_boolean(r->facts_kept));
         json_object_set_new(o, "rows", json_integer((json_int_t)r->rows));
         json_object_set_new(o, "first", r->first ? json_string(first) : json_null());
         json_object_set_new(o, "last", r->last ? json_string(last) : json_null());
@@ -108,7 +109,7 @@ static void print_csv(const col_import *imp)
     printf("name,file,status,rows,first,last,step,cpu_pct_clamped");
     for (int k = 0; k < COL_SKIP_COUNT; k++)
         printf(",skipped_%s", col_skip_reason_name((col_skip_reason)k));
-    printf(",error_code,error\n");
+    printf(",error_code,error,facts_kept\n");
     for (size_t i = 0; i < col_import_count(imp); i++) {
         const col_import_result *r = col_import_get(imp, i);
         char first[32], last[32];
@@ -125,7 +126,7 @@ static void print_csv(const col_import *imp)
             printf(",%zu", r->skipped[k]);
         printf(",%s,", r->error.code ? ks_errcode_name(r->error.code) : "");
         tool_csv_field(stdout, r->error.code ? r->error.message : "");
-        putchar('\n');
+        printf(",%s\n", r->facts_kept ? "yes" : "no");
     }
 }
 
@@ -165,16 +166,22 @@ static int import_study(const char *dir, const col_import_options *opt, tool_for
     else
         print_table(imp);
 
-    size_t ok = 0, rows = 0, n = col_import_count(imp);
+    size_t ok = 0, rows = 0, kept = 0, n = col_import_count(imp);
     for (size_t i = 0; i < n; i++) {
         const col_import_result *r = col_import_get(imp, i);
         ok += r->ok;
         rows += r->ok ? r->rows : 0;
+        kept += r->ok && r->facts_kept;
     }
     /* the table's reader gets the summary on stdout; JSON and CSV keep
      * stdout for the data (the counts are in it) */
     FILE *note = fmt == FMT_TABLE ? stdout : stderr;
     fprintf(note, "imported %zu of %zu servers, %zu rows, in %.1f s\n", ok, n, rows, elapsed);
+    if (kept)
+        fprintf(note,
+                "kept the facts of %zu server%s: no import made them (only the data was "
+                "imported)\n",
+                kept, kept == 1 ? "" : "s");
     const char *skips = col_import_skip_summary(imp);
     if (skips)
         fprintf(note, "%s\n", skips);

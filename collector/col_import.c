@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 #include "ks_buf.h"
 #include "ks_fs.h"
@@ -747,6 +748,75 @@ bool col_csv_row(const col_csv_layout *lay, const char *line, size_t len, col_im
     return ok;
 }
 
+/* ---- input files ------------------------------------------------------------ */
+
+char *col_import_read_input(const char *path, size_t max, size_t *len, ks_error *err)
+{
+    /* zlib reads a file that is not gzip as it is ("transparent" mode), so
+     * one reader serves both; errno tells why gzopen failed */
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) {
+        int e = errno ? errno : ENOMEM;
+        ks_error_set(err, KS_E_IO, e, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    gzbuffer(gz, 1 << 17);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = ks_malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            buf = ks_realloc(buf, cap);
+        }
+        size_t want = cap - n - 1;
+        if (want > (1u << 30))
+            want = 1u << 30; /* gzread takes an unsigned int */
+        errno = 0;
+        int r = gzread(gz, buf + n, (unsigned)want);
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            if (zerr == Z_ERRNO)
+                ks_error_set(err, KS_E_IO, errno, "cannot read '%s': %s", path, strerror(errno));
+            else
+                ks_error_set(err, KS_E_PARSE, 0,
+                             "cannot read '%s': its gzip data is damaged (%s); compress it "
+                             "again, or give the uncompressed file",
+                             path, msg);
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max) {
+            ks_error_set(err, KS_E_IO, EFBIG,
+                         "'%s' is larger than %zu bytes (uncompressed): split it and import the "
+                         "parts one after the other",
+                         path, max);
+            goto fail;
+        }
+    }
+    int zerr;
+    gzerror(gz, &zerr);
+    if (zerr == Z_BUF_ERROR) {
+        /* the file ends in the middle of a gzip stream */
+        ks_error_set(err, KS_E_PARSE, 0,
+                     "cannot read '%s': its gzip data ends early (a truncated copy?); copy or "
+                     "compress it again",
+                     path);
+        goto fail;
+    }
+    gzclose_r(gz);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    free(buf);
+    gzclose_r(gz);
+    return NULL;
+}
+
 /* ---- rows grouped per server ---------------------------------------------- */
 
 KS_VECTOR(series_vec, col_series);
@@ -1218,15 +1288,27 @@ static json_t *import_facts(const col_series *s, const char *source)
     return f;
 }
 
-/* Was NAME's facts file written by an import? */
-static bool facts_from_import(const char *facts_path)
+/* Who made a server's facts file. */
+typedef enum facts_origin {
+    FACTS_NONE,       /* no file */
+    FACTS_IMPORT,     /* an import ("source": "import:...") */
+    FACTS_OTHER,      /* a JSON object made by anything else: the collector, a person */
+    FACTS_UNREADABLE, /* not a JSON object */
+} facts_origin;
+
+static facts_origin facts_origin_of(const char *facts_path)
 {
+    if (!ks_path_exists(facts_path))
+        return FACTS_NONE;
     ks_error e;
     json_t *j = ks_json_read_file(facts_path, &e);
-    const char *src = json_string_value(json_object_get(j, "source"));
-    bool yes = src && strncmp(src, "import:", 7) == 0;
+    facts_origin o = FACTS_UNREADABLE;
+    if (json_is_object(j)) {
+        const char *src = json_string_value(json_object_get(j, "source"));
+        o = src && strncmp(src, "import:", 7) == 0 ? FACTS_IMPORT : FACTS_OTHER;
+    }
     json_decref(j);
-    return yes;
+    return o;
 }
 
 typedef struct run_ctx {
@@ -1255,13 +1337,19 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     KS_AUTOFREE char *facts = ks_study_server_file(ctx->study, "facts", s->name, "json");
     const ks_server *known = ks_inventory_find(ctx->inv, s->name);
     bool exists = ks_path_exists(rrd);
+    facts_origin origin = facts_origin_of(facts);
+    /* Facts that no import made, of a server listed with method import,
+     * were written by someone who knew more than a monitoring export says
+     * (the bundled samples, a hand-made file): only the data is replaced.
+     * Unreadable ones are replaced, or the analyzer would stop on them. */
+    bool keep_facts = known && origin == FACTS_OTHER;
     if (known && known->method != KS_METHOD_IMPORT) {
         ks_error_set(&r.error, KS_E_CONFIG, 0,
                      "server '%s' is already in inventory.csv (line %u) with method '%s': an "
                      "import never replaces collected data; pick another --prefix or remove that "
                      "line and its files",
                      s->name, known->line, ks_method_name(known->method));
-    } else if (!known && (exists || ks_path_exists(facts)) && !facts_from_import(facts)) {
+    } else if (!known && (exists || origin != FACTS_NONE) && origin != FACTS_IMPORT) {
         ks_error_set(&r.error, KS_E_CONFIG, 0,
                      "server '%s' is not in inventory.csv but '%s' or '%s' exists and was not "
                      "made by an import: move them away, or add '%s' to the inventory with "
@@ -1286,7 +1374,7 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     int rc = col_rrd_create(tmp, (time_t)(samples[0].t - s->step), s->step, &r.error);
     if (rc == 0)
         rc = col_rrd_update_many(tmp, samples, s->nrows, &r.error);
-    if (rc == 0) {
+    if (rc == 0 && !keep_facts) {
         json_t *fj = import_facts(s, ctx->source);
         rc = ks_json_write_file(facts, fj, &r.error);
         json_decref(fj);
@@ -1299,6 +1387,7 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     } else {
         r.ok = true;
         r.replaced = exists;
+        r.facts_kept = keep_facts;
         if (!known)
             str_vec_push(&ctx->added, ks_strdup(s->name));
     }
@@ -1431,7 +1520,7 @@ static void run_bitbrains(run_ctx *ctx, col_import *imp, const col_import_option
         ks_error e;
         ks_error_clear(&e);
         size_t len = 0;
-        KS_AUTOFREE char *text = ks_read_file(path, INPUT_MAX, &len, &e);
+        KS_AUTOFREE char *text = col_import_read_input(path, INPUT_MAX, &len, &e);
         col_import_data *d = col_import_data_new();
         if (!text || col_import_read_bitbrains(d, text, len, fn, name, &e) < 0) {
             file_failed(imp, name, fn, &e);
@@ -1453,7 +1542,7 @@ static int run_csv(run_ctx *ctx, col_import *imp, const col_import_options *opt,
                    ks_error *err)
 {
     size_t len = 0;
-    KS_AUTOFREE char *text = ks_read_file(opt->input, INPUT_MAX, &len, err);
+    KS_AUTOFREE char *text = col_import_read_input(opt->input, INPUT_MAX, &len, err);
     if (!text)
         return -1;
     const char *base = strrchr(opt->input, '/') ? strrchr(opt->input, '/') + 1 : opt->input;

@@ -84,6 +84,14 @@ int col_csv_header(const char *line, size_t len, const char *file, unsigned line
 bool col_csv_row(const col_csv_layout *lay, const char *line, size_t len, col_import_row *row,
                  char *server, size_t server_size, col_row_problem *prob);
 
+/* Read a whole input file into a NUL-terminated buffer (the caller frees
+ * it), its length in *len: a gzip-compressed file (any name) is
+ * decompressed, any other file read as it is. NULL with err when it cannot
+ * be opened or read (KS_E_IO), when it holds more than max bytes once
+ * decompressed (KS_E_IO, EFBIG), or when its gzip data is damaged or
+ * truncated (KS_E_PARSE). */
+char *col_import_read_input(const char *path, size_t max, size_t *len, ks_error *err);
+
 /* The rows of one server, sorted and checked by col_import_data_finish. */
 typedef struct col_series {
     char *name;

@@ -120,6 +120,7 @@ typedef struct col_import_result {
     const char *file;   /* its input file (as named in messages) */
     bool ok;            /* RRD file, facts and inventory line written */
     bool replaced;      /* it replaced an earlier import of the same server */
+    bool facts_kept;    /* its facts file, made by something else than an import, was kept */
     size_t rows;        /* rows stored */
     time_t first, last; /* times of the first and last row stored; 0 when none */
     long step;          /* seconds, the most common interval of its rows */
@@ -134,7 +135,10 @@ typedef struct col_import col_import;
  * (through a temporary name and a rename), STUDY/facts/NAME.json, and a line
  * "NAME,,import,..." appended to inventory.csv (rewritten atomically once at
  * the end). A server already in the inventory with another method is
- * refused (its result says so); one of method import is replaced.
+ * refused (its result says so); one of method import is replaced, except
+ * its facts when they are a JSON object that no import made (no "source":
+ * "import:..."): those are kept (result facts_kept). opt->input may be
+ * gzip-compressed.
  * Returns the per-server results (free with col_import_free), or NULL with
  * err for a failure that stops everything (bad study or inventory, input
  * missing, a CSV file with a bad header). SIGINT/SIGTERM stop the run after

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "ks_fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,6 +131,104 @@ char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err)
     if (len)
         *len = n;
     return buf;
+}
+
+int ks_copy_file(const char *from, const char *to, ks_error *err)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot open '%s': %s", from, strerror(errno));
+        return -1;
+    }
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot create '%s': %s", to, strerror(errno));
+        close(in);
+        return -1;
+    }
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ks_error_set(err, KS_E_IO, errno, "cannot read '%s': %s", from, strerror(errno));
+            goto fail;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                ks_error_set(err, KS_E_IO, errno, "cannot write '%s': %s (is the disk full?)", to,
+                             strerror(errno));
+                goto fail;
+            }
+            done += w;
+        }
+    }
+    close(in);
+    if (close(out) < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot write '%s': %s (is the disk full?)", to,
+                     strerror(errno));
+        unlink(to);
+        return -1;
+    }
+    return 0;
+fail:
+    close(in);
+    close(out);
+    unlink(to);
+    return -1;
+}
+
+/* Remove name in the directory parent (path names it in messages). */
+static int remove_at(int parent, const char *name, const char *path, int depth, ks_error *err)
+{
+    struct stat st;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        ks_error_set(err, KS_E_IO, errno, "cannot remove '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (depth > 64) {
+            ks_error_set(err, KS_E_IO, ELOOP, "cannot remove '%s': nested too deep", path);
+            return -1;
+        }
+        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+            ks_error_set(err, KS_E_IO, errno, "cannot remove '%s': %s", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        struct dirent *de;
+        int rc = 0;
+        while (rc == 0 && (de = readdir(d))) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            KS_AUTOFREE char *sub = ks_path_join(path, de->d_name);
+            rc = remove_at(dirfd(d), de->d_name, sub, depth + 1, err);
+        }
+        closedir(d);
+        if (rc < 0)
+            return -1;
+    }
+    if (unlinkat(parent, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT) {
+        ks_error_set(err, KS_E_IO, errno, "cannot remove '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int ks_remove_tree(const char *path, ks_error *err)
+{
+    return remove_at(AT_FDCWD, path, path, 0, err);
 }
 
 bool ks_path_exists(const char *path)

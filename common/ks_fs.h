@@ -22,6 +22,18 @@ int ks_rename(const char *from, const char *to, ks_error *err);
  * NUL-terminated buffer owned by the caller, its length in *len. */
 char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err);
 
+/* Copy the regular file from to the new file to (mode 0644), which must
+ * not exist (O_EXCL: nothing is overwritten). Not atomic: meant for files
+ * under a temporary directory that is renamed into place as a whole. On
+ * failure nothing is left at to. */
+int ks_copy_file(const char *from, const char *to, ks_error *err);
+
+/* Remove path and, when it is a directory, everything under it. Symbolic
+ * links are removed, never followed. A missing path is not an error. On
+ * failure, err names the first entry that could not be removed (what was
+ * removed before it stays removed). */
+int ks_remove_tree(const char *path, ks_error *err);
+
 bool ks_path_exists(const char *path);
 bool ks_is_dir(const char *path);
 

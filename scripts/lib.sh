@@ -5,7 +5,7 @@ KS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian 12 packages the build, the tests and the demo need.
 KS_PACKAGES=(
   build-essential cmake pkg-config
-  libssh-dev librrd-dev libjansson-dev
+  libssh-dev librrd-dev libjansson-dev zlib1g-dev
   openssh-server openssh-client rrdtool rrdcached
   iproute2 procps python3 time
   snmpd snmp libsnmp-dev

@@ -349,6 +349,63 @@ KS_TEST(test_csv_bad_headers)
     KS_CHECK(lay.sep == '\t' && lay.ds_col[0] == 2);
 }
 
+/* ---- input files ---------------------------------------------------------- */
+
+static bool write_bytes(const char *path, const void *p, size_t n)
+{
+    ks_error err;
+    return ks_write_file_atomic(path, p, n, 0644, &err) == 0;
+}
+
+KS_TEST(test_read_input)
+{
+    ks_error err;
+    ks_error_clear(&err);
+    size_t plain_len = 0, gz_len = 0, len = 0;
+    KS_AUTOFREE char *plain =
+        col_import_read_input(KS_TEST_DATA "/import/csv/comma.csv", 1 << 20, &plain_len, &err);
+    KS_CHECK(plain != NULL && plain_len > 100 && strlen(plain) == plain_len);
+    /* the same file, compressed with gzip -9 -n */
+    KS_AUTOFREE char *gz =
+        col_import_read_input(KS_TEST_DATA "/import/csv/comma.csv.gz", 1 << 20, &gz_len, &err);
+    KS_CHECK(gz != NULL && plain && gz_len == plain_len && memcmp(gz, plain, plain_len) == 0);
+
+    KS_AUTOFREE char *raw =
+        ks_read_file(KS_TEST_DATA "/import/csv/comma.csv.gz", 1 << 20, &len, &err);
+    KS_CHECK(raw != NULL && len > 40);
+    if (!raw)
+        return;
+    /* cut in the middle of the stream: refused, not read as a short file */
+    KS_AUTOFREE char *cut = ks_asprintf("%s/cut.csv.gz", tmpdir);
+    KS_CHECK(write_bytes(cut, raw, len / 2));
+    ks_error_clear(&err);
+    KS_CHECK(col_import_read_input(cut, 1 << 20, &len, &err) == NULL);
+    KS_CHECK(err.code == KS_E_PARSE && strstr(err.message, "gzip data ends early") != NULL);
+    KS_CHECK(strstr(err.message, "cut.csv.gz") != NULL);
+    /* a gzip header followed by garbage */
+    KS_AUTOFREE char *bad = ks_asprintf("%s/bad.csv.gz", tmpdir);
+    char garbage[64];
+    memcpy(garbage, raw, 10);
+    memset(garbage + 10, 0xff, sizeof garbage - 10);
+    KS_CHECK(write_bytes(bad, garbage, sizeof garbage));
+    ks_error_clear(&err);
+    KS_CHECK(col_import_read_input(bad, 1 << 20, &len, &err) == NULL);
+    KS_CHECK(err.code == KS_E_PARSE && strstr(err.message, "gzip data is damaged") != NULL);
+    /* missing, and larger than allowed once decompressed */
+    ks_error_clear(&err);
+    KS_CHECK(col_import_read_input("/nonexistent/x.csv.gz", 1 << 20, &len, &err) == NULL);
+    KS_CHECK(err.code == KS_E_IO && strstr(err.message, "cannot open '/nonexistent/x.csv.gz'"));
+    ks_error_clear(&err);
+    KS_CHECK(col_import_read_input(KS_TEST_DATA "/import/csv/comma.csv.gz", 100, &len, &err) ==
+             NULL);
+    KS_CHECK(err.code == KS_E_IO && strstr(err.message, "larger than 100 bytes") != NULL);
+    /* an empty file is an empty text */
+    KS_AUTOFREE char *empty = ks_asprintf("%s/empty.csv", tmpdir);
+    KS_CHECK(write_bytes(empty, "", 0));
+    KS_AUTOFREE char *none = col_import_read_input(empty, 100, &len, &err);
+    KS_CHECK(none != NULL && len == 0 && none[0] == '\0');
+}
+
 /* ---- whole runs into a study ---------------------------------------------- */
 
 static char *study_dir(const char *name)
@@ -570,6 +627,105 @@ KS_TEST(test_run_refusals)
     ks_study_free(st);
 }
 
+KS_TEST(test_run_gz)
+{
+    KS_AUTOFREE char *dir = study_dir("gz");
+    ks_error err;
+    ks_error_clear(&err);
+    ks_study *st = ks_study_open(dir, &err);
+    KS_CHECK(st != NULL);
+    if (!st)
+        return;
+    col_import_options opt = {
+        .format = COL_IMPORT_CSV, .input = KS_TEST_DATA "/import/csv/comma.csv.gz", .quiet = true};
+    col_import *imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "web01");
+        KS_CHECK(col_import_count(imp) == 2 && w && w->ok && w->rows == 3);
+        /* messages name the file as given */
+        KS_CHECK_STR(w ? w->file : NULL, "comma.csv.gz");
+        col_import_free(imp);
+    }
+    KS_AUTOFREE char *rrd = ks_path_join(dir, "rrd/web01.rrd");
+    KS_CHECK_NEAR(rrd_value(rrd, 1709294700, 0), 25, 1e-9);
+    ks_study_free(st);
+}
+
+/* Facts that no import made, of servers listed with method import, are
+ * kept; the others are written as before. */
+KS_TEST(test_run_keep_facts)
+{
+    KS_AUTOFREE char *dir = study_dir("keep");
+    KS_AUTOFREE char *inv_path = ks_path_join(dir, "inventory.csv");
+    const char inv_text[] = "name,address,method,role\nweb01,,import,web\ndb01,,import,db\n";
+    ks_error err;
+    ks_error_clear(&err);
+    KS_CHECK(ks_write_file_atomic(inv_path, inv_text, strlen(inv_text), 0644, &err) == 0);
+    /* web01: rich facts as the collector writes them; db01: unreadable */
+    const char rich[] = "{\"name\": \"web01\", \"cpu\": {\"model\": \"Xeon\", \"cores\": 8, "
+                        "\"threads\": 16, \"mhz\": 2100.0}, \"listening\": []}\n";
+    KS_AUTOFREE char *web = ks_path_join(dir, "facts/web01.json");
+    KS_AUTOFREE char *db = ks_path_join(dir, "facts/db01.json");
+    KS_CHECK(ks_write_file_atomic(web, rich, strlen(rich), 0644, &err) == 0);
+    KS_CHECK(ks_write_file_atomic(db, "{not json", 9, 0644, &err) == 0);
+    ks_study *st = ks_study_open(dir, &err);
+    KS_CHECK(st != NULL);
+    if (!st)
+        return;
+    col_import_options opt = {
+        .format = COL_IMPORT_CSV, .input = KS_TEST_DATA "/import/csv/comma.csv", .quiet = true};
+    col_import *imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "web01"), *d = result_of(imp, "db01");
+        KS_CHECK(w && w->ok && w->facts_kept);
+        KS_CHECK(d && d->ok && !d->facts_kept);
+        col_import_free(imp);
+    }
+    size_t len = 0;
+    KS_AUTOFREE char *after = ks_read_file(web, 1 << 20, &len, &err);
+    KS_CHECK_STR(after, rich);
+    json_t *f = ks_json_read_file(db, &err);
+    KS_CHECK(f != NULL);
+    KS_CHECK_STR(json_string_value(json_object_get(f, "source")), "import:csv");
+    json_decref(f);
+    /* the RRD files were written for both */
+    KS_AUTOFREE char *rrd = ks_path_join(dir, "rrd/web01.rrd");
+    KS_CHECK_NEAR(rrd_value(rrd, 1709294700, 0), 25, 1e-9);
+
+    /* again: db01's facts are now an import's, replaced; web01's kept */
+    imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "web01"), *d = result_of(imp, "db01");
+        KS_CHECK(w && w->ok && w->replaced && w->facts_kept);
+        KS_CHECK(d && d->ok && d->replaced && !d->facts_kept);
+        col_import_free(imp);
+    }
+    KS_AUTOFREE char *again = ks_read_file(web, 1 << 20, &len, &err);
+    KS_CHECK_STR(again, rich);
+
+    /* a server that is not in the inventory: facts no import made are
+     * never touched, and the server is refused */
+    opt.prefix = "new-";
+    KS_AUTOFREE char *other = ks_path_join(dir, "facts/new-web01.json");
+    KS_CHECK(ks_write_file_atomic(other, rich, strlen(rich), 0644, &err) == 0);
+    imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp != NULL);
+    if (imp) {
+        const col_import_result *w = result_of(imp, "new-web01");
+        KS_CHECK(w && !w->ok && strstr(w->error.message, "was not made by an import") != NULL);
+        KS_CHECK(result_of(imp, "new-db01") && result_of(imp, "new-db01")->ok);
+        col_import_free(imp);
+    }
+    KS_AUTOFREE char *untouched = ks_read_file(other, 1 << 20, &len, &err);
+    KS_CHECK_STR(untouched, rich);
+    KS_AUTOFREE char *new_rrd = ks_path_join(dir, "rrd/new-web01.rrd");
+    KS_CHECK(!ks_path_exists(new_rrd));
+    ks_study_free(st);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -585,8 +741,11 @@ int main(void)
     KS_RUN(test_csv_bom_crlf);
     KS_RUN(test_csv_by_time);
     KS_RUN(test_csv_bad_headers);
+    KS_RUN(test_read_input);
     KS_RUN(test_run_bitbrains);
     KS_RUN(test_run_refusals);
+    KS_RUN(test_run_gz);
+    KS_RUN(test_run_keep_facts);
     KS_AUTOFREE char *cmd = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -456,6 +456,56 @@ KS_TEST(read_file_max)
     free(dir);
 }
 
+KS_TEST(copy_and_remove_tree)
+{
+    char *dir = fresh_dir("tree");
+    ks_error err;
+    ks_error_clear(&err);
+    char *a = ks_path_join(dir, "a"), *b = ks_path_join(dir, "b");
+    char *sub = ks_path_join(dir, "sub/deeper/deepest");
+    KS_CHECK(ks_write_file_atomic(a, "hello\n", 6, 0600, &err) == 0);
+    KS_CHECK(ks_copy_file(a, b, &err) == 0);
+    size_t len = 0;
+    char *s = ks_read_file(b, 100, &len, &err);
+    KS_CHECK_STR(s, "hello\n");
+    free(s);
+    /* never overwrites */
+    ks_error_clear(&err);
+    KS_CHECK(ks_copy_file(a, b, &err) < 0 && err.errnum == EEXIST);
+    KS_CHECK(strstr(err.message, "cannot create") != NULL);
+    char *none = ks_path_join(dir, "none"), *c = ks_path_join(dir, "c");
+    KS_CHECK(ks_copy_file(none, c, &err) < 0 && err.errnum == ENOENT && !ks_path_exists(c));
+
+    /* a tree with files, an empty directory and a symbolic link to a
+     * directory outside it: the link goes, its target stays */
+    KS_CHECK(ks_mkdir_p(sub, &err) == 0);
+    char *f = ks_path_join(sub, "f");
+    KS_CHECK(ks_write_file_atomic(f, "x", 1, 0644, &err) == 0);
+    char *outside = ks_path_join(dir, "outside"), *kept = ks_path_join(dir, "outside/kept");
+    KS_CHECK(ks_mkdir_p(outside, &err) == 0);
+    KS_CHECK(ks_write_file_atomic(kept, "y", 1, 0644, &err) == 0);
+    char *link = ks_path_join(dir, "sub/link");
+    KS_CHECK(symlink(outside, link) == 0);
+    char *top = ks_path_join(dir, "sub");
+    KS_CHECK(ks_remove_tree(top, &err) == 0);
+    KS_CHECK(!ks_path_exists(top));
+    KS_CHECK(ks_path_exists(kept));
+    /* missing: fine; a plain file: removed */
+    KS_CHECK(ks_remove_tree(top, &err) == 0);
+    KS_CHECK(ks_remove_tree(b, &err) == 0 && !ks_path_exists(b));
+    free(a);
+    free(b);
+    free(c);
+    free(none);
+    free(sub);
+    free(f);
+    free(outside);
+    free(kept);
+    free(link);
+    free(top);
+    free(dir);
+}
+
 KS_TEST(json_round_trip)
 {
     char *dir = fresh_dir("json");
@@ -540,6 +590,7 @@ int main(void)
     KS_RUN(write_file_atomic);
     KS_RUN(write_into_missing_directory);
     KS_RUN(read_file_max);
+    KS_RUN(copy_and_remove_tree);
     KS_RUN(json_round_trip);
 
     rm_rf(tmproot);

@@ -49,6 +49,14 @@ ks_check "again: inventory unchanged" cmp -s "$S/inventory.csv" "$W/inv.before"
 ks_check "csv import: exit 0" test "$(code "$BIN" import "$S" --format csv "$DATA/csv/semicolon.csv" --summary csv -q)" -eq 0
 ks_check "csv summary as CSV" grep -q '^app01,semicolon.csv,ok,4,' "$W/out"
 ks_check "csv facts" grep -q '"source": "import:csv"' "$S/facts/app01.json"
+# facts that no import made (written by hand here) are kept on a new import
+echo '{"name": "app01", "cpu": {"model": "Xeon E5-2630 v4", "cores": 10}, "listening": []}' >"$S/facts/app01.json"
+cp "$S/facts/app01.json" "$W/app01.facts"
+ks_check "csv import again: exit 0" test "$(code "$BIN" import "$S" --format csv "$DATA/csv/semicolon.csv")" -eq 0
+ks_check "hand-made facts kept" cmp -s "$S/facts/app01.json" "$W/app01.facts"
+ks_check "the summary says the facts were kept" grep -q '^kept the facts of 1 server: no import made them' "$W/out"
+ks_check "csv import, gzip-compressed: exit 0" sh -c "gzip -c '$DATA/csv/semicolon.csv' >'$W/semicolon.csv.gz' && '$BIN' import '$S' --format csv '$W/semicolon.csv.gz' --summary csv -q >'$W/out'"
+ks_check "gzip: the summary names the file, facts kept" grep -q '^app01,semicolon.csv.gz,replaced,4,.*,yes$' "$W/out"
 ks_check "csv bad header: exit 1" test "$(code "$BIN" import "$S" --format csv "$DATA/csv/bad_unit.csv")" -eq 1
 ks_check "csv bad header: file:line and the units" grep -q "bad_unit.csv:1: unknown unit 'KB' for column 'mem_used'.*KiB" "$W/err"
 
