@@ -81,7 +81,7 @@ reason("ldap01", "serves LDAP")
 assert 0.92 < st["mon01"]["confidence"] < 0.93, st["mon01"]["confidence"]
 assert all(s["confidence"] == 1 for n, s in st.items() if n != "mon01")
 sc = {s["name"]: s for s in p["scenarios"]}
-assert set(sc) == {"r2x16", "r2x8"} and p["recommended"] == "r2x16", p["recommended"]
+assert set(sc) == {"r2x16", "r2x8", "mixed"} and p["recommended"] == "r2x16", p["recommended"]
 movable = {n for n, s in want.items() if s != "not_eligible"}
 for name, s in sc.items():
     host = {x["server"]: x["host"] for x in s["placements"]}
