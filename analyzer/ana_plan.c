@@ -109,6 +109,19 @@ static double jnum(const json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A listening address only the server itself can reach (systemd-resolved's
+ * 127.0.0.53, a database on ::1): a service there serves nobody else, so
+ * its port says nothing of the server's role. */
+static bool loopback(const char *addr)
+{
+    if (!addr)
+        return false;
+    if (*addr == '[')
+        addr++;
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 || strcmp(addr, "::1]") == 0 ||
+           strncmp(addr, "::ffff:127.", 11) == 0 || strcmp(addr, "localhost") == 0;
+}
+
 static int read_facts(const char *path, srv *s, ks_error *err)
 {
     if (!ks_path_exists(path))
@@ -150,7 +163,7 @@ static int read_facts(const char *path, srv *s, ks_error *err)
     json_array_foreach(json_object_get(f, "listening"), i, e)
     {
         double p = jnum(e, "port");
-        if (isnan(p))
+        if (isnan(p) || loopback(json_string_value(json_object_get(e, "address"))))
             continue;
         s->ports = ks_reallocarray(s->ports, s->nports + 1, sizeof *s->ports);
         s->ports[s->nports++] = (long)p;

@@ -57,6 +57,13 @@ open(f"{s}/inventory.csv", "w").write("\n".join(out) + "\n")
 f = json.load(open(f"{s}/facts/day04.json"))
 f["listening"] = [{"proto": "udp", "address": "0.0.0.0", "port": 53, "process": "named", "pid": 1}]
 json.dump(f, open(f"{s}/facts/day04.json", "w"))
+# a local resolver (systemd-resolved) and a loopback-only LDAP serve nobody
+# else: day03 stays eligible
+f = json.load(open(f"{s}/facts/day03.json"))
+f["listening"] = [{"proto": "udp", "address": "127.0.0.53", "port": 53, "process": "systemd-resolve", "pid": 1},
+                  {"proto": "tcp", "address": "::1", "port": 389, "process": "slapd", "pid": 2},
+                  {"proto": "tcp", "address": "[::1]", "port": 2049, "process": "nfsd", "pid": 3}]
+json.dump(f, open(f"{s}/facts/day03.json", "w"))
 f = json.load(open(f"{s}/facts/night04.json"))
 f["virtualization_blockers"] = ["USB licence dongle 'SafeNet Sentinel' (0529:0001)"]
 json.dump(f, open(f"{s}/facts/night04.json", "w"))
