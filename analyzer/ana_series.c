@@ -4,6 +4,12 @@
  * demand a host must carry for a sustained stretch, without the 1-minute
  * noise. Beyond the 5-minute archive (95 days) only the 1-hour archive is
  * left, and its MAX rows (the highest 1-minute value of the hour) stand in.
+ *
+ * The archives are found by what they hold, not by their place in the
+ * file: collected files have the collector's six, imported ones their
+ * data's own step (col_rrd_create_import): "the 5-minute archive" is the
+ * finest AVERAGE archive of 5 minutes or more, "the 1-hour archive" the MAX
+ * archive that reaches furthest back.
  */
 #include "ana_rules.h"
 
@@ -15,9 +21,8 @@
 
 #include "ks_mem.h"
 
-/* Archive indexes in col_rrd.c's layout */
-#define RRA_AVG_5MIN 1
-#define RRA_MAX_1H 5
+/* The finest row the slots are made of: 5-minute averages. */
+#define FINE_STEP 300
 
 enum { V_CPU_PCT, V_CPU_MHZ, V_MEM, V_DRD, V_DWR, V_DRI, V_DWI, V_N };
 static const char *const wanted[V_N] = {"cpu_pct",     "cpu_mhz",      "mem_used",    "disk_rd_bps",
@@ -109,15 +114,21 @@ static void series_alloc(ana_series *s, time_t start, long slot, size_t n)
     }
 }
 
-/* Rows of f into slots of s (rows before not_before only, when given). */
-static void add_rows(const fetched *f, ana_series *s, double cap, time_t not_before_end)
+/* Rows of f into slots of s (only the part of them before until, when
+ * given: the finer archive takes over there). */
+static void add_rows(const fetched *f, ana_series *s, double cap, time_t until)
 {
     for (unsigned long r = 0; r < f->rows; r++) {
         /* row r covers (start + r step, start + (r+1) step] */
         time_t t0 = f->start + (time_t)(r * f->step);
-        if (not_before_end && t0 + (time_t)f->step > not_before_end)
+        if (until && t0 >= until)
             break;
         time_t t1 = t0 + (time_t)f->step; /* end, exclusive */
+        /* an hourly row across the start of the 5-minute rows (which need
+         * not start on the hour) still covers the slots before them: cut
+         * there, those slots would be missing */
+        if (until && t1 > until)
+            t1 = until;
         if (t1 <= s->slot_start)
             continue;
         /* a row longer than a slot (1-hour rows, 15-minute slots) holds
@@ -152,26 +163,98 @@ static void span(const fetched *f, double cap, time_t *lo, time_t *hi)
     }
 }
 
+/* An archive: its row length and the end of its first row's interval
+ * start (as rrd_first_r counts it). */
+typedef struct archive {
+    unsigned long res;
+    time_t first;
+} archive;
+
+/* Is a the better "5-minute archive" than b: rows of 5 minutes or more
+ * before finer ones, then the finer, then the one reaching further back. */
+static bool better_fine(const archive *a, const archive *b)
+{
+    if (!b->res)
+        return true;
+    bool a_ok = a->res >= FINE_STEP, b_ok = b->res >= FINE_STEP;
+    if (a_ok != b_ok)
+        return a_ok;
+    if (a->res != b->res)
+        return a_ok ? a->res < b->res : a->res > b->res;
+    return a->first < b->first;
+}
+
+/* The last update, the archive the slots are made of (AVERAGE) and the
+ * MAX archive reaching furthest back, from the file's header. */
+static int archives(const char *path, time_t *last, archive *fine, archive *back, ks_error *err)
+{
+    enum { MAX_RRA = 64 };
+    unsigned long step = 0, rows[MAX_RRA] = {0}, ppr[MAX_RRA] = {0};
+    int cf[MAX_RRA] = {0}; /* 1 AVERAGE, 2 MAX */
+    unsigned nrra = 0;
+    *last = 0;
+    rrd_clear_error();
+    rrd_info_t *info = rrd_info_r(path);
+    for (rrd_info_t *i = info; i; i = i->next) {
+        unsigned k;
+        char key[32];
+        if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT) {
+            step = i->value.u_cnt;
+        } else if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT) {
+            *last = (time_t)i->value.u_cnt;
+        } else if (sscanf(i->key, "rra[%u].%31s", &k, key) == 2 && k < MAX_RRA &&
+                   !strchr(key, '[')) {
+            if (k >= nrra)
+                nrra = k + 1;
+            if (strcmp(key, "cf") == 0 && i->type == RD_I_STR)
+                cf[k] = strcmp(i->value.u_str, "AVERAGE") == 0 ? 1
+                        : strcmp(i->value.u_str, "MAX") == 0   ? 2
+                                                               : 0;
+            else if (strcmp(key, "rows") == 0 && i->type == RD_I_CNT)
+                rows[k] = i->value.u_cnt;
+            else if (strcmp(key, "pdp_per_row") == 0 && i->type == RD_I_CNT)
+                ppr[k] = i->value.u_cnt;
+        }
+    }
+    rrd_info_free(info);
+    memset(fine, 0, sizeof *fine);
+    memset(back, 0, sizeof *back);
+    for (unsigned k = 0; k < nrra && step && *last > 0; k++) {
+        if (!cf[k] || !rows[k] || !ppr[k])
+            continue;
+        archive a = {.res = step * ppr[k]};
+        /* as rrd_first_r: the oldest row ends rows - 1 rows before the
+         * newest, which ends at the last update rounded down to a row */
+        a.first = *last - *last % (time_t)a.res - (time_t)((rows[k] - 1) * a.res);
+        if (cf[k] == 1 && better_fine(&a, fine))
+            *fine = a;
+        if (cf[k] == 2 &&
+            (!back->res || a.first < back->first || (a.first == back->first && a.res < back->res)))
+            *back = a;
+    }
+    if (*last <= 0 || !fine->res) {
+        ks_error_set(err, KS_E_RRD, 0,
+                     "cannot read '%s': %s; is it a kvmshift RRD file? Move it away or import "
+                     "the server again",
+                     path, *last <= 0 ? rrd_message() : "no AVERAGE archive");
+        return -1;
+    }
+    return 0;
+}
+
 int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, ana_series *s,
                     ks_error *err)
 {
     memset(s, 0, sizeof *s);
-    rrd_clear_error();
-    time_t last = rrd_last_r(path);
-    time_t first5 = rrd_first_r(path, RRA_AVG_5MIN);
-    time_t first60 = rrd_first_r(path, RRA_MAX_1H);
-    if (last <= 0 || first5 <= 0 || first60 <= 0) {
-        ks_error_set(err, KS_E_RRD, 0,
-                     "cannot read '%s': %s; is it a kvmshift RRD file? Move it away or import "
-                     "the server again",
-                     path, rrd_message());
+    time_t last;
+    archive fine, back;
+    if (archives(path, &last, &fine, &back, err) < 0)
         return -1;
-    }
     fetched f5, f60 = {0};
-    if (fetch(path, "AVERAGE", first5, last, 300, &f5, err) < 0)
+    if (fetch(path, "AVERAGE", fine.first, last, fine.res, &f5, err) < 0)
         return -1;
-    bool have60 = first60 < f5.start;
-    if (have60 && fetch(path, "MAX", first60, f5.start, 3600, &f60, err) < 0) {
+    bool have60 = back.res && back.first < f5.start;
+    if (have60 && fetch(path, "MAX", back.first, f5.start, back.res, &f60, err) < 0) {
         rrd_freemem(f5.data);
         return -1;
     }

@@ -70,6 +70,61 @@ KS_TEST(short_slots_over_hourly_rows)
     }
 }
 
+/* Files made by 'kvmshift import' at the data's own step
+ * (col_rrd_create_import): every slot of the data is read, with the
+ * sample's value, and none outside it. Hourly rows stamped at whole hours
+ * cover the hour before their time. */
+KS_TEST(imported_steps)
+{
+    static const struct {
+        long step, days;
+    } cases[] = {{3600, 30}, {300, 30}, {300, 130}, {900, 10}, {5400, 30}, {86400, 60}};
+    const time_t t0 = 1767225600; /* 2026-01-01 */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        long step = cases[c].step;
+        KS_AUTOFREE char *path = ks_asprintf("%s/import-%zu.rrd", tmpdir, c);
+        size_t n = (size_t)(cases[c].days * 86400 / step);
+        time_t last = t0 + (time_t)(n - 1) * step;
+        ks_error err;
+        if (col_rrd_create_import(path, t0, last, step, &err) < 0) {
+            fprintf(stderr, "%s\n", err.message);
+            exit(2);
+        }
+        col_sample *smp = ks_calloc(n, sizeof *smp);
+        for (size_t i = 0; i < n; i++) {
+            smp[i].t = t0 + (time_t)i * step;
+            for (int k = 0; k < COL_DS_COUNT; k++)
+                smp[i].v[k] = NAN;
+            smp[i].v[1] = 1000 + (double)(i % 7); /* cpu_mhz */
+            smp[i].v[2] = 4e9;                    /* mem_used */
+        }
+        KS_CHECK(col_rrd_update_many(path, smp, n, &err) == 0);
+        free(smp);
+        for (long slot = 900; slot <= 3600; slot *= 4) {
+            ana_series s;
+            KS_CHECK(ana_series_read(path, slot, 0, &s, &err) == 0);
+            /* from the slot of t0 - step to the slot of last; beyond 95
+             * days of 5-minute rows only hourly ones are kept, and the
+             * first hour, one 5-minute row of 12, is unknown in them */
+            time_t lo = cases[c].days > 95 && step < 3600 ? t0 : t0 - step, hi = last;
+            size_t want = (size_t)((hi - 1) / slot - lo / slot + 1);
+            size_t known = ana_series_present(&s), ok = 0;
+            for (size_t i = 0; i < s.nslots; i++)
+                ok +=
+                    s.cpu_mhz[i] >= 1000 && s.cpu_mhz[i] <= 1006 && fabs(s.mem_bytes[i] - 4e9) < 1;
+            KS_CHECK(s.slot_start == lo - lo % slot);
+            KS_CHECK(s.nslots == want);
+            KS_CHECK(known == want && ok == want);
+            if (s.nslots != want || known != want || ok != want)
+                fprintf(stderr,
+                        "step %ld, %ld days, slot %ld: %zu slots, %zu known, %zu right, "
+                        "expected %zu\n",
+                        step, cases[c].days, slot, s.nslots, known, ok, want);
+            ana_series_free(&s);
+        }
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -77,6 +132,7 @@ int main(void)
         return 2;
     }
     KS_RUN(short_slots_over_hourly_rows);
+    KS_RUN(imported_steps);
     KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);
