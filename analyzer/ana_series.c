@@ -307,24 +307,42 @@ size_t ana_series_present(const ana_series *s)
 
 static void fill_one(double *v, size_t n, time_t start, long slot, double pct)
 {
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++)
+        missing += isnan(v[i]);
+    if (!missing) /* most servers: nothing to work out */
+        return;
     size_t per_day = (size_t)(86400 / slot);
     double all = ana_percentile(v, n, pct);
     if (isnan(all))
         all = 0;
-    double *hour = ks_malloc((n / per_day + 1) * sizeof *hour);
+    /* the slots grouped by hour of day in one pass (a counting sort), each
+     * group's percentile then the fill of that hour */
+    size_t *first = ks_calloc(per_day + 1, sizeof *first);
+    size_t *hour_of = ks_malloc((n ? n : 1) * sizeof *hour_of);
+    for (size_t i = 0; i < n; i++) {
+        hour_of[i] = (size_t)(((start + (time_t)i * slot) % 86400) / slot);
+        first[hour_of[i] + 1]++;
+    }
+    for (size_t h = 0; h < per_day; h++)
+        first[h + 1] += first[h];
+    double *grouped = ks_malloc((n ? n : 1) * sizeof *grouped);
+    size_t *next = ks_malloc((per_day ? per_day : 1) * sizeof *next);
+    memcpy(next, first, per_day * sizeof *next);
+    for (size_t i = 0; i < n; i++)
+        grouped[next[hour_of[i]]++] = v[i];
     double *fill = ks_malloc(per_day * sizeof *fill);
     for (size_t h = 0; h < per_day; h++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if ((size_t)(((start + (time_t)i * slot) % 86400) / slot) == h)
-                hour[k++] = v[i];
-        double p = ana_percentile(hour, k, pct);
+        double p = ana_percentile(grouped + first[h], first[h + 1] - first[h], pct);
         fill[h] = isnan(p) ? all : p;
     }
     for (size_t i = 0; i < n; i++)
         if (isnan(v[i]))
-            v[i] = fill[(size_t)(((start + (time_t)i * slot) % 86400) / slot)];
-    free(hour);
+            v[i] = fill[hour_of[i]];
+    free(first);
+    free(hour_of);
+    free(grouped);
+    free(next);
     free(fill);
 }
 
