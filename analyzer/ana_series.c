@@ -13,9 +13,12 @@
  */
 #include "ana_rules.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <rrd.h>
 
@@ -168,6 +171,7 @@ static void span(const fetched *f, double cap, time_t *lo, time_t *hi)
 typedef struct archive {
     unsigned long res;
     time_t first;
+    off_t off, len; /* its rows in the file; len 0: not known */
 } archive;
 
 /* Is a the better "5-minute archive" than b: rows of 5 minutes or more
@@ -189,7 +193,7 @@ static bool better_fine(const archive *a, const archive *b)
 static int archives(const char *path, time_t *last, archive *fine, archive *back, ks_error *err)
 {
     enum { MAX_RRA = 64 };
-    unsigned long step = 0, rows[MAX_RRA] = {0}, ppr[MAX_RRA] = {0};
+    unsigned long step = 0, rows[MAX_RRA] = {0}, ppr[MAX_RRA] = {0}, nds = 0;
     int cf[MAX_RRA] = {0}; /* 1 AVERAGE, 2 MAX */
     unsigned nrra = 0;
     *last = 0;
@@ -198,7 +202,10 @@ static int archives(const char *path, time_t *last, archive *fine, archive *back
     for (rrd_info_t *i = info; i; i = i->next) {
         unsigned k;
         char key[32];
-        if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT) {
+        size_t len = strlen(i->key);
+        if (strncmp(i->key, "ds[", 3) == 0 && len > 7 && strcmp(i->key + len - 7, "].index") == 0) {
+            nds++;
+        } else if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT) {
             step = i->value.u_cnt;
         } else if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT) {
             *last = (time_t)i->value.u_cnt;
@@ -219,10 +226,21 @@ static int archives(const char *path, time_t *last, archive *fine, archive *back
     rrd_info_free(info);
     memset(fine, 0, sizeof *fine);
     memset(back, 0, sizeof *back);
+    /* the rows of all archives, in order, end the file: where each
+     * archive's rows are follows from the file's size */
+    struct stat st;
+    off_t end = stat(path, &st) == 0 ? st.st_size : 0, after[MAX_RRA + 1] = {0};
+    for (unsigned k = nrra; k-- > 0;)
+        after[k] = after[k + 1] + (off_t)(rows[k] * nds * sizeof(rrd_value_t));
+    bool offsets = nds && end > after[0];
     for (unsigned k = 0; k < nrra && step && *last > 0; k++) {
         if (!cf[k] || !rows[k] || !ppr[k])
             continue;
         archive a = {.res = step * ppr[k]};
+        if (offsets) {
+            a.off = end - after[k];
+            a.len = after[k] - after[k + 1];
+        }
         /* as rrd_first_r: the oldest row ends rows - 1 rows before the
          * newest, which ends at the last update rounded down to a row */
         a.first = *last - *last % (time_t)a.res - (time_t)((rows[k] - 1) * a.res);
@@ -250,6 +268,19 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
     archive fine, back;
     if (archives(path, &last, &fine, &back, err) < 0)
         return -1;
+    /* librrd maps the file with MADV_RANDOM, so reading an archive from
+     * disk is one 4 kB page fault after the other (a collected file's
+     * 5-minute archive is 2.2 MB: 535 of them); asking for both archives
+     * first reads them in a few large requests. Only a hint: failures do
+     * not matter. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (fine.len)
+            (void)posix_fadvise(fd, fine.off, fine.len, POSIX_FADV_WILLNEED);
+        if (back.len && back.first < fine.first)
+            (void)posix_fadvise(fd, back.off, back.len, POSIX_FADV_WILLNEED);
+        close(fd);
+    }
     fetched f5, f60 = {0};
     if (fetch(path, "AVERAGE", fine.first, last, fine.res, &f5, err) < 0)
         return -1;
