@@ -166,8 +166,8 @@ static void span(const fetched *f, double cap, time_t *lo, time_t *hi)
     }
 }
 
-/* An archive: its row length and the end of its first row's interval
- * start (as rrd_first_r counts it). */
+/* An archive: its row length, the time its oldest row ends (as
+ * rrd_first_r counts it) and where its rows lie in the file. */
 typedef struct archive {
     unsigned long res;
     time_t first;
