@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,10 +319,48 @@ void ana_models_free(ana_model *models, size_t n)
     free(models);
 }
 
-static int cmp_double(const void *a, const void *b)
+static void swap_d(double *a, double *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* The k-th smallest of s[0..n) (k from 0; no NaN), s reordered: Hoare's
+ * selection, O(n) on average where sorting was O(n log n). The analyzer
+ * takes 20 percentiles of every server and more to fill its gaps; on
+ * 10,000 servers the sorting was a third of 'analyze'. */
+static double kth_smallest(double *s, size_t n, size_t k)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, want = (ptrdiff_t)k;
+    while (lo < hi) {
+        /* median of three: s[lo] <= pivot <= s[hi] stop both scans */
+        ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (s[mid] < s[lo])
+            swap_d(&s[mid], &s[lo]);
+        if (s[hi] < s[lo])
+            swap_d(&s[hi], &s[lo]);
+        if (s[hi] < s[mid])
+            swap_d(&s[hi], &s[mid]);
+        double pivot = s[mid];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (s[i] < pivot)
+                i++;
+            while (s[j] > pivot)
+                j--;
+            if (i <= j)
+                swap_d(&s[i++], &s[j--]);
+        }
+        /* now s[lo..j] <= pivot, s[i..hi] >= pivot, and between them == */
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            return s[want];
+    }
+    return s[want];
 }
 
 double ana_percentile(const double *v, size_t n, double p)
@@ -333,12 +372,11 @@ double ana_percentile(const double *v, size_t n, double p)
             s[k++] = v[i];
     double r = NAN;
     if (k) {
-        qsort(s, k, sizeof *s, cmp_double);
         /* nearest rank: the smallest value with at least p% of the values
          * at or below it */
         double rank = ceil(p / 100.0 * (double)k);
         size_t idx = rank < 1 ? 0 : (size_t)rank - 1;
-        r = s[idx < k ? idx : k - 1];
+        r = kth_smallest(s, k, idx < k ? idx : k - 1);
     }
     free(s);
     return r;

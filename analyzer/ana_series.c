@@ -4,20 +4,28 @@
  * demand a host must carry for a sustained stretch, without the 1-minute
  * noise. Beyond the 5-minute archive (95 days) only the 1-hour archive is
  * left, and its MAX rows (the highest 1-minute value of the hour) stand in.
+ *
+ * The archives are found by what they hold, not by their place in the
+ * file: collected files have the collector's six, imported ones their
+ * data's own step (col_rrd_create_import): "the 5-minute archive" is the
+ * finest AVERAGE archive of 5 minutes or more, "the 1-hour archive" the MAX
+ * archive that reaches furthest back.
  */
 #include "ana_rules.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <rrd.h>
 
 #include "ks_mem.h"
 
-/* Archive indexes in col_rrd.c's layout */
-#define RRA_AVG_5MIN 1
-#define RRA_MAX_1H 5
+/* The finest row the slots are made of: 5-minute averages. */
+#define FINE_STEP 300
 
 enum { V_CPU_PCT, V_CPU_MHZ, V_MEM, V_DRD, V_DWR, V_DRI, V_DWI, V_NRX, V_NTX, V_N };
 static const char *const wanted[V_N] = {"cpu_pct",      "cpu_mhz",     "mem_used",
@@ -113,15 +121,21 @@ static void series_alloc(ana_series *s, time_t start, long slot, size_t n)
     }
 }
 
-/* Rows of f into slots of s (rows before not_before only, when given). */
-static void add_rows(const fetched *f, ana_series *s, double cap, time_t not_before_end)
+/* Rows of f into slots of s (only the part of them before until, when
+ * given: the finer archive takes over there). */
+static void add_rows(const fetched *f, ana_series *s, double cap, time_t until)
 {
     for (unsigned long r = 0; r < f->rows; r++) {
         /* row r covers (start + r step, start + (r+1) step] */
         time_t t0 = f->start + (time_t)(r * f->step);
-        if (not_before_end && t0 + (time_t)f->step > not_before_end)
+        if (until && t0 >= until)
             break;
         time_t t1 = t0 + (time_t)f->step; /* end, exclusive */
+        /* an hourly row across the start of the 5-minute rows (which need
+         * not start on the hour) still covers the slots before them: cut
+         * there, those slots would be missing */
+        if (until && t1 > until)
+            t1 = until;
         if (t1 <= s->slot_start)
             continue;
         /* a row longer than a slot (1-hour rows, 15-minute slots) holds
@@ -158,26 +172,126 @@ static void span(const fetched *f, double cap, time_t *lo, time_t *hi)
     }
 }
 
+/* An archive: its row length, the time its oldest row ends (as
+ * rrd_first_r counts it) and where its rows lie in the file. */
+typedef struct archive {
+    unsigned long res;
+    time_t first;
+    off_t off, len; /* its rows in the file; len 0: not known */
+} archive;
+
+/* Is a the better "5-minute archive" than b: rows of 5 minutes or more
+ * before finer ones, then the finer, then the one reaching further back. */
+static bool better_fine(const archive *a, const archive *b)
+{
+    if (!b->res)
+        return true;
+    bool a_ok = a->res >= FINE_STEP, b_ok = b->res >= FINE_STEP;
+    if (a_ok != b_ok)
+        return a_ok;
+    if (a->res != b->res)
+        return a_ok ? a->res < b->res : a->res > b->res;
+    return a->first < b->first;
+}
+
+/* The last update, the archive the slots are made of (AVERAGE) and the
+ * MAX archive reaching furthest back, from the file's header. */
+static int archives(const char *path, time_t *last, archive *fine, archive *back, ks_error *err)
+{
+    enum { MAX_RRA = 64 };
+    unsigned long step = 0, rows[MAX_RRA] = {0}, ppr[MAX_RRA] = {0}, nds = 0;
+    int cf[MAX_RRA] = {0}; /* 1 AVERAGE, 2 MAX */
+    unsigned nrra = 0;
+    *last = 0;
+    rrd_clear_error();
+    rrd_info_t *info = rrd_info_r(path);
+    for (rrd_info_t *i = info; i; i = i->next) {
+        unsigned k;
+        char key[32];
+        size_t len = strlen(i->key);
+        if (strncmp(i->key, "ds[", 3) == 0 && len > 7 && strcmp(i->key + len - 7, "].index") == 0) {
+            nds++;
+        } else if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT) {
+            step = i->value.u_cnt;
+        } else if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT) {
+            *last = (time_t)i->value.u_cnt;
+        } else if (sscanf(i->key, "rra[%u].%31s", &k, key) == 2 && k < MAX_RRA &&
+                   !strchr(key, '[')) {
+            if (k >= nrra)
+                nrra = k + 1;
+            if (strcmp(key, "cf") == 0 && i->type == RD_I_STR)
+                cf[k] = strcmp(i->value.u_str, "AVERAGE") == 0 ? 1
+                        : strcmp(i->value.u_str, "MAX") == 0   ? 2
+                                                               : 0;
+            else if (strcmp(key, "rows") == 0 && i->type == RD_I_CNT)
+                rows[k] = i->value.u_cnt;
+            else if (strcmp(key, "pdp_per_row") == 0 && i->type == RD_I_CNT)
+                ppr[k] = i->value.u_cnt;
+        }
+    }
+    rrd_info_free(info);
+    memset(fine, 0, sizeof *fine);
+    memset(back, 0, sizeof *back);
+    /* the rows of all archives, in order, end the file: where each
+     * archive's rows are follows from the file's size */
+    struct stat st;
+    off_t end = stat(path, &st) == 0 ? st.st_size : 0, after[MAX_RRA + 1] = {0};
+    for (unsigned k = nrra; k-- > 0;)
+        after[k] = after[k + 1] + (off_t)(rows[k] * nds * sizeof(rrd_value_t));
+    bool offsets = nds && end > after[0];
+    for (unsigned k = 0; k < nrra && step && *last > 0; k++) {
+        if (!cf[k] || !rows[k] || !ppr[k])
+            continue;
+        archive a = {.res = step * ppr[k]};
+        if (offsets) {
+            a.off = end - after[k];
+            a.len = after[k] - after[k + 1];
+        }
+        /* as rrd_first_r: the oldest row ends rows - 1 rows before the
+         * newest, which ends at the last update rounded down to a row */
+        a.first = *last - *last % (time_t)a.res - (time_t)((rows[k] - 1) * a.res);
+        if (cf[k] == 1 && better_fine(&a, fine))
+            *fine = a;
+        if (cf[k] == 2 &&
+            (!back->res || a.first < back->first || (a.first == back->first && a.res < back->res)))
+            *back = a;
+    }
+    if (*last <= 0 || !fine->res) {
+        ks_error_set(err, KS_E_RRD, 0,
+                     "cannot read '%s': %s; is it a kvmshift RRD file? Move it away or import "
+                     "the server again",
+                     path, *last <= 0 ? rrd_message() : "no AVERAGE archive");
+        return -1;
+    }
+    return 0;
+}
+
 int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, ana_series *s,
                     ks_error *err)
 {
     memset(s, 0, sizeof *s);
-    rrd_clear_error();
-    time_t last = rrd_last_r(path);
-    time_t first5 = rrd_first_r(path, RRA_AVG_5MIN);
-    time_t first60 = rrd_first_r(path, RRA_MAX_1H);
-    if (last <= 0 || first5 <= 0 || first60 <= 0) {
-        ks_error_set(err, KS_E_RRD, 0,
-                     "cannot read '%s': %s; is it a kvmshift RRD file? Move it away or import "
-                     "the server again",
-                     path, rrd_message());
+    time_t last;
+    archive fine, back;
+    if (archives(path, &last, &fine, &back, err) < 0)
         return -1;
+    /* librrd maps the file with MADV_RANDOM, so reading an archive from
+     * disk is one 4 kB page fault after the other (a collected file's
+     * 5-minute archive is 2.2 MB: 535 of them); asking for both archives
+     * first reads them in a few large requests. Only a hint: failures do
+     * not matter. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (fine.len)
+            (void)posix_fadvise(fd, fine.off, fine.len, POSIX_FADV_WILLNEED);
+        if (back.len && back.first < fine.first)
+            (void)posix_fadvise(fd, back.off, back.len, POSIX_FADV_WILLNEED);
+        close(fd);
     }
     fetched f5, f60 = {0};
-    if (fetch(path, "AVERAGE", first5, last, 300, &f5, err) < 0)
+    if (fetch(path, "AVERAGE", fine.first, last, fine.res, &f5, err) < 0)
         return -1;
-    bool have60 = first60 < f5.start;
-    if (have60 && fetch(path, "MAX", first60, f5.start, 3600, &f60, err) < 0) {
+    bool have60 = back.res && back.first < f5.start;
+    if (have60 && fetch(path, "MAX", back.first, f5.start, back.res, &f60, err) < 0) {
         rrd_freemem(f5.data);
         return -1;
     }
@@ -231,24 +345,42 @@ size_t ana_series_present(const ana_series *s)
 
 static void fill_one(double *v, size_t n, time_t start, long slot, double pct)
 {
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++)
+        missing += isnan(v[i]);
+    if (!missing) /* most servers: nothing to work out */
+        return;
     size_t per_day = (size_t)(86400 / slot);
     double all = ana_percentile(v, n, pct);
     if (isnan(all))
         all = 0;
-    double *hour = ks_malloc((n / per_day + 1) * sizeof *hour);
+    /* the slots grouped by hour of day in one pass (a counting sort), each
+     * group's percentile then the fill of that hour */
+    size_t *first = ks_calloc(per_day + 1, sizeof *first);
+    size_t *hour_of = ks_malloc((n ? n : 1) * sizeof *hour_of);
+    for (size_t i = 0; i < n; i++) {
+        hour_of[i] = (size_t)(((start + (time_t)i * slot) % 86400) / slot);
+        first[hour_of[i] + 1]++;
+    }
+    for (size_t h = 0; h < per_day; h++)
+        first[h + 1] += first[h];
+    double *grouped = ks_malloc((n ? n : 1) * sizeof *grouped);
+    size_t *next = ks_malloc((per_day ? per_day : 1) * sizeof *next);
+    memcpy(next, first, per_day * sizeof *next);
+    for (size_t i = 0; i < n; i++)
+        grouped[next[hour_of[i]]++] = v[i];
     double *fill = ks_malloc(per_day * sizeof *fill);
     for (size_t h = 0; h < per_day; h++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if ((size_t)(((start + (time_t)i * slot) % 86400) / slot) == h)
-                hour[k++] = v[i];
-        double p = ana_percentile(hour, k, pct);
+        double p = ana_percentile(grouped + first[h], first[h + 1] - first[h], pct);
         fill[h] = isnan(p) ? all : p;
     }
     for (size_t i = 0; i < n; i++)
         if (isnan(v[i]))
-            v[i] = fill[(size_t)(((start + (time_t)i * slot) % 86400) / slot)];
-    free(hour);
+            v[i] = fill[hour_of[i]];
+    free(first);
+    free(hour_of);
+    free(grouped);
+    free(next);
     free(fill);
 }
 

@@ -1371,7 +1371,7 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
     unlink(tmp);
     /* the series first, under its temporary name: when it cannot be
      * written, neither the facts nor the old series change */
-    int rc = col_rrd_create(tmp, (time_t)(samples[0].t - s->step), s->step, &r.error);
+    int rc = col_rrd_create_import(tmp, samples[0].t, samples[s->nrows - 1].t, s->step, &r.error);
     if (rc == 0)
         rc = col_rrd_update_many(tmp, samples, s->nrows, &r.error);
     if (rc == 0 && !keep_facts) {

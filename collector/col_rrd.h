@@ -48,6 +48,13 @@ int col_store_state(col_store *s, const char *name, ks_error *err);
  * files with a history. */
 int col_rrd_create(const char *path, time_t start, long interval, ks_error *err);
 
+/* Create path (which must not exist) for imported samples from first to
+ * last, one every step seconds (most of them): with a step of 300 s or
+ * more, at that step and only as long as the data (see col_rrd.c), else
+ * with col_rrd_create's layout. The data sources and their order are
+ * always the collector's; the first row is the one after first - step. */
+int col_rrd_create_import(const char *path, time_t first, time_t last, long step, ks_error *err);
+
 /* Store one sample (values in col_ds_names order, NAN = unknown) at time t,
  * into a file that is ready. A time not after the file's last update is
  * skipped (returns 0). */

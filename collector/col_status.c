@@ -45,7 +45,9 @@ void col_state_write(const char *study_dir, const char *name, const ks_error *la
     json_decref(j);
 }
 
-/* Count the known rows of cpu_pct in the 1-minute archive (last 8 days). */
+/* Count the known rows of cpu_pct in the last 8 days: of the 1-minute
+ * archive in a collected file, of the data's own step in an imported one
+ * (col_rrd_create_import). */
 static void rrd_counts(const char *path, col_status *st)
 {
     time_t end = time(NULL), start = end - 8 * 86400 + 60;
@@ -57,9 +59,7 @@ static void rrd_counts(const char *path, col_status *st)
         ks_log_warn("cannot read '%s': %s", path, rrd_get_error());
         return;
     }
-    unsigned long rows = step == 60 ? (unsigned long)(end - start) / step : 0;
-    if (step != 60)
-        ks_log_warn("'%s' has no 1-minute archive: it was not made by kvmshift", path);
+    unsigned long rows = step ? (unsigned long)(end - start) / step : 0;
     long first = -1, last = -1;
     for (unsigned long r = 0; r < rows; r++) {
         if (ds_cnt && !isnan(data[r * ds_cnt])) {

@@ -1,6 +1,7 @@
 /* test_rules.c: policy and host-model parsing, percentiles, right-sizing,
  * missing-slot filling and every eligibility rule, on small data. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,74 @@ KS_TEST(percentiles)
     KS_CHECK(isnan(ana_percentile(NULL, 0, 95)));
 }
 
+static uint64_t test_rng = 7;
+static double test_unit(void)
+{
+    uint64_t z = (test_rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile by sorting, as ana_percentile did before it
+ * selected instead. */
+static double percentile_by_sort(const double *v, size_t n, double p)
+{
+    double *s = malloc((n + 1) * sizeof *s);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            s[k++] = v[i];
+    double r = NAN;
+    if (k) {
+        qsort(s, k, sizeof *s, cmp_dbl);
+        double rank = ceil(p / 100.0 * (double)k);
+        size_t idx = rank < 1 ? 0 : (size_t)rank - 1;
+        r = s[idx < k ? idx : k - 1];
+    }
+    free(s);
+    return r;
+}
+
+/* Selection gives the very value sorting gave: random series with many
+ * repeats, NaNs, all equal, sorted both ways. */
+KS_TEST(percentiles_select)
+{
+    static const double ps[] = {0, 0.1, 1, 25, 50, 90, 95, 99, 99.9, 100};
+    size_t bad = 0, tried = 0;
+    for (size_t n = 1; n <= 800; n += n < 40 ? 1 : 37) {
+        double *v = malloc(n * sizeof *v);
+        for (int kind = 0; kind < 6; kind++) {
+            for (size_t i = 0; i < n; i++) {
+                double u = test_unit();
+                v[i] = kind == 0   ? u * 1000
+                       : kind == 1 ? floor(u * 5)              /* repeats */
+                       : kind == 2 ? (u < 0.3 ? NAN : u - 0.5) /* unknowns */
+                       : kind == 3 ? 42                        /* all equal */
+                       : kind == 4 ? (double)i                 /* ascending */
+                                   : (double)(n - i);          /* descending */
+            }
+            for (size_t q = 0; q < sizeof ps / sizeof ps[0]; q++) {
+                double p = ps[q], a = ana_percentile(v, n, p), b = percentile_by_sort(v, n, p);
+                tried++;
+                if (!(a == b || (isnan(a) && isnan(b)))) {
+                    if (bad++ < 5)
+                        fprintf(stderr, "n %zu kind %d p %g: %g, sorting gives %g\n", n, kind, p, a,
+                                b);
+                }
+            }
+        }
+        free(v);
+    }
+    KS_CHECK(tried > 1000 && bad == 0);
+}
+
 KS_TEST(sizing)
 {
     /* vCPUs: whole, at least 1, at most the source's threads */
@@ -176,6 +245,66 @@ KS_TEST(sizing)
     ana_policy p = {.headroom = 0.2};
     ana_model m = {.speed_factor = 1.25};
     KS_CHECK_NEAR(ana_target_mhz(&p, &m, 1000, 0.8), 1000 * 0.8 / 1.25 * 1.2, 1e-9);
+}
+
+/* The fill as it was written first: every hour of day looked for in the
+ * whole series. */
+static void fill_by_scan(double *v, size_t n, time_t start, long slot, double pct)
+{
+    size_t per_day = (size_t)(86400 / slot);
+    double all = percentile_by_sort(v, n, pct);
+    if (isnan(all))
+        all = 0;
+    double *hour = malloc((n + 1) * sizeof *hour), *fill = malloc(per_day * sizeof *fill);
+    for (size_t h = 0; h < per_day; h++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if ((size_t)(((start + (time_t)i * slot) % 86400) / slot) == h)
+                hour[k++] = v[i];
+        double p = percentile_by_sort(hour, k, pct);
+        fill[h] = isnan(p) ? all : p;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (isnan(v[i]))
+            v[i] = fill[(size_t)(((start + (time_t)i * slot) % 86400) / slot)];
+    free(hour);
+    free(fill);
+}
+
+/* Slots grouped by hour of day in one pass fill the same values as the
+ * scan did, whatever the slot length, the start and the gaps; a series
+ * without gaps is left as it is. */
+KS_TEST(fill_same_as_scan)
+{
+    static const long slots[] = {300, 900, 3600, 7200, 86400};
+    size_t bad = 0;
+    for (size_t c = 0; c < 60; c++) {
+        long slot = slots[c % 5];
+        size_t n = 1 + (size_t)(test_unit() * 900);
+        time_t start = 86400 * 200 + (time_t)(test_unit() * 86400) / slot * slot;
+        double gaps = c % 3 == 0 ? 0 : c % 3 == 1 ? 0.05 : 0.7;
+        ana_series s = {.slot_start = start, .slot_seconds = slot, .nslots = n};
+        double *ref[4];
+        double **arr[] = {&s.cpu_mhz, &s.mem_bytes, &s.disk_bps, &s.disk_iops};
+        for (int a = 0; a < 4; a++) {
+            *arr[a] = malloc(n * sizeof(double));
+            ref[a] = malloc(n * sizeof(double));
+            for (size_t i = 0; i < n; i++) {
+                /* disk_iops all unknown: filled with 0 */
+                double v = a == 3 || test_unit() < gaps ? NAN : floor(test_unit() * 50);
+                (*arr[a])[i] = ref[a][i] = v;
+            }
+            fill_by_scan(ref[a], n, start, slot, 50);
+        }
+        ana_series_fill(&s, 50);
+        for (int a = 0; a < 4; a++)
+            for (size_t i = 0; i < n; i++)
+                bad += (*arr[a])[i] != ref[a][i];
+        ana_series_free(&s);
+        for (int a = 0; a < 4; a++)
+            free(ref[a]);
+    }
+    KS_CHECK(bad == 0);
 }
 
 KS_TEST(fill_missing)
@@ -448,8 +577,10 @@ int main(void)
     KS_RUN(policy_values_and_errors);
     KS_RUN(host_models);
     KS_RUN(percentiles);
+    KS_RUN(percentiles_select);
     KS_RUN(sizing);
     KS_RUN(fill_missing);
+    KS_RUN(fill_same_as_scan);
     KS_RUN(rule_eligible);
     KS_RUN(rule_memory_unknown);
     KS_RUN(rule_too_busy);

@@ -1,8 +1,10 @@
 /* test_series.c: RRD files read into slots (ana_series.c), on files made
  * by the collector's own store code with a known history. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@ static char *make_history(time_t *end)
     *end = time(NULL) / 3600 * 3600 - 3600;
     time_t start = *end - days * 86400;
     ks_error err;
+    unlink(path); /* made anew for each test */
     if (col_rrd_create(path, start, step, &err) < 0) {
         fprintf(stderr, "%s\n", err.message);
         exit(2);
@@ -70,6 +73,92 @@ KS_TEST(short_slots_over_hourly_rows)
     }
 }
 
+/* Files made by 'kvmshift import' at the data's own step
+ * (col_rrd_create_import): every slot of the data is read, with the
+ * sample's value, and none outside it. Hourly rows stamped at whole hours
+ * cover the hour before their time. */
+KS_TEST(imported_steps)
+{
+    static const struct {
+        long step, days;
+    } cases[] = {{3600, 30}, {300, 30}, {300, 130}, {900, 10}, {5400, 30}, {86400, 60}};
+    const time_t t0 = 1767225600; /* 2026-01-01 */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        long step = cases[c].step;
+        KS_AUTOFREE char *path = ks_asprintf("%s/import-%zu.rrd", tmpdir, c);
+        size_t n = (size_t)(cases[c].days * 86400 / step);
+        time_t last = t0 + (time_t)(n - 1) * step;
+        ks_error err;
+        if (col_rrd_create_import(path, t0, last, step, &err) < 0) {
+            fprintf(stderr, "%s\n", err.message);
+            exit(2);
+        }
+        col_sample *smp = ks_calloc(n, sizeof *smp);
+        for (size_t i = 0; i < n; i++) {
+            smp[i].t = t0 + (time_t)i * step;
+            for (int k = 0; k < COL_DS_COUNT; k++)
+                smp[i].v[k] = NAN;
+            smp[i].v[1] = 1000 + (double)(i % 7); /* cpu_mhz */
+            smp[i].v[2] = 4e9;                    /* mem_used */
+        }
+        KS_CHECK(col_rrd_update_many(path, smp, n, &err) == 0);
+        free(smp);
+        for (long slot = 900; slot <= 3600; slot *= 4) {
+            ana_series s;
+            KS_CHECK(ana_series_read(path, slot, 0, &s, &err) == 0);
+            /* from the slot of t0 - step to the slot of last; beyond 95
+             * days of 5-minute rows only hourly ones are kept, and the
+             * first hour, one 5-minute row of 12, is unknown in them */
+            time_t lo = cases[c].days > 95 && step < 3600 ? t0 : t0 - step, hi = last;
+            size_t want = (size_t)((hi - 1) / slot - lo / slot + 1);
+            size_t known = ana_series_present(&s), ok = 0;
+            for (size_t i = 0; i < s.nslots; i++)
+                ok +=
+                    s.cpu_mhz[i] >= 1000 && s.cpu_mhz[i] <= 1006 && fabs(s.mem_bytes[i] - 4e9) < 1;
+            KS_CHECK(s.slot_start == lo - lo % slot);
+            KS_CHECK(s.nslots == want);
+            KS_CHECK(known == want && ok == want);
+            if (s.nslots != want || known != want || ok != want)
+                fprintf(stderr,
+                        "step %ld, %ld days, slot %ld: %zu slots, %zu known, %zu right, "
+                        "expected %zu\n",
+                        step, cases[c].days, slot, s.nslots, known, ok, want);
+            ana_series_free(&s);
+        }
+    }
+}
+
+/* Reading a file that is not in the page cache: librrd maps it with
+ * MADV_RANDOM, so each 4 kB page of the archives would be read by a page
+ * fault of its own (about 720 for a collected file); ana_series_read asks
+ * for both archives first, and the faults find them read. (Where /tmp
+ * keeps files in memory, nothing is ever evicted and this passes
+ * trivially.) */
+KS_TEST(cold_file_read_ahead)
+{
+    time_t end;
+    KS_AUTOFREE char *path = make_history(&end);
+    int fd = open(path, O_RDONLY);
+    KS_CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    KS_CHECK(fsync(fd) == 0); /* written pages must be clean to be dropped */
+    KS_CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+    close(fd);
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    ana_series s;
+    ks_error err;
+    KS_CHECK(ana_series_read(path, 3600, 0, &s, &err) == 0);
+    getrusage(RUSAGE_SELF, &after);
+    long faults = after.ru_majflt - before.ru_majflt;
+    KS_CHECK(faults < 100);
+    if (faults >= 100)
+        fprintf(stderr, "%ld page faults read from disk\n", faults);
+    KS_CHECK(s.nslots > 130 * 24 - 2);
+    ana_series_free(&s);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -77,6 +166,8 @@ int main(void)
         return 2;
     }
     KS_RUN(short_slots_over_hourly_rows);
+    KS_RUN(imported_steps);
+    KS_RUN(cold_file_read_ahead);
     KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "col_import.h"
 #include "collector.h"
+#include "ks_buf.h"
 #include "ks_fs.h"
 #include "ks_inventory.h"
 #include "ks_json.h"
@@ -427,7 +429,7 @@ static const col_import_result *result_of(const col_import *imp, const char *nam
     return NULL;
 }
 
-/* The value of ds in the 1-minute AVERAGE row ending at t. */
+/* The value of ds in the AVERAGE row ending at t, of the finest archive. */
 static double rrd_value(const char *path, time_t t, int ds)
 {
     time_t start = t - 60, end = t;
@@ -447,6 +449,18 @@ static double rrd_value(const char *path, time_t t, int ds)
     rrd_freemem(names);
     rrd_freemem(data);
     return v;
+}
+
+/* The step of a file (0 when it cannot be read). */
+static unsigned long rrd_step(const char *path)
+{
+    unsigned long step = 0;
+    rrd_info_t *info = rrd_info_r(path);
+    for (rrd_info_t *i = info; i; i = i->next)
+        if (strcmp(i->key, "step") == 0)
+            step = i->value.u_cnt;
+    rrd_info_free(info);
+    return step;
 }
 
 static bool no_temp_files(const char *dir)
@@ -501,14 +515,24 @@ KS_TEST(test_run_bitbrains)
                  "values (first: 2.csv:6: '-5.0')");
     col_import_free(imp);
 
-    /* the values, in the 1-minute archive: a sample covers the step before it */
+    /* the values, in rows of the data's own step (300 s, see
+     * col_rrd_create_import): a sample covers the step before it, and the
+     * samples, 204 s past a row's start, share each row 204 : 96 with the
+     * next one */
     KS_AUTOFREE char *rrd = ks_path_join(dir, "rrd/bb-1.rrd");
-    time_t t0 = 1372629804, row = t0 - t0 % 60; /* the row ending at or before t0 */
-    KS_CHECK_NEAR(rrd_value(rrd, row, 0), 1.5, 1e-9);
-    KS_CHECK_NEAR(rrd_value(rrd, row, 2), 1034592.8 * 1024, 1e-3);
-    KS_CHECK_NEAR(rrd_value(rrd, row + 300, 1), 29.259994499999998, 1e-9);
-    KS_CHECK_NEAR(rrd_value(rrd, row + 600, 0), 100, 1e-9); /* clamped */
+    time_t t0 = 1372629804, row = t0 - t0 % 300 + 300; /* the first row ending after t0 */
+    KS_CHECK(t0 % 300 == 204);
+    KS_CHECK(rrd_step(rrd) == 300);
+    KS_CHECK_NEAR(rrd_value(rrd, row, 0), (204 * 1.5 + 96 * 0.5) / 300, 1e-9);
+    KS_CHECK_NEAR(rrd_value(rrd, row, 2), (204 * 1034592.8 + 96 * 458575.4666666667) / 300 * 1024,
+                  1e-3);
+    KS_CHECK_NEAR(rrd_value(rrd, row + 300, 1), (204 * 29.259994499999998 + 96 * 5910.5) / 300,
+                  1e-9);
+    /* 101 % clamped to 100 (above 100 it would be unknown), then 1 % */
+    KS_CHECK_NEAR(rrd_value(rrd, row + 600, 0), (204 * 100 + 96 * 1.0) / 300, 1e-9);
     KS_CHECK(isnan(rrd_value(rrd, row, 6)));
+    /* nothing before the first sample */
+    KS_CHECK(isnan(rrd_value(rrd, row - 300, 0)));
     KS_AUTOFREE char *rrd2 = ks_path_join(dir, "rrd/bb-2.rrd");
     /* the gap (3900 s) is longer than the heartbeat (600 s): unknown */
     KS_CHECK(isnan(rrd_value(rrd2, 1372642800, 0)));
@@ -556,6 +580,48 @@ KS_TEST(test_run_bitbrains)
     KS_AUTOFREE char *after = ks_read_file(inv_path, 1 << 20, &len2, &err);
     KS_CHECK(len1 == len2 && memcmp(before, after, len1) == 0);
     KS_CHECK(no_temp_files(rrd_dir));
+    ks_study_free(st);
+}
+
+/* Each server's file at its data's step: hourly rows in hourly rows, as
+ * long as the data (a few kB), exact values when the times are whole
+ * hours; 1-minute rows in the collector's layout. */
+KS_TEST(test_run_csv_steps)
+{
+    KS_AUTOFREE char *dir = study_dir("steps");
+    KS_AUTOFREE char *csv = ks_path_join(dir, "in.csv");
+    ks_buf b;
+    ks_buf_init(&b, 1 << 20);
+    ks_buf_printf(&b, "server,timestamp,cpu_mhz,mem_used[GiB]\n");
+    const long t0 = 1767225600; /* 2026-01-01T00:00:00Z */
+    for (long h = 0; h < 48; h++)
+        ks_buf_printf(&b, "h1,%ld,%ld,4\n", t0 + h * 3600, 1000 + h);
+    for (long m = 0; m < 30; m++)
+        ks_buf_printf(&b, "m1,%ld,%ld,2\n", t0 + m * 60, 500 + m);
+    ks_error err;
+    KS_CHECK(ks_write_file_atomic(csv, b.data, b.len, 0644, &err) == 0);
+    ks_buf_free(&b);
+    ks_study *st = ks_study_open(dir, &err);
+    KS_CHECK(st != NULL);
+    if (!st)
+        return;
+    col_import_options opt = {.format = COL_IMPORT_CSV, .input = csv, .quiet = true};
+    col_import *imp = col_import_run(st, &opt, &err);
+    KS_CHECK(imp && result_of(imp, "h1") && result_of(imp, "h1")->ok);
+    KS_CHECK(imp && result_of(imp, "m1") && result_of(imp, "m1")->ok);
+    col_import_free(imp);
+    KS_AUTOFREE char *h1 = ks_path_join(dir, "rrd/h1.rrd");
+    KS_AUTOFREE char *m1 = ks_path_join(dir, "rrd/m1.rrd");
+    KS_CHECK(rrd_step(h1) == 3600);
+    KS_CHECK(rrd_step(m1) == 60);
+    struct stat sb;
+    KS_CHECK(stat(h1, &sb) == 0 && sb.st_size < 20000);
+    /* the row ending at a sample's time holds it; none before the first */
+    KS_CHECK(isnan(rrd_value(h1, t0 - 3600, 1)));
+    for (long h = 0; h < 48; h++)
+        KS_CHECK_NEAR(rrd_value(h1, t0 + h * 3600, 1), 1000 + h, 1e-9);
+    KS_CHECK_NEAR(rrd_value(h1, t0 + 47 * 3600, 2), 4.0 * (1 << 30), 1e-3);
+    KS_CHECK_NEAR(rrd_value(m1, t0 + 29 * 60, 1), 529, 1e-9);
     ks_study_free(st);
 }
 
@@ -743,6 +809,7 @@ int main(void)
     KS_RUN(test_csv_bad_headers);
     KS_RUN(test_read_input);
     KS_RUN(test_run_bitbrains);
+    KS_RUN(test_run_csv_steps);
     KS_RUN(test_run_refusals);
     KS_RUN(test_run_gz);
     KS_RUN(test_run_keep_facts);

@@ -223,6 +223,116 @@ KS_TEST(test_status_gaps)
     ks_study_free(study);
 }
 
+/* The archives of a file as "CF:pdp_per_row:rows" joined by spaces, and
+ * its step. */
+static char *archives_of(const char *path, unsigned long *step)
+{
+    char cf[16][16] = {{0}};
+    unsigned long ppr[16] = {0}, rows[16] = {0};
+    unsigned n = 0;
+    *step = 0;
+    rrd_info_t *info = rrd_info_r(path);
+    for (rrd_info_t *i = info; i; i = i->next) {
+        unsigned k;
+        char key[32];
+        if (strcmp(i->key, "step") == 0)
+            *step = i->value.u_cnt;
+        if (sscanf(i->key, "rra[%u].%31s", &k, key) != 2 || k >= 16)
+            continue;
+        n = k + 1 > n ? k + 1 : n;
+        if (strcmp(key, "cf") == 0)
+            snprintf(cf[k], sizeof cf[k], "%s", i->value.u_str);
+        else if (strcmp(key, "pdp_per_row") == 0)
+            ppr[k] = i->value.u_cnt;
+        else if (strcmp(key, "rows") == 0)
+            rows[k] = i->value.u_cnt;
+    }
+    rrd_info_free(info);
+    char *out = ks_strdup("");
+    for (unsigned k = 0; k < n; k++) {
+        char *next = ks_asprintf("%s%s%s:%lu:%lu", out, k ? " " : "", cf[k], ppr[k], rows[k]);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* Imported history at its own step: as long as the data, an hourly
+ * archive only beyond 95 days of fine rows, the collector's layout below
+ * 5 minutes. */
+KS_TEST(test_import_layouts)
+{
+    ks_error err;
+    const time_t t0 = 1767225600; /* 2026-01-01 */
+    static const struct {
+        long step, days;
+        unsigned long rrd_step;
+        const char *archives;
+    } cases[] = {
+        /* 30 days of hours: 719 steps from the first row to the last, plus 3 */
+        {3600, 30, 3600, "AVERAGE:1:723 MAX:1:723"},
+        {300, 30, 300, "AVERAGE:1:8643 MAX:1:8643"},
+        /* 130 days of 5 minutes: 95 days of them, 130 of hours */
+        {300, 130, 300, "AVERAGE:1:27361 AVERAGE:12:3121 MAX:1:27361 MAX:12:3121"},
+        /* a step that is no divisor of an hour: its own rows, up to 400 days */
+        {5400, 500, 5400, "AVERAGE:1:6401 MAX:1:6401"},
+        {60, 2, 60,
+         "AVERAGE:1:11520 AVERAGE:5:27360 AVERAGE:60:9600 MAX:1:11520 MAX:5:27360 MAX:60:9600"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        KS_AUTOFREE char *path = ks_asprintf("%s/import-%zu.rrd", tmpdir, c);
+        time_t last = t0 + cases[c].days * 86400 - cases[c].step;
+        KS_CHECK(col_rrd_create_import(path, t0, last, cases[c].step, &err) == 0);
+        unsigned long step;
+        KS_AUTOFREE char *got = archives_of(path, &step);
+        KS_CHECK(step == cases[c].rrd_step);
+        KS_CHECK_STR(got, cases[c].archives);
+        /* the first sample and the last one are stored */
+        col_sample smp[2] = {{.t = t0}, {.t = last}};
+        for (int i = 0; i < 2; i++)
+            for (int d = 0; d < COL_DS_COUNT; d++)
+                smp[i].v[d] = d == 0 ? 10 + i : NAN;
+        KS_CHECK(col_rrd_update_many(path, smp, 2, &err) == 0);
+        time_t t;
+        char vals[COL_DS_COUNT][32] = {{0}};
+        last_values(path, &t, vals);
+        KS_CHECK(t == last);
+        KS_CHECK(strtod(vals[0], NULL) == 11);
+    }
+}
+
+/* status on an imported file of hourly rows: its rows are the samples
+ * (it used to be warned about as "not made by kvmshift") */
+KS_TEST(test_status_imported)
+{
+    KS_AUTOFREE char *dir = study_dir("imp");
+    ks_error err;
+    ks_study *study = ks_study_open(dir, &err);
+    KS_CHECK(study != NULL);
+    KS_AUTOFREE char *path = ks_path_join(dir, "rrd/h01.rrd");
+    time_t last = time(NULL) / 3600 * 3600 - 3600, first = last - 47 * 3600;
+    KS_CHECK(col_rrd_create_import(path, first, last, 3600, &err) == 0);
+    col_sample smp[48];
+    for (int i = 0; i < 48; i++) {
+        smp[i].t = first + i * 3600;
+        for (int d = 0; d < COL_DS_COUNT; d++)
+            smp[i].v[d] = i >= 10 && i < 13 ? NAN : 20; /* 3 hours missing */
+    }
+    KS_CHECK(col_rrd_update_many(path, smp, 48, &err) == 0);
+    const char *inv_text = "name,address,method\nh01,,import\n";
+    ks_inventory *inv = ks_inventory_parse(inv_text, strlen(inv_text), "inventory.csv", &err);
+    KS_CHECK(inv != NULL);
+    if (!inv)
+        return;
+    col_status *st = col_status_read(study, inv, &err);
+    KS_CHECK(st[0].samples == 45);
+    KS_CHECK(st[0].gaps == 1 && st[0].missing == 3);
+    KS_CHECK(st[0].last_sample == last);
+    col_status_free(st, inv->count);
+    ks_inventory_free(inv);
+    ks_study_free(study);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -234,6 +344,8 @@ int main(void)
     KS_RUN(test_missing_rrdcached);
     KS_RUN(test_prepare_async);
     KS_RUN(test_status_gaps);
+    KS_RUN(test_import_layouts);
+    KS_RUN(test_status_imported);
     KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);
