@@ -284,9 +284,9 @@ KS_TEST(fill_same_as_scan)
         time_t start = 86400 * 200 + (time_t)(test_unit() * 86400) / slot * slot;
         double gaps = c % 3 == 0 ? 0 : c % 3 == 1 ? 0.05 : 0.7;
         ana_series s = {.slot_start = start, .slot_seconds = slot, .nslots = n};
-        double *ref[4];
-        double **arr[] = {&s.cpu_mhz, &s.mem_bytes, &s.disk_bps, &s.disk_iops};
-        for (int a = 0; a < 4; a++) {
+        double *ref[5];
+        double **arr[] = {&s.cpu_mhz, &s.mem_bytes, &s.disk_bps, &s.disk_iops, &s.net_bps};
+        for (int a = 0; a < 5; a++) {
             *arr[a] = malloc(n * sizeof(double));
             ref[a] = malloc(n * sizeof(double));
             for (size_t i = 0; i < n; i++) {
@@ -297,11 +297,11 @@ KS_TEST(fill_same_as_scan)
             fill_by_scan(ref[a], n, start, slot, 50);
         }
         ana_series_fill(&s, 50);
-        for (int a = 0; a < 4; a++)
+        for (int a = 0; a < 5; a++)
             for (size_t i = 0; i < n; i++)
                 bad += (*arr[a])[i] != ref[a][i];
         ana_series_free(&s);
-        for (int a = 0; a < 4; a++)
+        for (int a = 0; a < 5; a++)
             free(ref[a]);
     }
     KS_CHECK(bad == 0);
