@@ -106,6 +106,7 @@ typedef struct unit {
     size_t anti_first;
     double size_max, size_l2, size_sum, norm2;
     double size_noisy; /* L2 size x a seeded random factor (restarts) */
+    size_t rank_l2;    /* position in the L2 order (cmp_units), for units_on */
     bool placeable;
 } unit;
 
@@ -458,14 +459,22 @@ static double host_fill(const packer *pk, const host *h)
     return s / (c->cap_raw * (double)pk->T) + h->mem / c->mcap_raw;
 }
 
+static int cmp_rank(const void *a, const void *b)
+{
+    size_t x = sort_units[*(const size_t *)a].rank_l2, y = sort_units[*(const size_t *)b].rank_l2;
+    return (x > y) - (x < y);
+}
+
+/* The units on host hi, in L2 order: by their precomputed rank, the same
+ * order as cmp_units without its floating-point and name comparisons (the
+ * local search sorts hosts' members millions of times). */
 static size_t units_on(const packer *pk, size_t hi, size_t *out)
 {
     const size_vec *mv = &pk->hosts.ptr[hi].members;
     size_t n = mv->len;
     memcpy(out, mv->ptr, n * sizeof *out);
-    sort_kind = SIZE_L2;
     sort_units = pk->units;
-    qsort(out, n, sizeof *out, cmp_units);
+    qsort(out, n, sizeof *out, cmp_rank);
     return n;
 }
 
@@ -1440,6 +1449,17 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
         c->price = hm->price;
     }
     units_build(&pk, sol);
+    {
+        size_t *all = ks_calloc(pk.nunits + 1, sizeof(size_t));
+        for (size_t u = 0; u < pk.nunits; u++)
+            all[u] = u;
+        sort_kind = SIZE_L2;
+        sort_units = pk.units;
+        qsort(all, pk.nunits, sizeof *all, cmp_units);
+        for (size_t r = 0; r < pk.nunits; r++)
+            pk.units[all[r]].rank_l2 = r;
+        free(all);
+    }
     pk.uhost = ks_calloc(pk.nunits + 1, sizeof(int));
     size_t *order = ks_calloc(pk.nunits + 1, sizeof(size_t));
     size_t *stamp = ks_calloc(pk.nunits + 1, sizeof(size_t));
