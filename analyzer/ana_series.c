@@ -19,9 +19,10 @@
 #define RRA_AVG_5MIN 1
 #define RRA_MAX_1H 5
 
-enum { V_CPU_PCT, V_CPU_MHZ, V_MEM, V_DRD, V_DWR, V_DRI, V_DWI, V_N };
-static const char *const wanted[V_N] = {"cpu_pct",     "cpu_mhz",      "mem_used",    "disk_rd_bps",
-                                        "disk_wr_bps", "disk_rd_iops", "disk_wr_iops"};
+enum { V_CPU_PCT, V_CPU_MHZ, V_MEM, V_DRD, V_DWR, V_DRI, V_DWI, V_NRX, V_NTX, V_N };
+static const char *const wanted[V_N] = {"cpu_pct",      "cpu_mhz",     "mem_used",
+                                        "disk_rd_bps",  "disk_wr_bps", "disk_rd_iops",
+                                        "disk_wr_iops", "net_rx_bps",  "net_tx_bps"};
 
 static const char *rrd_message(void)
 {
@@ -101,12 +102,20 @@ static void series_alloc(ana_series *s, time_t start, long slot, size_t n)
     s->slot_start = start;
     s->slot_seconds = slot;
     s->nslots = n;
-    double **arrs[] = {&s->cpu_mhz, &s->mem_bytes, &s->disk_bps, &s->disk_iops};
-    for (size_t a = 0; a < 4; a++) {
+    double **arrs[] = {&s->cpu_mhz, &s->mem_bytes, &s->disk_bps, &s->disk_iops, &s->net_bps};
+    for (size_t a = 0; a < 5; a++) {
         *arrs[a] = ks_malloc((n ? n : 1) * sizeof(double));
         for (size_t i = 0; i < n; i++)
             (*arrs[a])[i] = NAN;
     }
+    s->measured = ks_calloc(n ? n : 1, 1);
+}
+
+/* Which slots hold a CPU value: measured, before any fill. */
+static void mark_measured(ana_series *s)
+{
+    for (size_t i = 0; i < s->nslots; i++)
+        s->measured[i] = !isnan(s->cpu_mhz[i]);
 }
 
 /* Rows of f into slots of s (rows before not_before only, when given). */
@@ -129,11 +138,13 @@ static void add_rows(const fetched *f, ana_series *s, double cap, time_t not_bef
         double cpu = cpu_of(f, r, cap), mem = val(f, r, V_MEM);
         double dbps = sum2(val(f, r, V_DRD), val(f, r, V_DWR));
         double diops = sum2(val(f, r, V_DRI), val(f, r, V_DWI));
+        double nbps = sum2(val(f, r, V_NRX), val(f, r, V_NTX));
         for (size_t i = first; i <= last && i < s->nslots; i++) {
             put_max(&s->cpu_mhz[i], cpu);
             put_max(&s->mem_bytes[i], mem);
             put_max(&s->disk_bps[i], dbps);
             put_max(&s->disk_iops[i], diops);
+            put_max(&s->net_bps[i], nbps);
         }
     }
 }
@@ -188,6 +199,7 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
         if (have60)
             add_rows(&f60, s, cpu_capacity_mhz, f5.start);
         add_rows(&f5, s, cpu_capacity_mhz, 0);
+        mark_measured(s);
     }
     rrd_freemem(f5.data);
     if (have60)
@@ -200,8 +212,8 @@ void ana_series_window(const ana_series *s, time_t start, size_t n, ana_series *
     series_alloc(out, start, s->slot_seconds, n);
     if (!s->nslots)
         return;
-    const double *src[] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops};
-    double *dst[] = {out->cpu_mhz, out->mem_bytes, out->disk_bps, out->disk_iops};
+    const double *src[] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops, s->net_bps};
+    double *dst[] = {out->cpu_mhz, out->mem_bytes, out->disk_bps, out->disk_iops, out->net_bps};
     for (size_t i = 0; i < n; i++) {
         time_t t = start + (time_t)i * s->slot_seconds;
         if (t < s->slot_start)
@@ -209,9 +221,10 @@ void ana_series_window(const ana_series *s, time_t start, size_t n, ana_series *
         size_t j = (size_t)((t - s->slot_start) / s->slot_seconds);
         if (j >= s->nslots)
             break;
-        for (size_t a = 0; a < 4; a++)
+        for (size_t a = 0; a < 5; a++)
             dst[a][i] = src[a][j];
     }
+    mark_measured(out);
 }
 
 size_t ana_series_present(const ana_series *s)
@@ -258,5 +271,7 @@ void ana_series_free(ana_series *s)
     free(s->mem_bytes);
     free(s->disk_bps);
     free(s->disk_iops);
+    free(s->net_bps);
+    free(s->measured);
     memset(s, 0, sizeof *s);
 }

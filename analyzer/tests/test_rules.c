@@ -183,8 +183,8 @@ KS_TEST(fill_missing)
     /* two days of hourly slots from midnight; hour 3 of day 2 missing, and
      * all of hour 5 missing */
     ana_series s = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 48};
-    double *a[4];
-    for (int k = 0; k < 4; k++) {
+    double *a[5];
+    for (int k = 0; k < 5; k++) {
         a[k] = malloc(48 * sizeof(double));
         for (int i = 0; i < 48; i++)
             a[k][i] = i % 24 == 5 ? NAN : (double)(i % 24) * 10 + i / 24;
@@ -193,12 +193,14 @@ KS_TEST(fill_missing)
     s.mem_bytes = a[1];
     s.disk_bps = a[2];
     s.disk_iops = a[3];
+    s.net_bps = a[4];
     s.cpu_mhz[27] = NAN;
     KS_CHECK(ana_series_present(&s) == 45);
     ana_series_fill(&s, 100);
     KS_CHECK_NEAR(s.cpu_mhz[27], 30, 0); /* hour 3's own: day 1 had 30 */
     KS_CHECK_NEAR(s.cpu_mhz[5], 231, 0); /* no hour 5 at all: the overall percentile */
     KS_CHECK(ana_series_present(&s) == 48);
+    KS_CHECK(isnan(s.net_bps[5])); /* network is never filled */
 
     /* a window beyond the series is unknown */
     ana_series w;
@@ -207,7 +209,30 @@ KS_TEST(fill_missing)
     KS_CHECK_NEAR(w.cpu_mhz[2], 0, 0);
     KS_CHECK_NEAR(w.cpu_mhz[3], 10, 0);
     KS_CHECK(w.slot_start % 3600 == 0);
+    /* measured: had a CPU value in the window, whether filled before or not */
+    KS_CHECK(!w.measured[0] && !w.measured[1] && w.measured[2] && w.measured[3]);
     ana_series_free(&w);
+
+    /* a window of a series with gaps marks them unmeasured, and a fill keeps
+     * the marks */
+    ana_series g = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 4};
+    double *b[5];
+    for (int k = 0; k < 5; k++) {
+        b[k] = malloc(4 * sizeof(double));
+        for (int i = 0; i < 4; i++)
+            b[k][i] = i == 1 ? NAN : 100;
+    }
+    g.cpu_mhz = b[0];
+    g.mem_bytes = b[1];
+    g.disk_bps = b[2];
+    g.disk_iops = b[3];
+    g.net_bps = b[4];
+    ana_series_window(&g, g.slot_start, 4, &w);
+    ana_series_fill(&w, 50);
+    KS_CHECK(w.measured[0] && !w.measured[1] && w.measured[2] && w.measured[3]);
+    KS_CHECK_NEAR(w.cpu_mhz[1], 100, 0);
+    ana_series_free(&w);
+    ana_series_free(&g);
     ana_series_free(&s);
 }
 
