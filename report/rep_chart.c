@@ -292,7 +292,7 @@ static char *status_text(int status)
     if (WIFSIGNALED(status))
         return ks_asprintf("was killed by signal %d", WTERMSIG(status));
     if (WIFEXITED(status))
-        return ks_asprintf("exited with status %d", WEXITSTATUS(status));
+        return ks_asprintf("stopped (exit status %d)", WEXITSTATUS(status));
     return ks_strdup("stopped");
 }
 
@@ -469,10 +469,7 @@ void rep_charts_run(rep_charts *c, const char *program, unsigned jobs, bool quie
     char *path = rep_which(program);
     if (!path) {
         for (size_t i = 0; i < c->n; i++)
-            fail(c, i,
-                 ks_asprintf("gnuplot ('%s') is not installed or not executable; install it "
-                             "(apt-get install gnuplot-nox) or point KS_GNUPLOT at it",
-                             program));
+            fail(c, i, ks_asprintf("gnuplot ('%s') is not installed or not executable", program));
         return;
     }
     /* a gnuplot that exits early must not kill us with SIGPIPE */
@@ -563,9 +560,9 @@ void rep_charts_figure(const rep_charts *c, size_t i, const char *caption_html, 
         rep_html(out, ch->title);
         ks_buf_appends(out, "\u201d not drawn: ");
         rep_html(out, ch->note ? ch->note : "its SVG file could not be read back");
-        ks_buf_appends(out, ". The report is complete otherwise; install gnuplot (apt-get "
-                            "install gnuplot-nox) and run kvmshift report again to get the "
-                            "chart.</p>");
+        ks_buf_appends(out, ". The rest of the report is complete; to get the chart, run "
+                            "kvmshift report again with a working gnuplot (apt-get install "
+                            "gnuplot-nox; KS_GNUPLOT names another program).</p>");
     }
     if (caption_html) {
         ks_buf_appends(out, "<figcaption>");

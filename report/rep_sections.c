@@ -81,11 +81,17 @@ static void notes_html(const rep_doc *d, const rep_charts *charts, ks_buf *b)
         rep_html(b, d->stale);
         ks_buf_appends(b, ".</p>\n");
     }
-    if (rep_charts_failed(charts))
+    if (rep_charts_failed(charts)) {
+        const char *why = NULL;
+        for (size_t i = 0; !why && i < rep_charts_count(charts); i++)
+            why = rep_charts_note(charts, i);
         ks_buf_printf(b,
-                      "<p class=\"note bad\">%zu of %zu charts could not be drawn (each has a "
-                      "note in its place); the tables are complete.</p>\n",
+                      "<p class=\"note bad\">%zu of %zu charts could not be drawn, each replaced "
+                      "by a note; the first says: ",
                       rep_charts_failed(charts), rep_charts_count(charts));
+        rep_html(b, why ? why : "");
+        ks_buf_appends(b, ". The tables are complete.</p>\n");
+    }
 }
 
 static void section_summary(const rep_doc *d, ks_buf *b)
