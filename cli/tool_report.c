@@ -58,8 +58,10 @@ static int report(const char *dir, const rep_options *opt)
         if (opt->strict)
             rc = TOOL_PARTIAL;
     }
-    printf("report of %zu servers written to %s in %.1f s: %zu charts drawn, %zu not drawn\n",
-           res.servers, res.index_path, now_s() - t0, res.charts, res.charts_failed);
+    printf("report of %zu servers written to %s in %.1f s (plan %.1f s, charts %.1f s, files "
+           "%.1f s): %zu charts drawn, %zu not drawn\n",
+           res.servers, res.index_path, now_s() - t0, res.plan_seconds, res.chart_seconds,
+           res.write_seconds, res.charts, res.charts_failed);
     if (res.pdf_path)
         printf("PDF: %s\n", res.pdf_path);
     rep_result_free(&res);

@@ -495,7 +495,8 @@ void rep_charts_run(rep_charts *c, const char *program, unsigned jobs, bool quie
  * element on; empty groups (gnuplot opens one per line style, used or not)
  * dropped; line breaks with their indentation as one newline; element ids
  * of gnuplot's canvas and plots dropped (every chart has the same ones);
- * the chart's own title instead of "Gnuplot". */
+ * attributes at their initial value dropped; path coordinates to one
+ * decimal; the chart's own title instead of "Gnuplot". */
 static bool append_svg(const chart *ch, ks_buf *out)
 {
     size_t len = 0;
@@ -508,11 +509,43 @@ static bool append_svg(const chart *ch, ks_buf *out)
         return false;
     }
     size_t start = out->len;
+    bool in_d = false; /* inside a path's d='...' */
     while (*p) {
+        if (in_d) {
+            /* coordinates to a tenth of a pixel: the second decimal of
+             * gnuplot's "L576.15,156.90" is a sixth of the path's bytes */
+            if (*p == '\'')
+                in_d = false;
+            else if (*p == '.' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+                     !(p[3] >= '0' && p[3] <= '9')) {
+                ks_buf_append(out, p, 2);
+                p += 3;
+                continue;
+            }
+            ks_buf_append(out, p, 1);
+            p++;
+            continue;
+        }
+        if (strncmp(p, " d='", 4) == 0) {
+            ks_buf_append(out, p, 4);
+            p += 4;
+            in_d = true;
+            continue;
+        }
         if (*p == '\n') {
             ks_buf_appends(out, "\n");
             while (*p == '\n' || *p == '\t' || *p == ' ')
                 p++;
+            continue;
+        }
+        /* SVG's initial values, and gnuplot never nests a group that sets
+         * others */
+        if (strncmp(p, " stroke-linecap=\"butt\"", 22) == 0) {
+            p += 22;
+            continue;
+        }
+        if (strncmp(p, " stroke-linejoin=\"miter\"", 24) == 0) {
+            p += 24;
             continue;
         }
         if (strncmp(p, "<title>Gnuplot</title>", 22) == 0) {

@@ -159,8 +159,10 @@ typedef struct rep_doc {
     size_t heat_n[7][24];
     bool heat_known;
     size_t heat_servers;
-    char *stale; /* why plan.json does not match the plan, or NULL */
-    char *tmp;   /* STUDY/report.tmp.XXXXXX */
+    int *host_of;          /* [sc * ns + i]: ana_plan_scenario_host_of, looked up once */
+    const double **demand; /* [sc * ns + i]: ana_plan_scenario_demand, looked up once */
+    char *stale;           /* why plan.json does not match the plan, or NULL */
+    char *tmp;             /* STUDY/report.tmp.XXXXXX */
 } rep_doc;
 
 /* Fill d from its plan (d->plan, d->study and d->quiet set): plan.json,
@@ -177,6 +179,10 @@ const json_t *rep_scenario_json(const rep_doc *d, size_t sc);
 size_t rep_server_index(const rep_doc *d, const char *name);
 /* v as a percentage of cap; NAN when either is unknown. */
 double rep_pct(double v, double cap);
+/* Host of server i in scenario sc (-1: not placed) and its packed demand
+ * per slot (NULL: not placed), from tables made once. */
+int rep_host_of(const rep_doc *d, size_t sc, size_t i);
+const double *rep_demand(const rep_doc *d, size_t sc, size_t i);
 /* p95 and max of server i's packed demand in scenario sc (target MHz);
  * NAN when it is not placed there. */
 double rep_demand_p95(const rep_doc *d, size_t sc, size_t i);

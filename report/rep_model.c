@@ -168,15 +168,25 @@ static void check_stale(rep_doc *d)
 }
 
 /* p95 of a packed demand series, target MHz. */
+int rep_host_of(const rep_doc *d, size_t sc, size_t i)
+{
+    return sc < d->nsc && i < d->ns ? d->host_of[sc * d->ns + i] : -1;
+}
+
+const double *rep_demand(const rep_doc *d, size_t sc, size_t i)
+{
+    return sc < d->nsc && i < d->ns ? d->demand[sc * d->ns + i] : NULL;
+}
+
 double rep_demand_p95(const rep_doc *d, size_t sc, size_t i)
 {
-    const double *dem = ana_plan_scenario_demand(d->plan, sc, i);
+    const double *dem = rep_demand(d, sc, i);
     return dem ? rep_percentile(dem, d->nslots, 95) : NAN;
 }
 
 double rep_demand_max(const rep_doc *d, size_t sc, size_t i)
 {
-    const double *dem = ana_plan_scenario_demand(d->plan, sc, i);
+    const double *dem = rep_demand(d, sc, i);
     if (!dem)
         return NAN;
     double m = 0;
@@ -207,6 +217,15 @@ void rep_doc_fill(rep_doc *d)
     d->server_pages = d->ns > REP_INLINE_SERVERS;
     d->host_pages =
         d->rec >= 0 && ana_plan_scenario_hosts(d->plan, (size_t)d->rec) > REP_INLINE_HOSTS;
+    /* the analyzer looks a placement up by a scan of the scenario; the
+     * report asks for each server and host many times */
+    d->host_of = ks_calloc(d->nsc * d->ns + 1, sizeof *d->host_of);
+    d->demand = ks_calloc(d->nsc * d->ns + 1, sizeof *d->demand);
+    for (size_t sc = 0; sc < d->nsc; sc++)
+        for (size_t i = 0; i < d->ns; i++) {
+            d->host_of[sc * d->ns + i] = ana_plan_scenario_host_of(d->plan, sc, i);
+            d->demand[sc * d->ns + i] = ana_plan_scenario_demand(d->plan, sc, i);
+        }
     d->s = ks_calloc(d->ns + 1, sizeof *d->s);
     for (size_t i = 0; i < d->ns; i++)
         derive_server(d, i);
@@ -223,6 +242,8 @@ void rep_doc_free(rep_doc *d)
     rep_charts_free(d->charts);
     free(d->refs);
     free(d->s);
+    free(d->host_of);
+    free(d->demand);
     free(d->stale);
     json_decref(d->pj);
     ana_plan_free(d->plan);

@@ -137,9 +137,9 @@ static vm *host_vms(const rep_doc *d, size_t sc, size_t h, size_t *n)
     vm *v = ks_calloc(d->ns + 1, sizeof *v);
     *n = 0;
     for (size_t i = 0; i < d->ns; i++) {
-        if (ana_plan_scenario_host_of(d->plan, sc, i) != (int)h)
+        if (rep_host_of(d, sc, i) != (int)h)
             continue;
-        const double *dem = ana_plan_scenario_demand(d->plan, sc, i);
+        const double *dem = rep_demand(d, sc, i);
         if (!dem)
             continue;
         double sum = 0;
@@ -347,7 +347,7 @@ static void script_fleet(const rep_doc *d, ks_buf *b)
     size_t sc = (size_t)d->rec, nh = ana_plan_scenario_hosts(d->plan, sc);
     double *tot = ks_calloc(d->nslots + 1, sizeof *tot);
     for (size_t i = 0; i < d->ns; i++) {
-        const double *dem = ana_plan_scenario_demand(d->plan, sc, i);
+        const double *dem = rep_demand(d, sc, i);
         if (dem)
             for (size_t t = 0; t < d->nslots; t++)
                 tot[t] += dem[t];

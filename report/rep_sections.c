@@ -827,8 +827,7 @@ static void section_quality(const rep_doc *d, ks_buf *b)
     for (size_t sc = 0; sc < d->nsc; sc++) {
         const json_t *js = rep_scenario_json(d, sc);
         for (size_t i = 0; i < d->ns; i++) {
-            if (strcmp(d->s[i].status, "not_eligible") == 0 ||
-                ana_plan_scenario_host_of(d->plan, sc, i) >= 0)
+            if (strcmp(d->s[i].status, "not_eligible") == 0 || rep_host_of(d, sc, i) >= 0)
                 continue;
             const char *why = "too busy for one host of this model";
             size_t k;
@@ -953,7 +952,7 @@ static int write_server_page(const rep_doc *d, size_t i, const char *dir, ks_err
              rep_num(n2, rep_jnum(s->j, "memory_mib"), 0));
     kv_row(&b, "VM size (recommended model)", v);
     for (size_t sc = 0; sc < d->nsc; sc++) {
-        int h = ana_plan_scenario_host_of(d->plan, sc, i);
+        int h = rep_host_of(d, sc, i);
         ks_buf_reset(&e);
         if (h >= 0)
             ks_buf_printf(&e, "%s-%02d", ana_plan_scenario_name(d->plan, sc), h + 1);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ks_fs.h"
@@ -25,6 +26,13 @@
 #include "rep_internal.h"
 
 #define PDF_TIMEOUT_S 120
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* tmp takes the place of final: exchanged in one step when final exists,
  * and the old report is removed only after that succeeded. */
@@ -83,7 +91,9 @@ static int produce(rep_doc *d, const rep_options *opt, const char *final, rep_re
     rep_plot_register(d);
     const char *gp = opt->gnuplot ? opt->gnuplot : getenv("KS_GNUPLOT");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    double t0 = now_s();
     rep_charts_run(d->charts, gp && *gp ? gp : "gnuplot", cpus > 1 ? 2 : 1, opt->quiet);
+    res->chart_seconds = now_s() - t0;
 
     if (rep_csv_write(d, err) < 0 || rep_sections_write(d, err) < 0 ||
         rep_rm_tree(scratch, err) < 0)
@@ -114,10 +124,12 @@ int rep_write(const ks_study *study, const ks_inventory *inv, const rep_options 
     memset(res, 0, sizeof *res);
     rep_doc r = {.study = study, .quiet = opt->quiet};
     ana_options aopt = {.quiet = opt->quiet};
+    double t0 = now_s();
     r.plan = ana_plan_build(study, inv, &aopt, err);
     if (!r.plan)
         return -1;
     rep_doc_fill(&r);
+    double plan_s = now_s() - t0;
 
     KS_AUTOFREE char *final = ks_study_path(study, "report");
     KS_AUTOFREE char *tmpl = ks_study_path(study, "report.tmp.XXXXXX");
@@ -147,6 +159,8 @@ int rep_write(const ks_study *study, const ks_inventory *inv, const rep_options 
         res->charts = rep_charts_drawn(r.charts);
         res->charts_failed = rep_charts_failed(r.charts);
         res->servers = r.ns;
+        res->plan_seconds = plan_s;
+        res->write_seconds = now_s() - t0 - plan_s - res->chart_seconds;
     }
     rep_doc_free(&r);
     return rc;
