@@ -1263,3 +1263,122 @@ char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
                                                       : "not placed in the recommended scenario");
     return ks_buf_steal(&b);
 }
+
+/* ==== Time series and packing details (for the report) ====================
+ * analyzer.h's read-only accessors; kept together at the end of the file. */
+
+time_t ana_plan_slot_start(const ana_plan *pl)
+{
+    return pl->slot_start;
+}
+
+long ana_plan_slot_seconds(const ana_plan *pl)
+{
+    return pl->pol.slot_seconds;
+}
+
+size_t ana_plan_slots(const ana_plan *pl)
+{
+    return pl->nslots;
+}
+
+size_t ana_plan_server_count(const ana_plan *pl)
+{
+    return pl->nsrv;
+}
+
+const char *ana_plan_server_name(const ana_plan *pl, size_t server)
+{
+    return server < pl->nsrv ? pl->srv[server].inv->name : NULL;
+}
+
+const double *ana_plan_server_series(const ana_plan *pl, size_t server, ana_metric metric)
+{
+    if (server >= pl->nsrv)
+        return NULL;
+    const ana_series *s = &pl->srv[server].series;
+    switch (metric) {
+    case ANA_METRIC_CPU_MHZ:
+        return s->cpu_mhz;
+    case ANA_METRIC_MEM_BYTES:
+        return s->mem_bytes;
+    case ANA_METRIC_DISK_BPS:
+        return s->disk_bps;
+    case ANA_METRIC_NET_BPS:
+        return s->net_bps;
+    }
+    return NULL;
+}
+
+const unsigned char *ana_plan_server_measured(const ana_plan *pl, size_t server)
+{
+    return server < pl->nsrv ? pl->srv[server].series.measured : NULL;
+}
+
+double ana_plan_server_cpu_capacity_mhz(const ana_plan *pl, size_t server)
+{
+    if (server >= pl->nsrv)
+        return NAN;
+    const srv *s = &pl->srv[server];
+    return s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : NAN;
+}
+
+size_t ana_plan_scenario_count(const ana_plan *pl)
+{
+    return pl->nsc;
+}
+
+const char *ana_plan_scenario_name(const ana_plan *pl, size_t sci)
+{
+    return sci < pl->nsc ? pl->sc[sci].name : NULL;
+}
+
+size_t ana_plan_scenario_hosts(const ana_plan *pl, size_t sci)
+{
+    return sci < pl->nsc ? pl->sc[sci].sol.nhosts : 0;
+}
+
+/* The item of server in scenario sci, or (size_t)-1 when it has none. */
+static size_t report_item_of(const ana_plan *pl, size_t sci, size_t server)
+{
+    if (sci >= pl->nsc || server >= pl->nsrv)
+        return (size_t)-1;
+    const scenario *sc = &pl->sc[sci];
+    for (size_t k = 0; k < sc->nitems; k++)
+        if (sc->srv_of[k] == server)
+            return k;
+    return (size_t)-1;
+}
+
+int ana_plan_scenario_host_of(const ana_plan *pl, size_t sci, size_t server)
+{
+    size_t k = report_item_of(pl, sci, server);
+    return k == (size_t)-1 ? -1 : pl->sc[sci].sol.host_of[k];
+}
+
+const double *ana_plan_scenario_demand(const ana_plan *pl, size_t sci, size_t server)
+{
+    size_t k = report_item_of(pl, sci, server);
+    if (k == (size_t)-1 || pl->sc[sci].sol.host_of[k] < 0)
+        return NULL;
+    return pl->sc[sci].cpu[k];
+}
+
+double ana_plan_host_capacity_mhz(const ana_plan *pl, size_t sci, size_t host)
+{
+    if (sci >= pl->nsc || host >= pl->sc[sci].sol.nhosts)
+        return NAN;
+    /* in the unit of the scenario's demand: MHz of the model it opens
+     * hosts with (a mixed fleet's hosts differ) */
+    const scenario *sc = &pl->sc[sci];
+    return sc->pm[sc->sol.host_model[host]].cpu_mhz;
+}
+
+double ana_plan_host_limit_mhz(const ana_plan *pl, size_t sci, size_t host)
+{
+    /* what the packer allows: the limit less the hypervisor's own use */
+    return ana_plan_host_capacity_mhz(pl, sci, host) * pl->pol.cpu_max -
+           pl->pol.host_cpu_overhead_mhz;
+}
+
+/* ==== End of the report's accessors ======================================= */

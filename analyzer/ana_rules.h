@@ -87,11 +87,14 @@ typedef struct ana_series {
     time_t slot_start; /* time of slot 0, a multiple of slot_seconds */
     long slot_seconds;
     size_t nslots;
-    double *cpu_mhz;   /* CPU demand, source MHz */
-    double *mem_bytes; /* memory used */
-    double *disk_bps;  /* disk read + write, bytes/s */
-    double *disk_iops; /* disk read + write requests/s */
-    double *net_bps;   /* network received + transmitted, bytes/s */
+    double *cpu_mhz;         /* CPU demand, source MHz */
+    double *mem_bytes;       /* memory used */
+    double *disk_bps;        /* disk read + write, bytes/s */
+    double *disk_iops;       /* disk read + write requests/s */
+    double *net_bps;         /* network received + transmitted, bytes/s */
+    unsigned char *measured; /* 1: the slot had a CPU value before any fill; set by
+                                ana_series_read and ana_series_window, kept by
+                                ana_series_fill (the report's gaps) */
 } ana_series;
 
 /* Read path (a kvmshift RRD file) into slots of slot_seconds: each slot
@@ -106,9 +109,10 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
 void ana_series_window(const ana_series *s, time_t start, size_t n, ana_series *out);
 /* Slots with a CPU value. */
 size_t ana_series_present(const ana_series *s);
-/* Fill unknown slots with the server's own percentile pct of the known
- * values of the same hour of day (of all known values when that hour has
- * none; 0 when nothing is known). */
+/* Fill unknown slots of CPU, memory and disk with the server's own
+ * percentile pct of the known values of the same hour of day (of all known
+ * values when that hour has none; 0 when nothing is known). net_bps stays
+ * NAN where unknown: nothing is sized on it. */
 void ana_series_fill(ana_series *s, double pct);
 void ana_series_free(ana_series *s);
 

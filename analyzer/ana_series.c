@@ -119,6 +119,14 @@ static void series_alloc(ana_series *s, time_t start, long slot, size_t n)
         for (size_t i = 0; i < n; i++)
             (*arrs[a])[i] = NAN;
     }
+    s->measured = ks_calloc(n ? n : 1, 1);
+}
+
+/* Which slots hold a CPU value: measured, before any fill. */
+static void mark_measured(ana_series *s)
+{
+    for (size_t i = 0; i < s->nslots; i++)
+        s->measured[i] = !isnan(s->cpu_mhz[i]);
 }
 
 /* Rows of f into slots of s (only the part of them before until, when
@@ -308,6 +316,7 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
         if (have60)
             add_rows(&f60, s, cpu_capacity_mhz, f5.start);
         add_rows(&f5, s, cpu_capacity_mhz, 0);
+        mark_measured(s);
     }
     rrd_freemem(f5.data);
     if (have60)
@@ -333,6 +342,7 @@ void ana_series_window(const ana_series *s, time_t start, size_t n, ana_series *
         for (size_t a = 0; a < SERIES_N; a++)
             dst[a][i] = src[a][j];
     }
+    mark_measured(out);
 }
 
 size_t ana_series_present(const ana_series *s)
@@ -386,8 +396,10 @@ static void fill_one(double *v, size_t n, time_t start, long slot, double pct)
 
 void ana_series_fill(ana_series *s, double pct)
 {
-    double *arrs[SERIES_N] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops, s->net_bps};
-    for (size_t a = 0; a < SERIES_N; a++)
+    /* not the network: it is only reported and budgeted per host, where an
+     * unknown slot must stay unknown, not become a typical value or 0 */
+    double *arrs[] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops};
+    for (size_t a = 0; a < 4; a++)
         fill_one(arrs[a], s->nslots, s->slot_start, s->slot_seconds, pct);
 }
 
@@ -398,5 +410,6 @@ void ana_series_free(ana_series *s)
     free(s->disk_bps);
     free(s->disk_iops);
     free(s->net_bps);
+    free(s->measured);
     memset(s, 0, sizeof *s);
 }

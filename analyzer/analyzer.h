@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -74,5 +75,64 @@ const char *ana_plan_recommended(const ana_plan *plan);
  * eligible: several lines of text, newly allocated (caller frees). NULL
  * with err (KS_E_USAGE) when server is not in the plan. */
 char *ana_plan_explain(const ana_plan *plan, const char *server, ks_error *err);
+
+/* ==== Time series and packing details (for the report) ====================
+ * Read-only views into a built plan, for charts and data-quality notes; what
+ * is tabular comes from ana_plan_json. Indices: servers in inventory order
+ * (plan.json "servers"), scenarios in study.ini order (plan.json
+ * "scenarios"), hosts from 0 (host 0 is "MODEL-01"). Arrays are borrowed
+ * from the plan and live as long as it; they hold ana_plan_slots(plan)
+ * values, slot t covering [slot_start + t x slot_seconds, + slot_seconds)
+ * in UTC. An index out of range gives NULL, NAN, 0 or -1 as said. */
+
+/* The study period: time of slot 0, slot length, number of slots. */
+time_t ana_plan_slot_start(const ana_plan *plan);
+long ana_plan_slot_seconds(const ana_plan *plan);
+size_t ana_plan_slots(const ana_plan *plan);
+
+size_t ana_plan_server_count(const ana_plan *plan);
+/* NULL when out of range. */
+const char *ana_plan_server_name(const ana_plan *plan, size_t server);
+
+typedef enum ana_metric {
+    ANA_METRIC_CPU_MHZ = 0, /* CPU demand in source MHz; filled */
+    ANA_METRIC_MEM_BYTES,   /* memory used, bytes; filled */
+    ANA_METRIC_DISK_BPS,    /* disk read + write, bytes/s; filled */
+    ANA_METRIC_NET_BPS,     /* network receive + transmit, bytes/s; NAN where not
+                               measured (never filled: nothing is sized on it) */
+} ana_metric;
+
+/* A server's series: "filled" means that a slot that was not measured
+ * holds the server's median of that hour of day, as the analyzer packs it
+ * (README "Analyzing a study"); ana_plan_server_measured tells them apart.
+ * NULL when out of range. */
+const double *ana_plan_server_series(const ana_plan *plan, size_t server, ana_metric metric);
+/* Per slot: 1 measured, 0 filled (a gap, or before/after the server's data). */
+const unsigned char *ana_plan_server_measured(const ana_plan *plan, size_t server);
+/* The source's CPU capacity, facts cpu.cores x cpu.mhz; NAN when unknown. */
+double ana_plan_server_cpu_capacity_mhz(const ana_plan *plan, size_t server);
+
+size_t ana_plan_scenario_count(const ana_plan *plan);
+/* The scenario's name (its host model); NULL when out of range. */
+const char *ana_plan_scenario_name(const ana_plan *plan, size_t scenario);
+/* Hosts the scenario uses; 0 when out of range. */
+size_t ana_plan_scenario_hosts(const ana_plan *plan, size_t scenario);
+/* The host server is placed on in scenario, -1 when it is not placed there
+ * (not eligible, too busy for that model, or fits on no host). */
+int ana_plan_scenario_host_of(const ana_plan *plan, size_t scenario, size_t server);
+/* The CPU demand the packer placed for server in scenario, per slot, in MHz
+ * of the scenario's host model (speed factors and headroom applied, capped
+ * at the sized percentile): what the hosts' limits are checked against.
+ * NULL when the server is not placed in scenario. */
+const double *ana_plan_scenario_demand(const ana_plan *plan, size_t scenario, size_t server);
+/* A host's CPU capacity (cores x MHz of its model, in MHz of the model the
+ * scenario opens hosts with, the unit of ana_plan_scenario_demand: hosts of
+ * a mixed fleet differ) and the most the plan lets its VMs use in any slot
+ * (capacity x [policy] cpu_max_percent, less host_cpu_overhead_mhz); NAN
+ * when out of range. */
+double ana_plan_host_capacity_mhz(const ana_plan *plan, size_t scenario, size_t host);
+double ana_plan_host_limit_mhz(const ana_plan *plan, size_t scenario, size_t host);
+
+/* ==== End of the report's accessors ======================================= */
 
 #endif

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"status", tool_status, "show per server: last sample, samples stored, gaps, last error"},
     {"import", tool_import, "turn existing monitoring exports (Bitbrains, CSV) into study data"},
     {"analyze", tool_analyze, "judge, right-size and pack the servers onto KVM hosts: plan.json"},
+    {"report", tool_report, "write the study's report: report/index.html, CSV files, charts"},
     {"demo", tool_demo, "a bundled sample study imported, analyzed and reported, to try kvmshift"},
 };
 

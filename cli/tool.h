@@ -10,7 +10,8 @@ enum {
     TOOL_OK = 0,      /* everything worked */
     TOOL_FAIL = 1,    /* nothing could be done (bad study, bad inventory, ...) */
     TOOL_USAGE = 2,   /* bad command line */
-    TOOL_PARTIAL = 3, /* done, but some servers failed (see the table) */
+    TOOL_PARTIAL = 3, /* done, but some servers failed (see the table); report --strict:
+                         some charts or the PDF could not be made */
 };
 
 int tool_init(int argc, char **argv);
@@ -20,6 +21,7 @@ int tool_status(int argc, char **argv);
 int tool_import(int argc, char **argv);
 int tool_analyze(int argc, char **argv);
 int tool_demo(int argc, char **argv);
+int tool_report(int argc, char **argv);
 
 /* Print the usage text of a subcommand ("collect") to f; false if unknown. */
 int tool_usage(const char *cmd, FILE *f);

@@ -35,6 +35,9 @@ typedef struct rep_result {
     size_t charts_failed; /* charts replaced by a note (gnuplot missing or failing) */
     size_t servers;       /* servers in the report */
     char *pdf_error;      /* NULL, or why the PDF could not be written */
+    double plan_seconds;  /* building the plan (reading the study, packing) */
+    double chart_seconds; /* drawing the charts with gnuplot */
+    double write_seconds; /* CSV files, pages, the PDF, putting them in place */
 } rep_result;
 
 /* Build the plan of study (the same deterministic plan as `kvmshift

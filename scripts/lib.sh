@@ -10,6 +10,7 @@ KS_PACKAGES=(
   iproute2 procps python3 time
   snmpd snmp libsnmp-dev
   glpk-utils
+  gnuplot-nox chromium
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 

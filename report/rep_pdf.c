@@ -1,0 +1,126 @@
+/* rep_pdf.c: the report printed to PDF by headless Chromium. */
+#include "rep_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ks_fs.h"
+#include "ks_mem.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int rep_pdf_print(const char *program, const char *html_path, const char *pdf_path,
+                  const char *profile_dir, int timeout_s, ks_error *err)
+{
+    KS_AUTOFREE char *exe = rep_which(program);
+    if (!exe) {
+        ks_error_set(err, KS_E_USAGE, ENOENT,
+                     "Chromium ('%s') is not installed: install it (apt-get install chromium) "
+                     "or point KS_CHROMIUM at it, then run kvmshift report --pdf again; "
+                     "index.html prints to PDF from any browser too",
+                     program);
+        return -1;
+    }
+    if (ks_mkdir_p(profile_dir, err) < 0)
+        return -1;
+    KS_AUTOFREE char *abs_html = realpath(html_path, NULL);
+    if (!abs_html) {
+        ks_error_set(err, KS_E_IO, errno, "cannot find '%s': %s", html_path, strerror(errno));
+        return -1;
+    }
+    KS_AUTOFREE char *url = ks_asprintf("file://%s", abs_html);
+    KS_AUTOFREE char *a_pdf = ks_asprintf("--print-to-pdf=%s", pdf_path);
+    KS_AUTOFREE char *a_prof = ks_asprintf("--user-data-dir=%s", profile_dir);
+    KS_AUTOFREE char *log = ks_path_join(profile_dir, "chromium.log");
+    const char *argv[] = {exe,
+                          "--headless",
+                          "--no-sandbox",
+                          "--disable-gpu",
+                          "--disable-background-networking",
+                          "--no-first-run",
+                          "--no-default-browser-check",
+                          "--no-pdf-header-footer",
+                          a_prof,
+                          a_pdf,
+                          url,
+                          NULL};
+    unlink(pdf_path);
+    pid_t pid = fork();
+    if (pid < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot start Chromium: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        /* its own process group: its helpers (zygote, renderer) go with it
+         * when it is killed */
+        setsid();
+        int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in >= 0)
+            dup2(in, 0);
+        if (out >= 0) {
+            dup2(out, 1);
+            dup2(out, 2);
+        }
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    double deadline = now_s() + timeout_s;
+    int status = 0;
+    bool timed_out = false;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            status = -1;
+            break;
+        }
+        if (now_s() > deadline) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            timed_out = true;
+            break;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    /* helpers left behind by a Chromium that exited on its own */
+    kill(-pid, SIGKILL);
+    struct stat st;
+    bool written = stat(pdf_path, &st) == 0 && st.st_size > 0;
+    if (timed_out) {
+        unlink(pdf_path);
+        ks_error_set(err, KS_E_TIMEOUT, 0,
+                     "Chromium ('%s') did not print the report within %d s and was stopped; "
+                     "open index.html in a browser and print it to PDF",
+                     exe, timeout_s);
+        return -1;
+    }
+    if (!written || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        unlink(pdf_path);
+        ks_error_set(err, KS_E_REMOTE, 0,
+                     "Chromium ('%s') %s and wrote no PDF; open index.html in a browser and "
+                     "print it to PDF",
+                     exe,
+                     WIFSIGNALED(status)                        ? "was killed by a signal"
+                     : WIFEXITED(status) && WEXITSTATUS(status) ? "failed"
+                                                                : "exited");
+        return -1;
+    }
+    return 0;
+}
