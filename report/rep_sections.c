@@ -215,9 +215,11 @@ static void section_method(const rep_doc *d, ks_buf *b)
         "percentile of its slots plus %s %% headroom (whole vCPUs, memory in 512 MiB steps). "
         "The VMs are then packed slot by slot onto hosts of each host model, so that no host "
         "goes above %s %% CPU or %s %% memory in any slot: VMs that are busy at different "
-        "hours share a host. One scenario per host model (mixed fleets are not planned yet); "
-        "the recommended one places the most servers, then needs the fewest hosts, then "
-        "costs least, then uses the least power. All times are UTC.</p>\n",
+        "hours share a host. One scenario per host model, and with two models or more a "
+        "mixed one (hosts of the largest model, each turned into the cheapest model its VMs "
+        "fit); hosts that exist already are filled first. The recommended scenario places "
+        "the most servers, then costs least, then needs the fewest hosts, then uses the "
+        "least power. All times are UTC.</p>\n",
         d->step / 60, rep_num(n[0], rep_jnum(p, "percentile"), 0),
         rep_num(n[1], rep_jnum(p, "headroom_percent"), 0),
         rep_num(n[2], rep_jnum(p, "cpu_max_percent"), 0),
