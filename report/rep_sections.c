@@ -463,9 +463,22 @@ static void scenario_hosts(const rep_doc *d, size_t sc, bool charts_inline, ks_b
         rep_html(b, hn);
         ks_buf_appends(b, "\">");
         rep_html(b, hn);
-        ks_buf_printf(b, "</h4>\n<p>%zu VM%s; busiest slot %s %% CPU, memory %s %%", count,
-                      count == 1 ? "" : "s", rep_num(n, rep_jnum(ho, "cpu_peak_percent"), 0),
-                      rep_num(n2, rep_jnum(ho, "memory_percent"), 0));
+        const char *model = rep_jstr(ho, "model");
+        bool existing = json_is_true(json_object_get(ho, "existing"));
+        ks_buf_appends(b, "</h4>\n<p>");
+        if (*model) {
+            ks_buf_appends(b, "Model ");
+            rep_html(b, model);
+            ks_buf_appends(b, existing ? " (exists already); " : "; ");
+        }
+        if (count == 0 &&
+            json_is_true(json_object_get(json_object_get(d->pj, "policy"), "n_plus_1")))
+            ks_buf_appends(b, "no VM: the N+1 spare, room to restart the VMs of a host that "
+                              "fails");
+        else
+            ks_buf_printf(b, "%zu VM%s; busiest slot %s %% CPU, memory %s %%", count,
+                          count == 1 ? "" : "s", rep_num(n, rep_jnum(ho, "cpu_peak_percent"), 0),
+                          rep_num(n2, rep_jnum(ho, "memory_percent"), 0));
         int ch = d->host_chart[sc][h];
         if (ch >= 0 && !charts_inline) {
             ks_buf_appends(b, " \u2014 <a href=\"hosts/");
