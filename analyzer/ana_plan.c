@@ -721,6 +721,7 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         ana_series_window(&raw[i], pl->slot_start, pl->nslots, &s->series);
         s->present = ana_series_present(&s->series);
         s->has_data = raw[i].nslots > 0;
+        ana_series_free(&raw[i]); /* windowed: the copy as read is not needed again */
         s->confidence = pl->nslots ? (double)s->present / (double)pl->nslots : 0;
         measure(s, &pl->pol);
         {
