@@ -107,6 +107,7 @@ typedef struct unit {
     double size_max, size_l2, size_sum, norm2;
     double size_noisy; /* L2 size x a seeded random factor (restarts) */
     size_t rank_l2;    /* position in the L2 order (cmp_units), for units_on */
+    bool *ban;         /* NULL, or per model: a member may not be on it */
     bool placeable;
 } unit;
 
@@ -271,7 +272,8 @@ static bool fits(packer *pk, size_t hi, size_t ui)
     const unit *u = &pk->units[ui];
     const model_cap *c = &pk->mc[h->model];
     pk->checks++;
-    if (h->dead || h->mem + u->mem > c->mcap || (double)(h->vcpus + u->vcpus) > c->vcap)
+    if (h->dead || h->mem + u->mem > c->mcap || (double)(h->vcpus + u->vcpus) > c->vcap ||
+        (u->ban && u->ban[h->model]))
         return false;
     for (size_t a = 0; a < u->nanti; a++)
         if (host_has_anti(h, pk->anti_ids[u->anti_first + a]))
@@ -872,6 +874,8 @@ bool ana_solution_valid(const ana_problem *p, const ana_solution *sol, char **wh
             FAIL("'%s' is placed but has a reason: %s", it->name, sol->why[i]);
         if (h >= 0 && it->pinned_host >= 0 && h != it->pinned_host)
             FAIL("'%s' is pinned to host %d but is on host %d", it->name, it->pinned_host, h);
+        if (h >= 0 && h < (int)nh && it->banned && it->banned[hmod[h]])
+            FAIL("'%s' is on host %d, of model %zu, which it may not be on", it->name, h, hmod[h]);
         for (size_t j = i + 1; j < p->nitems; j++) {
             const ana_item *jt = &p->items[j];
             int g = sol->host_of[j];
@@ -1021,6 +1025,12 @@ static void units_build(packer *pk, ana_solution *sol)
                 u->cpu[t] += it->cpu[t] + m->vm_cpu_mhz;
             u->mem += it->mem_mib + m->vm_mem_mib;
             u->vcpus += it->vcpus;
+            for (size_t mk = 0; it->banned && mk < model_count(p); mk++)
+                if (it->banned[mk]) {
+                    if (!u->ban)
+                        u->ban = ks_calloc(model_count(p), sizeof(bool));
+                    u->ban[mk] = true;
+                }
             if (it->pinned_host >= 0) {
                 if (u->pin >= 0 && u->pin != it->pinned_host)
                     conflict_kind = 1;
@@ -1095,6 +1105,10 @@ static void units_build(packer *pk, ana_solution *sol)
                     ks_asprintf("'%s' cannot be placed: its affinity group %d (%zu VMs) has "
                                 "%lu vCPUs; one host allows %s (%g per core)",
                                 it->name, g, nm, u->vcpus, fmt_num(b, pk->vcap_raw), m->vcpu_ratio);
+            if (!msg && u->ban && u->ban[pk->newm])
+                msg = ks_asprintf("'%s' may not be on a host of the model this scenario opens "
+                                  "hosts with (too busy for it, or sized for faster cores)",
+                                  it->name);
             if (msg) {
                 u->placeable = false;
                 set_why(sol, i, msg);
@@ -1308,6 +1322,7 @@ static size_t mixed_downsize(const packer *pk, const int *host_of, size_t *host_
         memset(load, 0, T * sizeof(double));
         double mem = 0, vc = 0;
         size_t nvm = 0;
+        KS_AUTOFREE bool *ban = ks_calloc(nmod, sizeof(bool));
         for (size_t i = 0; i < p->nitems; i++) {
             if (host_of[i] != (int)h)
                 continue;
@@ -1317,13 +1332,15 @@ static size_t mixed_downsize(const packer *pk, const int *host_of, size_t *host_
             mem += it->mem_mib + mn->vm_mem_mib;
             vc += it->vcpus;
             nvm++;
+            for (size_t k = 0; it->banned && k < nmod; k++)
+                ban[k] |= it->banned[k];
         }
         if (nvm == 0)
             continue;
         size_t best = orig[h];
         for (size_t k = 0; k < nmod; k++) {
             const model_cap *c = &pk->mc[k];
-            if (c->price >= pk->mc[best].price || mem > c->mcap || vc > c->vcap)
+            if (c->price >= pk->mc[best].price || mem > c->mcap || vc > c->vcap || ban[k])
                 continue;
             double peak = 0;
             for (size_t t = 0; t < T; t++)
@@ -1561,6 +1578,8 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
 
     hosts_free(&pk);
     free(pk.cpu_all);
+    for (size_t u = 0; u < pk.nunits; u++)
+        free(pk.units[u].ban);
     free(pk.units);
     free(pk.members);
     free(pk.anti_ids);

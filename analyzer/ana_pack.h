@@ -48,6 +48,8 @@ typedef struct ana_item {
     int anti_group;     /* -1: none; items with the same value never share a host */
     int affinity_group; /* -1: none; items with the same value share one host */
     int pinned_host;    /* -1: none; else the host index it must be on */
+    const bool *banned; /* NULL, or per model of the problem: may not be on a host
+                           of it (too busy for it, or sized for faster cores) */
 } ana_item;
 
 typedef struct ana_problem {

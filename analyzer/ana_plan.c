@@ -65,7 +65,8 @@ typedef struct scenario {
     size_t nitems;
     size_t *srv_of; /* server index of each item */
     ana_item *items;
-    double **cpu; /* per item, owned */
+    double **cpu;  /* per item, owned */
+    bool **banned; /* per item, per model: may not be on it (owned) */
     ana_solution sol;
     bool packed;
     size_t placed, unplaced;
@@ -324,6 +325,7 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
     sc->srv_of = ks_calloc(pl->nsrv + 1, sizeof *sc->srv_of);
     sc->items = ks_calloc(pl->nsrv + 1, sizeof *sc->items);
     sc->cpu = ks_calloc(pl->nsrv + 1, sizeof *sc->cpu);
+    sc->banned = ks_calloc(pl->nsrv + 1, sizeof *sc->banned);
     size_t midx = (size_t)(m - pl->models);
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
@@ -339,14 +341,23 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
             cpu[t] = ana_target_mhz(pol, m, v < s->pctl[M_CPU] ? v : s->pctl[M_CPU], s->speed);
         }
         sc->cpu[k] = cpu;
+        /* hosts of other models (existing ones, or a mixed fleet's): not
+         * those it is too busy for, nor those whose slower cores would need
+         * more vCPUs than it is sized with here */
+        unsigned vcpus = item_vcpus(pl, s, m);
+        sc->banned[k] = ks_calloc(pl->nmodels + 1, sizeof **sc->banned);
+        for (size_t j = 0; j < pl->nmodels; j++)
+            sc->banned[k][j] =
+                j != midx && (s->v.too_busy[j] || item_vcpus(pl, s, &pl->models[j]) > vcpus);
         sc->items[k] = (ana_item){
             .name = s->inv->name,
             .cpu = cpu,
             .mem_mib = s->v.memory_mib,
-            .vcpus = item_vcpus(pl, s, m),
+            .vcpus = vcpus,
             .anti_group = s->anti,
             .affinity_group = s->aff,
             .pinned_host = s->pin,
+            .banned = sc->banned[k],
         };
     }
     /* existing hosts of every model, in the order of study.ini */
@@ -445,9 +456,12 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
 
 static void scenario_free(scenario *sc)
 {
-    for (size_t k = 0; k < sc->nitems; k++)
+    for (size_t k = 0; k < sc->nitems; k++) {
         free(sc->cpu[k]);
+        free(sc->banned[k]);
+    }
     free(sc->cpu);
+    free(sc->banned);
     free(sc->items);
     free(sc->srv_of);
     for (size_t h = 0; sc->host_names && h < sc->sol.nhosts; h++)
@@ -1377,9 +1391,14 @@ double ana_plan_host_capacity_mhz(const ana_plan *pl, size_t sci, size_t host)
 
 double ana_plan_host_limit_mhz(const ana_plan *pl, size_t sci, size_t host)
 {
-    /* what the packer allows: the limit less the hypervisor's own use */
-    return ana_plan_host_capacity_mhz(pl, sci, host) * pl->pol.cpu_max -
-           pl->pol.host_cpu_overhead_mhz;
+    return ana_plan_host_capacity_mhz(pl, sci, host) * pl->pol.cpu_max;
+}
+
+const char *ana_plan_host_name(const ana_plan *pl, size_t sci, size_t host)
+{
+    if (sci >= pl->nsc || host >= pl->sc[sci].sol.nhosts)
+        return NULL;
+    return pl->sc[sci].host_names[host];
 }
 
 /* ==== End of the report's accessors ======================================= */

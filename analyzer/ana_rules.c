@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "ks_buf.h"
+#include "ks_inventory.h"
 #include "ks_mem.h"
 #include "ks_parse.h"
 #include "ks_time.h"
@@ -232,6 +233,15 @@ int ana_models_parse(const ks_ini *ini, ana_model **models, size_t *n, ks_error 
         const char *sec = ks_ini_section_name(ini, i), *name;
         if (!has_prefix(sec, "host-model ", &name))
             continue;
+        /* host names (NAME-01) become file names in the report, and 'mixed'
+         * names the mixed-fleet scenario */
+        if (!ks_server_name_valid(name) || strcmp(name, "mixed") == 0) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s: [%s]: host model name '%s' is not allowed: use letters, digits, "
+                         "'.', '_' and '-' (not first), at most 64, and not 'mixed'",
+                         file, sec, name);
+            goto fail;
+        }
         ana_model m = {.name = NULL};
         double v[NMODEL_KEYS];
         static const double lo[NMODEL_KEYS] = {1, 1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0.01, 0};

@@ -127,11 +127,14 @@ int ana_plan_scenario_host_of(const ana_plan *plan, size_t scenario, size_t serv
 const double *ana_plan_scenario_demand(const ana_plan *plan, size_t scenario, size_t server);
 /* A host's CPU capacity (cores x MHz of its model, in MHz of the model the
  * scenario opens hosts with, the unit of ana_plan_scenario_demand: hosts of
- * a mixed fleet differ) and the most the plan lets its VMs use in any slot
- * (capacity x [policy] cpu_max_percent, less host_cpu_overhead_mhz); NAN
- * when out of range. */
+ * a mixed fleet differ) and the most the plan lets it use in any slot, the
+ * hypervisor's own use (host_cpu_overhead_mhz) included (capacity x
+ * [policy] cpu_max_percent); NAN when out of range. */
 double ana_plan_host_capacity_mhz(const ana_plan *plan, size_t scenario, size_t host);
 double ana_plan_host_limit_mhz(const ana_plan *plan, size_t scenario, size_t host);
+/* A host's name, as in plan.json (MODEL-NN, numbered per model, existing
+ * hosts first); NULL when out of range. Borrowed from plan. */
+const char *ana_plan_host_name(const ana_plan *plan, size_t scenario, size_t host);
 
 /* ==== End of the report's accessors ======================================= */
 

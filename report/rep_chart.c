@@ -30,8 +30,9 @@
 #include "ks_progress.h"
 
 #define MARKER "@@kvmshift-chart-done@@"
-/* seconds without a byte read from or written to gnuplot before it is
- * killed: a chart of 2,000 points takes milliseconds */
+/* seconds without a chart finished before gnuplot is killed (a chart of
+ * 2,000 points takes milliseconds); a gnuplot that only talks, or only
+ * reads, without finishing charts is killed too */
 #define SILENCE_S 300
 #define SVG_MAX ((size_t)64 << 20)
 
@@ -223,7 +224,7 @@ static void on_line(proc *p, const char *line)
         return;
     }
     /* a caret under the echoed command says nothing by itself */
-    if (strcmp(line, "^") == 0 || strstr(line, "warning:"))
+    if (strcmp(line, "^") == 0 || strcasestr(line, "warning:"))
         return;
     if (p->marked < p->nq && !p->err[p->marked])
         p->err[p->marked] = ks_strdup(line);
@@ -325,6 +326,7 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
     unsigned started = 0;
     int spawn_errno = 0;
     time_t last;
+    size_t last_done = 0;
     bool killed = false;
     for (unsigned j = 0; j < jobs; j++) {
         if (spawn(&ps[j], program) == 0)
@@ -366,7 +368,6 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
         if (r < 0 && errno != EINTR)
             break;
         if (r > 0) {
-            last = time(NULL);
             for (nfds_t i = 0; i < n; i++) {
                 if (!pfd[i].revents)
                     continue;
@@ -379,6 +380,10 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
             for (unsigned j = 0; j < jobs; j++)
                 done += ps[j].marked;
             ks_progress_update(prog, done, NULL);
+            if (done > last_done) {
+                last_done = done;
+                last = time(NULL);
+            }
         } else if (time(NULL) - last > SILENCE_S) {
             for (unsigned j = 0; j < jobs; j++) {
                 if (ps[j].pid > 0)

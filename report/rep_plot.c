@@ -205,9 +205,7 @@ static void script_host(const rep_doc *d, size_t sc, size_t h, ks_buf *b)
                   "set style fill solid 0.85 noborder\nset ylabel 'CPU MHz (host model)'\n"
                   "set yrange [0:%.0f]\nset title '",
                   cap * 1.08);
-    char hn[128];
-    snprintf(hn, sizeof hn, "%s-%02zu", ana_plan_scenario_name(d->plan, sc), h + 1);
-    rep_gp_str(b, hn);
+    rep_gp_str(b, ana_plan_host_name(d->plan, sc, h));
     ks_buf_printf(b, ": %zu VM%s' noenhanced\nplot ", n, n == 1 ? "" : "s");
     size_t l = 0;
     for (size_t j = 0; j < nl; j++, l++) {
@@ -441,8 +439,8 @@ void rep_plot_register(rep_doc *d)
             if (!want)
                 continue;
             snprintf(id, sizeof id, "host-%zu-%zu", sc, h);
-            snprintf(title, sizeof title, "%s-%02zu: CPU demand of its VMs",
-                     ana_plan_scenario_name(d->plan, sc), h + 1);
+            snprintf(title, sizeof title, "%s: CPU demand of its VMs",
+                     ana_plan_host_name(d->plan, sc, h));
             d->host_chart[sc][h] = add_chart(d, REP_CH_HOST, sc, h, id, title, 1000, 330);
         }
     }

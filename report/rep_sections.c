@@ -21,9 +21,14 @@
 
 static const char *const weekdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
+/* The golden tests cut the tables out between these comments. mark holds
+ * host and scenario names: a "--" or ">" in it must not end the comment. */
 static void table_begin(ks_buf *b, const char *mark)
 {
-    ks_buf_printf(b, "<!-- table %s -->\n", mark);
+    ks_buf_appends(b, "<!-- table ");
+    for (const char *p = mark; *p; p++)
+        ks_buf_printf(b, "%c", *p == '-' && p[1] == '-' ? '_' : *p == '>' ? '_' : *p);
+    ks_buf_appends(b, " -->\n");
 }
 
 static void table_end(ks_buf *b)
@@ -459,7 +464,13 @@ static void scenario_hosts(const rep_doc *d, size_t sc, bool charts_inline, ks_b
         {
             count += strcmp(rep_jstr(p, "host"), hn) == 0;
         }
+        /* host names repeat across scenarios: the recommended one's are
+         * #host-NAME (linked from the server and host pages) */
         ks_buf_appends(b, "<h4 id=\"host-");
+        if ((int)sc != d->rec) {
+            rep_html(b, rep_jstr(rep_scenario_json(d, sc), "name"));
+            ks_buf_appends(b, "-");
+        }
         rep_html(b, hn);
         ks_buf_appends(b, "\">");
         rep_html(b, hn);
@@ -480,7 +491,7 @@ static void scenario_hosts(const rep_doc *d, size_t sc, bool charts_inline, ks_b
                           count == 1 ? "" : "s", rep_num(n, rep_jnum(ho, "cpu_peak_percent"), 0),
                           rep_num(n2, rep_jnum(ho, "memory_percent"), 0));
         int ch = d->host_chart[sc][h];
-        if (ch >= 0 && !charts_inline) {
+        if (ch >= 0 && !charts_inline && (int)sc == d->rec) {
             ks_buf_appends(b, " \u2014 <a href=\"hosts/");
             rep_html(b, hn);
             ks_buf_appends(b, ".html\">its chart</a>");
@@ -979,7 +990,7 @@ static int write_server_page(const rep_doc *d, size_t i, const char *dir, ks_err
         int h = rep_host_of(d, sc, i);
         ks_buf_reset(&e);
         if (h >= 0)
-            ks_buf_printf(&e, "%s-%02d", ana_plan_scenario_name(d->plan, sc), h + 1);
+            rep_html(&e, ana_plan_host_name(d->plan, sc, (size_t)h));
         else
             ks_buf_appends(&e, "not placed");
         KS_AUTOFREE char *key = ks_asprintf("scenario %s", ana_plan_scenario_name(d->plan, sc));
@@ -1019,8 +1030,7 @@ static int write_server_page(const rep_doc *d, size_t i, const char *dir, ks_err
 
 static int write_host_page(const rep_doc *d, size_t sc, size_t h, const char *dir, ks_error *err)
 {
-    char hn[160];
-    snprintf(hn, sizeof hn, "%s-%02zu", ana_plan_scenario_name(d->plan, sc), h + 1);
+    const char *hn = ana_plan_host_name(d->plan, sc, h);
     ks_buf b;
     ks_buf_init(&b, REP_BUF_MAX);
     KS_AUTOFREE char *t = study_title(d);

@@ -47,6 +47,11 @@ void rep_html(ks_buf *b, const char *s)
 
 void rep_csv(ks_buf *b, const char *s)
 {
+    /* a text cell starting like a formula (a role or reason written in
+     * the study's files) is kept as text by spreadsheets with a quote
+     * mark, as OWASP's CSV injection advice has it */
+    if (strchr("=+-@", s[0]) && s[0])
+        ks_buf_appends(b, "'");
     size_t n = strlen(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL ||
                  (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'));

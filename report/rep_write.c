@@ -44,6 +44,13 @@ static int swap_in(const char *tmp, const char *final, ks_error *err)
         syncfs(dfd);
         close(dfd);
     }
+    struct stat st;
+    if (lstat(final, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        ks_error_set(err, KS_E_IO, 0,
+                     "'%s' exists and is not a report directory: move it away, then run again",
+                     final);
+        return -1;
+    }
     if (!ks_path_exists(final)) {
         if (rename(tmp, final) < 0) {
             ks_error_set(err, KS_E_IO, errno, "cannot rename '%s' to '%s': %s", tmp, final,

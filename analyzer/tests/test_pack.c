@@ -319,6 +319,12 @@ KS_TEST(test_valid_rejects)
     KS_CHECK(!ana_solution_valid(&f.p, &sol, &why));
     KS_CHECK(why && strstr(why, "anti-affinity"));
     free(why);
+    f.items[0].anti_group = f.items[1].anti_group = -1;
+    static const bool banned[1] = {true};
+    f.items[1].banned = banned;
+    KS_CHECK(!ana_solution_valid(&f.p, &sol, &why));
+    KS_CHECK(why && strstr(why, "may not be on"));
+    free(why);
 }
 
 /* ------------------------------------------------------ random instances */
@@ -430,6 +436,14 @@ KS_TEST(test_mixed_downsize)
     KS_CHECK(sol.host_model[0] == 0 && sol.host_model[1] == 1);
     KS_CHECK(strstr(sol.algorithm, "lowest-priced") != NULL);
     ana_solution_free(&sol);
+    /* a VM banned from the small model (too busy for it, or sized for
+     * faster cores) keeps its host big, and is never put on a small one */
+    static const bool ban_small[2] = {false, true};
+    f.items[5].banned = ban_small;
+    KS_CHECK(solve(&f, &sol) == 2);
+    KS_CHECK(sol.host_of[5] >= 0 && sol.host_model[sol.host_of[5]] == 0);
+    ana_solution_free(&sol);
+    f.items[5].banned = NULL;
     /* a cheaper model that cannot hold the VMs is not taken */
     models[1].cpu_mhz = 200;
     KS_CHECK(solve(&f, &sol) == 2);

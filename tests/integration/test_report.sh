@@ -126,6 +126,11 @@ for gp in /nonexistent/gnuplot /bin/false; do
   ks_check "gnuplot $gp --strict: exit 3" test "$(KS_GNUPLOT=$gp code "$BIN" report "$S" -q --strict)" -eq 3
   ks_check "gnuplot $gp --strict: the report is written all the same" test -s "$R/index.html"
 done
+# gnuplot's warnings ("Warning: empty y range") do not fail a chart
+printf '#!/bin/sh\necho "Warning: empty y range [0:0], adjusting to [-1:1]" >&2\nexec gnuplot "$@"\n' >"$W/gp-warn"
+chmod +x "$W/gp-warn"
+ks_check "gnuplot that warns: exit 0" test "$(KS_GNUPLOT=$W/gp-warn code "$BIN" report "$S" -q --strict)" -eq 0
+ks_check "gnuplot that warns: every chart drawn" grep -q "20 charts drawn, 0 not drawn" "$W/out"
 ks_check "--pdf without Chromium: exit 0" test "$(KS_CHROMIUM=/nonexistent/chromium code "$BIN" report "$S" -q --pdf)" -eq 0
 ks_check "--pdf without Chromium: a warning that says how to fix it" grep -q "no PDF: Chromium ('/nonexistent/chromium') is not installed: install it (apt-get install chromium)" "$W/err"
 ks_check "--pdf without Chromium: no report.pdf" test ! -e "$R/report.pdf"
@@ -156,6 +161,21 @@ else
   echo "note: running as root, a read-only directory is writable: that check is left out"
 fi
 chmod 0755 "$S"
+# a file where the report directory goes is not replaced
+mv "$R" "$W/report.keep"
+echo "my notes" >"$R"
+ks_check "report is a file: exit 1" test "$(code "$BIN" report "$S" -q)" -eq 1
+ks_check "report is a file: says so" grep -q "exists and is not a report directory" "$W/err"
+ks_check "report is a file: kept" grep -qx "my notes" "$R"
+ks_check "report is a file: no temporary directory left" sh -c "! ls '$S' | grep -q report.tmp"
+rm "$R"
+mv "$W/report.keep" "$R"
+# host model names become file names: refused when they could escape
+cp "$S/study.ini" "$W/study.ini.good"
+printf '\n[host-model ../../evil]\ncores = 8\nmhz = 2000\nmemory_gib = 64\n' >>"$S/study.ini"
+ks_check "a host model named with a path: exit 1" test "$(code "$BIN" report "$S" -q)" -eq 1
+ks_check "a host model named with a path: says why" grep -q "host model name '../../evil' is not allowed" "$W/err"
+cp "$W/study.ini.good" "$S/study.ini"
 
 # ---- (4) a large study: pages per server and per host ----------------------------
 L=$W/large
