@@ -1302,8 +1302,9 @@ static size_t mixed_downsize(const packer *pk, const int *host_of, size_t *host_
     const ana_host_model *mn = model_new(p);
     size_t T = pk->T, nmod = model_count(p);
     size_t base = nh;
-    /* standby hosts hold no VM: drop them, they are recomputed */
-    while (*standby && base > pk->nfixed) {
+    /* standby hosts hold no VM (an empty new host is nothing else): drop
+     * them, they are recomputed */
+    while (base > pk->nfixed) {
         bool empty = true;
         for (size_t i = 0; i < p->nitems && empty; i++)
             empty = host_of[i] != (int)base - 1;
@@ -1432,6 +1433,76 @@ static double lower_bound(const packer *pk)
     return lb;
 }
 
+static void model_caps_build(packer *pk)
+{
+    const ana_problem *p = pk->p;
+    pk->nmc = model_count(p);
+    pk->newm = p->models ? p->new_model : 0;
+    pk->mc = ks_calloc(pk->nmc, sizeof *pk->mc);
+    for (size_t k = 0; k < pk->nmc; k++) {
+        const ana_host_model *hm = model_at(p, k);
+        model_cap *c = &pk->mc[k];
+        c->cap_raw = hm->cpu_limit * hm->cpu_mhz - hm->host_cpu_mhz;
+        c->mcap_raw = hm->mem_limit * hm->mem_mib - hm->host_mem_mib;
+        c->vcap_raw = hm->vcpu_ratio > 0 ? hm->vcpu_ratio * hm->cores : INFINITY;
+        c->cap = c->cap_raw * (1 + PACK_REL_EPS) + 1e-9;
+        c->mcap = c->mcap_raw * (1 + PACK_REL_EPS) + 1e-9;
+        c->vcap = c->vcap_raw;
+        c->price = hm->price;
+    }
+}
+
+int ana_pack_mixed(const ana_problem *p, const ana_solution *base, ana_solution *sol, ks_error *err)
+{
+    memset(sol, 0, sizeof *sol);
+    if (!problem_ok(p, err))
+        return -1;
+    size_t n = p->nitems;
+    packer pk = {.p = p, .T = p->nslots};
+    model_caps_build(&pk);
+    /* the fixed hosts as ana_pack counts them: existing, and up to the
+     * highest pin of a placed VM */
+    pk.nfixed = p->existing_hosts;
+    for (size_t i = 0; i < n; i++)
+        if (base->host_of[i] >= 0 && p->items[i].pinned_host >= 0 &&
+            (size_t)p->items[i].pinned_host + 1 > pk.nfixed)
+            pk.nfixed = (size_t)p->items[i].pinned_host + 1;
+    sol->host_of = ks_calloc(n + 1, sizeof(int));
+    memcpy(sol->host_of, base->host_of, n * sizeof(int));
+    sol->why = ks_calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        sol->why[i] = base->why[i] ? ks_strdup(base->why[i]) : NULL;
+    sol->host_model = ks_calloc(base->nhosts + STANDBY_MAX + 1, sizeof(size_t));
+    memcpy(sol->host_model, base->host_model, base->nhosts * sizeof(size_t));
+    sol->lower_bound = base->lower_bound;
+    bool standby = false, mixed = false;
+    size_t nh = p->mixed && pk.nmc > 1
+                    ? mixed_downsize(&pk, sol->host_of, sol->host_model, base->nhosts, &standby)
+                    : base->nhosts;
+    for (size_t h = 0; h < nh && !mixed; h++)
+        mixed = h >= pk.nfixed && sol->host_model[h] != pk.newm;
+    sol->nhosts = nh;
+    why_pack(sol, n);
+    /* the base's algorithm, with the mixed-fleet step when it changed a host */
+    sol->algorithm = base->algorithm;
+    for (int v = 0; v < NVARIANTS; v++)
+        for (int k = 0; k < 4; k++)
+            if (algo_names[v][k] == base->algorithm)
+                sol->algorithm = algo_names[v][(k & 2) + (standby ? 1 : 0) + (mixed ? 4 : 0)];
+    free(pk.mc);
+    char *why = NULL;
+    if (!ana_solution_valid(p, sol, &why)) {
+        ks_error_set(err, KS_E_INTERNAL, 0,
+                     "the mixed fleet broke one of its own constraints (a bug, please report "
+                     "it): %s",
+                     why);
+        free(why);
+        ana_solution_free(sol);
+        return -1;
+    }
+    return 0;
+}
+
 int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
 {
     memset(sol, 0, sizeof *sol);
@@ -1451,20 +1522,7 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     pk.cap = pk.cap_raw * (1 + PACK_REL_EPS) + 1e-9;
     pk.mcap = pk.mcap_raw * (1 + PACK_REL_EPS) + 1e-9;
     pk.vcap = pk.vcap_raw;
-    pk.nmc = model_count(p);
-    pk.newm = p->models ? p->new_model : 0;
-    pk.mc = ks_calloc(pk.nmc, sizeof *pk.mc);
-    for (size_t k = 0; k < pk.nmc; k++) {
-        const ana_host_model *hm = model_at(p, k);
-        model_cap *c = &pk.mc[k];
-        c->cap_raw = hm->cpu_limit * hm->cpu_mhz - hm->host_cpu_mhz;
-        c->mcap_raw = hm->mem_limit * hm->mem_mib - hm->host_mem_mib;
-        c->vcap_raw = hm->vcpu_ratio > 0 ? hm->vcpu_ratio * hm->cores : INFINITY;
-        c->cap = c->cap_raw * (1 + PACK_REL_EPS) + 1e-9;
-        c->mcap = c->mcap_raw * (1 + PACK_REL_EPS) + 1e-9;
-        c->vcap = c->vcap_raw;
-        c->price = hm->price;
-    }
+    model_caps_build(&pk);
     units_build(&pk, sol);
     {
         size_t *all = ks_calloc(pk.nunits + 1, sizeof(size_t));

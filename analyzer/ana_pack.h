@@ -99,6 +99,15 @@ typedef struct ana_solution {
 int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err);
 void ana_solution_free(ana_solution *sol);
 
+/* The mixed fleet of base, a solution ana_pack gave for the same problem
+ * without 'mixed': each new host turned into the lowest-priced model its
+ * VMs fit, as ana_pack does with 'mixed' after packing, without packing
+ * again (ana_pack with 'mixed' may pick another starting variant when the
+ * standby host's model changes the count). p->mixed must be set. sol is filled (free with
+ * ana_solution_free); -1 with err for a malformed problem or a bug (the result is checked). */
+int ana_pack_mixed(const ana_problem *p, const ana_solution *base, ana_solution *sol,
+                   ks_error *err);
+
 /* Check a solution against every constraint of p; true when it holds.
  * On false, *why (may be NULL) gets a newly allocated sentence. Used by the
  * tests and as a self-check after ana_pack. */

@@ -316,7 +316,11 @@ static ana_host_model *problem_models(const ana_plan *pl, const ana_model *m)
     return pm;
 }
 
-static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool mixed, ks_error *err)
+/* One scenario: hosts of model m, or (mixed) a mixed fleet opened with m;
+ * base: NULL, or m's own scenario, whose packing a mixed fleet starts from
+ * instead of packing again (the same items and hosts). */
+static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool mixed,
+                          const scenario *base, ks_error *err)
 {
     const ana_policy *pol = &pl->pol;
     sc->name = mixed ? "mixed" : m->name;
@@ -382,8 +386,12 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
         .existing_models = sc->existing_models,
     };
     if (sc->nitems || sc->nexisting) {
-        if (ana_pack(&p, &sc->sol, err) < 0)
+        if (base && base->packed && base->nitems == sc->nitems) {
+            if (ana_pack_mixed(&p, &base->sol, &sc->sol, err) < 0)
+                return -1;
+        } else if (ana_pack(&p, &sc->sol, err) < 0) {
             return -1;
+        }
         sc->packed = true;
     }
     double usable = p.model.cpu_mhz * p.model.cpu_limit - p.model.host_cpu_mhz;
@@ -780,12 +788,13 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
     choose_prices(pl);
     pl->sc = ks_calloc(pl->nmodels + 1, sizeof *pl->sc);
     for (size_t m = 0; m < pl->nmodels; m++) {
-        if (scenario_build(pl, &pl->sc[m], &pl->models[m], false, err) < 0)
+        if (scenario_build(pl, &pl->sc[m], &pl->models[m], false, NULL, err) < 0)
             goto fail;
         pl->nsc++;
     }
     if (pl->nmodels > 1 && pl->pol.mixed_fleet) {
-        if (scenario_build(pl, &pl->sc[pl->nsc], largest_model(pl), true, err) < 0)
+        const ana_model *big = largest_model(pl);
+        if (scenario_build(pl, &pl->sc[pl->nsc], big, true, &pl->sc[big - pl->models], err) < 0)
             goto fail;
         pl->nsc++;
     }

@@ -517,6 +517,18 @@ KS_TEST(test_random_mixed)
         KS_CHECK(pm <= pp + 1e-9);
         if (pm < pp - 1e-9)
             cheaper++;
+        /* the same from the plain solution, without packing again */
+        ana_solution from;
+        ks_error err = {0};
+        KS_CHECK(ana_pack_mixed(&f.p, &plain, &from, &err) == 0);
+        char *why = NULL;
+        KS_CHECK(ana_solution_valid(&f.p, &from, &why));
+        free(why);
+        double pf = 0;
+        for (size_t h = 0; h < from.nhosts; h++)
+            pf += models[from.host_model[h]].price;
+        KS_CHECK(pf <= pp + 1e-9);
+        ana_solution_free(&from);
         ana_solution_free(&plain);
         ana_solution_free(&mixed);
         ana_solution_free(&again);
