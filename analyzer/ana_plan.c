@@ -729,6 +729,9 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         double cap = s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : 0;
         if (ks_path_exists(rp) && ana_series_read(rp, pl->pol.slot_seconds, cap, &raw[i], err) < 0)
             goto fail;
+        /* no file yet (a server added to the inventory, never sampled): an
+         * empty series of the study's slot, "not eligible: no data" */
+        raw[i].slot_seconds = pl->pol.slot_seconds;
         ks_progress_update(prog, i + 1, NULL);
     }
     ks_progress_done(prog);

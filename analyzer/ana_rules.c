@@ -440,7 +440,10 @@ void ana_judge(const ana_policy *p, const ana_model *models, size_t nmodels,
     memset(v, 0, sizeof *v);
     v->status = ANA_ELIGIBLE;
     v->too_busy = ks_calloc(nmodels ? nmodels : 1, sizeof *v->too_busy);
-    if (isnan(in->mem_bytes) && in->src_mem_bytes > 0) {
+    if (!in->has_data) {
+        /* nothing measured at all: the "no data" reason below says it all */
+        v->memory_mib = ana_size_memory_mib(in->src_mem_bytes, 0, true);
+    } else if (isnan(in->mem_bytes) && in->src_mem_bytes > 0) {
         /* no measurement: the VM gets what the server has installed */
         v->memory_mib = ana_size_memory_mib(in->src_mem_bytes, 0, true);
         add_reason(v, ANA_ELIGIBLE,

@@ -349,6 +349,13 @@ for s in d['scenarios']:
 assert len(sc['small']['hosts']) == 3 and sc['small']['cost'] == 6000, sc['small']['cost']
 assert len(sc['big']['hosts']) == 3 and sc['big']['cost'] == 10000, sc['big']['cost']
 assert d['recommended'] in ('small', 'mixed') and sc[d['recommended']]['cost'] == 6000, d['recommended']"
+# a server in the inventory that was never sampled (no RRD file, no facts)
+grep '^m6,' "$MX/inventory.csv" | sed 's/^m6,/m7,/' >>"$MX/inventory.csv"
+ks_check "a server without data: analyze exit 0" test "$(code "$BIN" analyze "$MX" -q --format json)" -eq 0
+ks_check "a server without data: not eligible, 'no data' first" python3 -c "
+import json; d = json.load(open('$MX/plan.json'))
+s = next(x for x in d['servers'] if x['name'] == 'm7')
+assert s['status'] == 'not_eligible' and s['reasons'][0].startswith('no data'), s['reasons']"
 
 # ---- (2) the Bitbrains traces ---------------------------------------------
 TARBALL=$REPO/../../shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
