@@ -1433,6 +1433,20 @@ static double lower_bound(const packer *pk)
     return lb;
 }
 
+/* Every solution is checked before it is handed out: 0, or -1 with err
+ * (a bug) and sol freed. */
+static int self_check(const ana_problem *p, ana_solution *sol, ks_error *err)
+{
+    char *why = NULL;
+    if (ana_solution_valid(p, sol, &why))
+        return 0;
+    ks_error_set(err, KS_E_INTERNAL, 0,
+                 "the packing broke one of its own constraints (a bug, please report it): %s", why);
+    free(why);
+    ana_solution_free(sol);
+    return -1;
+}
+
 static void model_caps_build(packer *pk)
 {
     const ana_problem *p = pk->p;
@@ -1490,17 +1504,7 @@ int ana_pack_mixed(const ana_problem *p, const ana_solution *base, ana_solution 
             if (algo_names[v][k] == base->algorithm)
                 sol->algorithm = algo_names[v][(k & 2) + (standby ? 1 : 0) + (mixed ? 4 : 0)];
     free(pk.mc);
-    char *why = NULL;
-    if (!ana_solution_valid(p, sol, &why)) {
-        ks_error_set(err, KS_E_INTERNAL, 0,
-                     "the mixed fleet broke one of its own constraints (a bug, please report "
-                     "it): %s",
-                     why);
-        free(why);
-        ana_solution_free(sol);
-        return -1;
-    }
-    return 0;
+    return self_check(p, sol, err);
 }
 
 int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
@@ -1646,17 +1650,7 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     free(stamp);
     free(best);
 
-    char *why = NULL;
-    if (!ana_solution_valid(p, sol, &why)) {
-        ks_error_set(err, KS_E_INTERNAL, 0,
-                     "the packing broke one of its own constraints (a bug, please report "
-                     "it): %s",
-                     why);
-        free(why);
-        ana_solution_free(sol);
-        return -1;
-    }
-    return 0;
+    return self_check(p, sol, err);
 }
 
 void ana_solution_free(ana_solution *sol)

@@ -62,8 +62,10 @@ typedef struct scenario {
     size_t *existing_models;
     char **host_names; /* per host: MODEL-NN, numbered per model */
     double *host_net;  /* per host: busiest slot's network, share of its budget (NAN) */
+    size_t *host_vms;  /* per host: VMs on it */
     size_t nitems;
-    size_t *srv_of; /* server index of each item */
+    size_t *srv_of;  /* server index of each item */
+    size_t *item_of; /* item of each server, (size_t)-1 for none */
     ana_item *items;
     double **cpu;  /* per item, owned */
     bool **banned; /* per item, per model: may not be on it (owned) */
@@ -330,6 +332,9 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
     sc->items = ks_calloc(pl->nsrv + 1, sizeof *sc->items);
     sc->cpu = ks_calloc(pl->nsrv + 1, sizeof *sc->cpu);
     sc->banned = ks_calloc(pl->nsrv + 1, sizeof *sc->banned);
+    sc->item_of = ks_calloc(pl->nsrv + 1, sizeof *sc->item_of);
+    for (size_t i = 0; i < pl->nsrv; i++)
+        sc->item_of[i] = (size_t)-1;
     size_t midx = (size_t)(m - pl->models);
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
@@ -337,6 +342,7 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
             continue;
         size_t k = sc->nitems++;
         sc->srv_of[k] = i;
+        sc->item_of[i] = k;
         /* the hourly demand, capped at the sized percentile (the VM is sized
          * for it; rarer peaks are its own to absorb), on the target CPU */
         double *cpu = ks_malloc((pl->nslots ? pl->nslots : 1) * sizeof *cpu);
@@ -416,6 +422,7 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
     sc->host_cpu_peak = ks_calloc(nh + 1, sizeof *sc->host_cpu_peak);
     sc->host_mem = ks_calloc(nh + 1, sizeof *sc->host_mem);
     sc->host_net = ks_calloc(nh + 1, sizeof *sc->host_net);
+    sc->host_vms = ks_calloc(nh + 1, sizeof *sc->host_vms);
     size_t *per_model = ks_calloc(pl->nmodels + 1, sizeof *per_model);
     double *load = ks_calloc(pl->nslots + 1, sizeof *load);
     double *net = ks_calloc(pl->nslots + 1, sizeof *net);
@@ -433,6 +440,7 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
             if (sc->sol.host_of[j] != (int)h)
                 continue;
             const srv *s = &pl->srv[sc->srv_of[j]];
+            sc->host_vms[h]++;
             mem += sc->items[j].mem_mib + cap->vm_mem_mib;
             for (size_t t = 0; t < pl->nslots; t++) {
                 load[t] += sc->cpu[j][t];
@@ -472,6 +480,7 @@ static void scenario_free(scenario *sc)
     free(sc->banned);
     free(sc->items);
     free(sc->srv_of);
+    free(sc->item_of);
     for (size_t h = 0; sc->host_names && h < sc->sol.nhosts; h++)
         free(sc->host_names[h]);
     free(sc->host_names);
@@ -480,6 +489,7 @@ static void scenario_free(scenario *sc)
     free(sc->host_cpu_peak);
     free(sc->host_mem);
     free(sc->host_net);
+    free(sc->host_vms);
     free(sc->pm);
     free(sc->existing_models);
 }
@@ -729,9 +739,6 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         double cap = s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : 0;
         if (ks_path_exists(rp) && ana_series_read(rp, pl->pol.slot_seconds, cap, &raw[i], err) < 0)
             goto fail;
-        /* no file yet (a server added to the inventory, never sampled): an
-         * empty series of the study's slot, "not eligible: no data" */
-        raw[i].slot_seconds = pl->pol.slot_seconds;
         ks_progress_update(prog, i + 1, NULL);
     }
     ks_progress_done(prog);
@@ -743,7 +750,7 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
 
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
-        ana_series_window(&raw[i], pl->slot_start, pl->nslots, &s->series);
+        ana_series_window(&raw[i], pl->slot_start, pl->pol.slot_seconds, pl->nslots, &s->series);
         s->present = ana_series_present(&s->series);
         s->has_data = raw[i].nslots > 0;
         ana_series_free(&raw[i]); /* windowed: the copy as read is not needed again */
@@ -940,6 +947,11 @@ static json_t *scenario_json(const ana_plan *pl, const scenario *sc)
         json_object_set_new(ho, "name", json_string(sc->host_names[h]));
         json_object_set_new(ho, "model", json_string(pl->models[k].name));
         json_object_set_new(ho, "existing", json_boolean(h < sc->nexisting));
+        json_object_set_new(ho, "vms", json_integer((json_int_t)sc->host_vms[h]));
+        /* under N+1 a new host without VMs is there only to take a failed
+         * host's (the packer adds no other empty host) */
+        json_object_set_new(
+            ho, "spare", json_boolean(pl->pol.n_plus_1 && h >= sc->nexisting && !sc->host_vms[h]));
         json_object_set_new(ho, "cpu_peak_percent", jreal(sc->host_cpu_peak[h] * 100));
         json_object_set_new(ho, "memory_percent", jreal(sc->host_mem[h] * 100));
         json_object_set_new(ho, "network_peak_percent", jreal(sc->host_net[h] * 100));
@@ -1238,12 +1250,9 @@ char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
                   isnan(s->stats[M_MEM][Q_MAX]) ? 0 : s->stats[M_MEM][Q_MAX] / MIB);
     for (size_t m = 0; m < pl->nsc; m++) {
         const scenario *sc = &pl->sc[m];
-        size_t k;
-        for (k = 0; k < sc->nitems; k++)
-            if (sc->srv_of[k] == idx)
-                break;
+        size_t k = sc->item_of[idx];
         ks_buf_printf(&b, "  scenario '%s': ", sc->name);
-        if (k == sc->nitems) {
+        if (k == (size_t)-1) {
             ks_buf_printf(&b, "left out: %s\n",
                           s->v.status == ANA_NOT_ELIGIBLE ? "not eligible"
                                                           : "too busy for this host model");
@@ -1370,11 +1379,7 @@ static size_t report_item_of(const ana_plan *pl, size_t sci, size_t server)
 {
     if (sci >= pl->nsc || server >= pl->nsrv)
         return (size_t)-1;
-    const scenario *sc = &pl->sc[sci];
-    for (size_t k = 0; k < sc->nitems; k++)
-        if (sc->srv_of[k] == server)
-            return k;
-    return (size_t)-1;
+    return pl->sc[sci].item_of[server];
 }
 
 int ana_plan_scenario_host_of(const ana_plan *pl, size_t sci, size_t server)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ks_error.h"
+#include "analyzer.h" /* ana_percentile */
 #include "ks_ini.h"
 
 typedef enum ana_status { ANA_ELIGIBLE = 0, ANA_CONDITIONAL, ANA_NOT_ELIGIBLE } ana_status;
@@ -105,8 +106,9 @@ typedef struct ana_series {
  * 0, or -1 with err (KS_E_RRD naming the file). */
 int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, ana_series *s,
                     ks_error *err);
-/* A copy of s over [start, start + n x slot), NAN outside s. */
-void ana_series_window(const ana_series *s, time_t start, size_t n, ana_series *out);
+/* A copy of s over [start, start + n x slot), NAN outside s; s has slots
+ * of slot seconds, or none at all (a server never sampled: all NAN). */
+void ana_series_window(const ana_series *s, time_t start, long slot, size_t n, ana_series *out);
 /* Slots with a CPU value. */
 size_t ana_series_present(const ana_series *s);
 /* Fill unknown slots of CPU, memory and disk with the server's own
@@ -117,10 +119,6 @@ void ana_series_fill(ana_series *s, double pct);
 void ana_series_free(ana_series *s);
 
 /* ---- Rules and sizing (ana_rules.c) ------------------------------------ */
-
-/* Percentile p (0..100, nearest rank) of the non-NAN values; NAN when none.
- * p 100 is the largest value. */
-double ana_percentile(const double *v, size_t n, double p);
 
 /* vCPUs for a demand of demand_mhz (target MHz, headroom included) on cores
  * of core_mhz: whole, at least 1, at most src_threads (when known, > 0)

@@ -324,10 +324,10 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
     return 0;
 }
 
-void ana_series_window(const ana_series *s, time_t start, size_t n, ana_series *out)
+void ana_series_window(const ana_series *s, time_t start, long slot, size_t n, ana_series *out)
 {
-    series_alloc(out, start, s->slot_seconds, n);
-    if (!s->nslots)
+    series_alloc(out, start, slot, n);
+    if (!s->nslots || s->slot_seconds != slot)
         return;
     const double *src[SERIES_N] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops, s->net_bps};
     double *dst[SERIES_N] = {out->cpu_mhz, out->mem_bytes, out->disk_bps, out->disk_iops,

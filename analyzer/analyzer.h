@@ -62,6 +62,11 @@ json_t *ana_plan_summary_json(const ana_plan *plan);
  * (caller frees). */
 char *ana_plan_summary_text(const ana_plan *plan);
 
+/* Percentile p (0..100, nearest rank: the smallest value with at least p%
+ * of the values at or below it) of the non-NAN values of v; NAN when none.
+ * p 100 is the largest value. v is not modified; thread-safe. */
+double ana_percentile(const double *v, size_t n, double p);
+
 /* Counts of servers per status. */
 size_t ana_plan_count_eligible(const ana_plan *plan);
 size_t ana_plan_count_conditional(const ana_plan *plan);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ks_buf.h"
 #include "tool.h"
 
 static const struct {
@@ -295,15 +296,9 @@ int tool_parse_format(const char *s, tool_format *out)
 
 void tool_csv_field(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    ks_buf b;
+    ks_buf_init(&b, 1 << 20);
+    ks_buf_csv_field(&b, s);
+    fwrite(b.data, 1, b.len, f);
+    ks_buf_free(&b);
 }

@@ -1,5 +1,6 @@
 #include "ks_buf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,23 @@ char *ks_buf_steal(ks_buf *b)
 const char *ks_buf_str(const ks_buf *b)
 {
     return b->data ? b->data : "";
+}
+
+int ks_buf_csv_field(ks_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+                 (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'));
+    if (!quote)
+        return ks_buf_append(b, s, n);
+    int rc = ks_buf_appends(b, "\"");
+    for (const char *run = s; rc == 0 && *run;) {
+        const char *q = strchr(run, '"');
+        size_t len = q ? (size_t)(q - run) + 1 : strlen(run);
+        rc = ks_buf_append(b, run, len);
+        if (rc == 0 && q)
+            rc = ks_buf_appends(b, "\""); /* the quote, doubled */
+        run += len;
+    }
+    return rc ? rc : ks_buf_appends(b, "\"");
 }

@@ -22,6 +22,10 @@ void ks_buf_init(ks_buf *b, size_t max);
 int ks_buf_append(ks_buf *b, const void *p, size_t n);
 int ks_buf_appends(ks_buf *b, const char *s);
 int ks_buf_printf(ks_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as one CSV field (RFC 4180): quoted, with its quotes doubled,
+ * when it holds a comma, a quote or a line break, or starts or ends with a
+ * blank; as it is otherwise. 0, or -1 when the cap is reached. */
+int ks_buf_csv_field(ks_buf *b, const char *s);
 int ks_buf_vprintf(ks_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes (n <= len). */
 void ks_buf_consume(ks_buf *b, size_t n);

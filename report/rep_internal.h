@@ -40,19 +40,12 @@ const char *rep_num(char buf[48], double v, int prec);
  * characters dropped). */
 void rep_gp_str(ks_buf *b, const char *s);
 
-/* Nearest-rank percentile p (0..100) of the non-NAN values, as the
- * analyzer's; NAN when none. */
-double rep_percentile(const double *v, size_t n, double p);
-
 /* ---- Files (rep_util.c) -------------------------------------------------- */
 
 /* Write len bytes to path (created 0644, replaced), without fsync: the
  * report's files are made under a temporary directory that is synced once
  * before it is renamed into place. 0, or -1 with err (KS_E_IO). */
 int rep_write_file(const char *path, const void *data, size_t len, ks_error *err);
-/* Remove a directory tree (or a file), not following symbolic links.
- * 0, or -1 with err (KS_E_IO). */
-int rep_rm_tree(const char *path, ks_error *err);
 /* The full path of program: itself when it has a '/' and is executable,
  * else the first executable of that name in $PATH; NULL when none. */
 char *rep_which(const char *program);
@@ -159,10 +152,9 @@ typedef struct rep_doc {
     size_t heat_n[7][24];
     bool heat_known;
     size_t heat_servers;
-    int *host_of;          /* [sc * ns + i]: ana_plan_scenario_host_of, looked up once */
-    const double **demand; /* [sc * ns + i]: ana_plan_scenario_demand, looked up once */
-    char *stale;           /* why plan.json does not match the plan, or NULL */
-    char *tmp;             /* STUDY/report.tmp.XXXXXX */
+    size_t *by_name; /* server indices sorted by name, for rep_server_index */
+    char *stale;     /* why plan.json does not match the plan, or NULL */
+    char *tmp;       /* STUDY/report.tmp.XXXXXX */
 } rep_doc;
 
 /* Fill d from its plan (d->plan, d->study and d->quiet set): plan.json,

@@ -482,8 +482,7 @@ static void scenario_hosts(const rep_doc *d, size_t sc, bool charts_inline, ks_b
             rep_html(b, model);
             ks_buf_appends(b, existing ? " (exists already); " : "; ");
         }
-        if (count == 0 &&
-            json_is_true(json_object_get(json_object_get(d->pj, "policy"), "n_plus_1")))
+        if (json_is_true(json_object_get(ho, "spare")))
             ks_buf_appends(b, "no VM: the N+1 spare, room to restart the VMs of a host that "
                               "fails");
         else

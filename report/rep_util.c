@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,22 +49,12 @@ void rep_csv(ks_buf *b, const char *s)
     /* a text cell starting like a formula (a role or reason written in
      * the study's files) is kept as text by spreadsheets with a quote
      * mark, as OWASP's CSV injection advice has it */
-    if (strchr("=+-@", s[0]) && s[0])
-        ks_buf_appends(b, "'");
-    size_t n = strlen(s);
-    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
-                 (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'));
-    if (!quote) {
-        ks_buf_append(b, s, n);
+    if (s[0] && strchr("=+-@", s[0])) {
+        KS_AUTOFREE char *guarded = ks_asprintf("'%s", s);
+        ks_buf_csv_field(b, guarded);
         return;
     }
-    ks_buf_appends(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"')
-            ks_buf_appends(b, "\"");
-        ks_buf_append(b, s, 1);
-    }
-    ks_buf_appends(b, "\"");
+    ks_buf_csv_field(b, s);
 }
 
 void rep_csv_num(ks_buf *b, double v, int prec)
@@ -101,30 +90,6 @@ void rep_gp_str(ks_buf *b, const char *s)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-double rep_percentile(const double *v, size_t n, double p)
-{
-    double *s = ks_malloc((n ? n : 1) * sizeof *s);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(v[i]))
-            s[k++] = v[i];
-    double r = NAN;
-    if (k) {
-        qsort(s, k, sizeof *s, cmp_double);
-        double rank = ceil(p / 100.0 * (double)k);
-        size_t idx = rank < 1 ? 0 : (size_t)rank - 1;
-        r = s[idx < k ? idx : k - 1];
-    }
-    free(s);
-    return r;
-}
-
 int rep_write_file(const char *path, const void *data, size_t len, ks_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -150,46 +115,6 @@ int rep_write_file(const char *path, const void *data, size_t len, ks_error *err
     if (close(fd) < 0) {
         ks_error_set(err, KS_E_IO, errno, "cannot write '%s': %s (is the disk full?)", path,
                      strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* nftw has no user pointer: the first failure is kept here for the one
- * rep_rm_tree call running (the report is not thread-safe). */
-static int rm_errno;
-static char rm_failed[512];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
-    if (rc < 0 && errno != ENOENT && !rm_errno) {
-        rm_errno = errno;
-        snprintf(rm_failed, sizeof rm_failed, "%s", path);
-    }
-    return 0;
-}
-
-int rep_rm_tree(const char *path, ks_error *err)
-{
-    rm_errno = 0;
-    rm_failed[0] = '\0';
-    struct stat st;
-    if (lstat(path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        ks_error_set(err, KS_E_IO, errno, "cannot remove '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && !rm_errno) {
-        rm_errno = errno;
-        snprintf(rm_failed, sizeof rm_failed, "%s", path);
-    }
-    if (rm_errno) {
-        ks_error_set(err, KS_E_IO, rm_errno, "cannot remove '%s': %s; remove it by hand", rm_failed,
-                     strerror(rm_errno));
         return -1;
     }
     return 0;

@@ -63,7 +63,7 @@ static int swap_in(const char *tmp, const char *final, ks_error *err)
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
         /* tmp now holds the old report; the new one is in place whatever
          * happens to it */
-        if (rep_rm_tree(tmp, &rm) < 0)
+        if (ks_remove_tree(tmp, &rm) < 0)
             ks_log_warn("the new report is in place, but the old one was not removed: %s",
                         rm.message);
         return 0;
@@ -82,7 +82,7 @@ static int swap_in(const char *tmp, const char *final, ks_error *err)
         ks_error_set(err, KS_E_IO, e, "cannot rename '%s' to '%s': %s", tmp, final, strerror(e));
         return -1;
     }
-    if (rep_rm_tree(old, &rm) < 0)
+    if (ks_remove_tree(old, &rm) < 0)
         ks_log_warn("the new report is in place, but the old one was not removed: %s", rm.message);
     return 0;
 }
@@ -103,7 +103,7 @@ static int produce(rep_doc *d, const rep_options *opt, const char *final, rep_re
     res->chart_seconds = now_s() - t0;
 
     if (rep_csv_write(d, err) < 0 || rep_sections_write(d, err) < 0 ||
-        rep_rm_tree(scratch, err) < 0)
+        ks_remove_tree(scratch, err) < 0)
         return -1;
     if (opt->pdf) {
         const char *ch = opt->chromium ? opt->chromium : getenv("KS_CHROMIUM");
@@ -116,7 +116,7 @@ static int produce(rep_doc *d, const rep_options *opt, const char *final, rep_re
             res->pdf_error = ks_strdup(perr.message);
         else
             res->pdf_path = ks_path_join(final, "report.pdf");
-        if (rep_rm_tree(prof, err) < 0)
+        if (ks_remove_tree(prof, err) < 0)
             return -1;
     }
     return 0;
@@ -156,7 +156,7 @@ int rep_write(const ks_study *study, const ks_inventory *inv, const rep_options 
     if (rc == 0 && swap_in(r.tmp, final, err) < 0)
         rc = -1;
     if (rc < 0) {
-        rep_rm_tree(r.tmp, NULL);
+        ks_remove_tree(r.tmp, NULL);
         free(res->pdf_path);
         free(res->pdf_error);
         memset(res, 0, sizeof *res);

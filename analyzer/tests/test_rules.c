@@ -333,13 +333,21 @@ KS_TEST(fill_missing)
 
     /* a window beyond the series is unknown */
     ana_series w;
-    ana_series_window(&s, s.slot_start - 7200, 4, &w);
+    ana_series_window(&s, s.slot_start - 7200, 3600, 4, &w);
     KS_CHECK(isnan(w.cpu_mhz[0]) && isnan(w.cpu_mhz[1]));
     KS_CHECK_NEAR(w.cpu_mhz[2], 0, 0);
     KS_CHECK_NEAR(w.cpu_mhz[3], 10, 0);
     KS_CHECK(w.slot_start % 3600 == 0);
     /* measured: had a CPU value in the window, whether filled before or not */
     KS_CHECK(!w.measured[0] && !w.measured[1] && w.measured[2] && w.measured[3]);
+    ana_series_free(&w);
+    /* a server never sampled: an empty series windows to unknown slots of
+     * the study's length, and filling them divides by that length */
+    ana_series none = {0};
+    ana_series_window(&none, s.slot_start, 3600, 48, &w);
+    KS_CHECK(w.slot_seconds == 3600 && w.nslots == 48 && isnan(w.cpu_mhz[0]));
+    ana_series_fill(&w, 50);
+    KS_CHECK_NEAR(w.cpu_mhz[47], 0, 0);
     ana_series_free(&w);
 
     /* a window of a series with gaps marks them unmeasured, and a fill keeps
@@ -356,7 +364,7 @@ KS_TEST(fill_missing)
     g.disk_bps = b[2];
     g.disk_iops = b[3];
     g.net_bps = b[4];
-    ana_series_window(&g, g.slot_start, 4, &w);
+    ana_series_window(&g, g.slot_start, g.slot_seconds, 4, &w);
     ana_series_fill(&w, 50);
     KS_CHECK(w.measured[0] && !w.measured[1] && w.measured[2] && w.measured[3]);
     KS_CHECK_NEAR(w.cpu_mhz[1], 100, 0);

@@ -61,6 +61,29 @@ KS_TEST(buf_append_and_cap)
     ks_buf_free(&b);
 }
 
+KS_TEST(buf_csv_field)
+{
+    ks_buf b;
+    ks_buf_init(&b, 1024);
+    ks_buf_csv_field(&b, "plain");
+    ks_buf_appends(&b, "|");
+    ks_buf_csv_field(&b, "a,b");
+    ks_buf_appends(&b, "|");
+    ks_buf_csv_field(&b, "say \"hi\", \"x\"");
+    ks_buf_appends(&b, "|");
+    ks_buf_csv_field(&b, " padded");
+    ks_buf_appends(&b, "|");
+    ks_buf_csv_field(&b, "two\nlines");
+    ks_buf_appends(&b, "|");
+    ks_buf_csv_field(&b, "");
+    KS_CHECK_STR(ks_buf_str(&b),
+                 "plain|\"a,b\"|\"say \"\"hi\"\", \"\"x\"\"\"|\" padded\"|\"two\nlines\"|");
+    ks_buf_free(&b);
+    ks_buf_init(&b, 4); /* the cap holds */
+    KS_CHECK(ks_buf_csv_field(&b, "a,bcdef") == -1);
+    ks_buf_free(&b);
+}
+
 KS_TEST(buf_partial_fit_is_all_or_nothing)
 {
     ks_buf b;
@@ -495,6 +518,7 @@ int main(void)
     KS_RUN(buf_empty_is_empty_string);
     KS_RUN(buf_append_and_cap);
     KS_RUN(buf_partial_fit_is_all_or_nothing);
+    KS_RUN(buf_csv_field);
     KS_RUN(buf_printf_growth);
     KS_RUN(buf_consume);
     KS_RUN(buf_steal);

@@ -1,5 +1,5 @@
 /* test_report_util.c: the report's building blocks: HTML and CSV escaping,
- * number formats, the percentile, file helpers, and the gnuplot driver
+ * number formats, file helpers, and the gnuplot driver
  * (rep_chart.c) when gnuplot is missing, exits at once, fails on one chart
  * or stops in the middle of a run. The gnuplot cases that need gnuplot are
  * left out (with a note) when it is not installed; the rest always runs. */
@@ -71,17 +71,6 @@ KS_TEST(escaping)
     KS_CHECK_STR(rep_num(n, 1234.5678, 2), "1234.57");
 }
 
-KS_TEST(percentile)
-{
-    double v[] = {NAN, 3, 1, 2};
-    KS_CHECK_NEAR(rep_percentile(v, 4, 50), 2, 0);
-    KS_CHECK_NEAR(rep_percentile(v, 4, 100), 3, 0);
-    KS_CHECK_NEAR(rep_percentile(v, 4, 0), 1, 0);
-    double none[] = {NAN, NAN};
-    KS_CHECK(isnan(rep_percentile(none, 2, 95)));
-    KS_CHECK(isnan(rep_percentile(NULL, 0, 95)));
-}
-
 KS_TEST(files)
 {
     KS_AUTOFREE char *sh = rep_which("sh");
@@ -97,9 +86,9 @@ KS_TEST(files)
     KS_CHECK(ks_mkdir_p(deep, &err) == 0);
     KS_AUTOFREE char *f = ks_path_join(deep, "x.txt");
     KS_CHECK(rep_write_file(f, "hello", 5, &err) == 0);
-    KS_CHECK(rep_rm_tree(root, &err) == 0);
+    KS_CHECK(ks_remove_tree(root, &err) == 0);
     KS_CHECK(!ks_path_exists(root));
-    KS_CHECK(rep_rm_tree(root, &err) == 0); /* gone already: fine */
+    KS_CHECK(ks_remove_tree(root, &err) == 0); /* gone already: fine */
     KS_AUTOFREE char *bad = ks_path_join(tmpdir, "no/such/dir/x");
     KS_CHECK(rep_write_file(bad, "x", 1, &err) < 0 && err.code == KS_E_IO);
 }
@@ -206,12 +195,11 @@ int main(void)
         return 2;
     }
     KS_RUN(escaping);
-    KS_RUN(percentile);
     KS_RUN(files);
     KS_RUN(charts_without_gnuplot);
     KS_RUN(charts_with_gnuplot);
     ks_error err;
-    if (rep_rm_tree(tmpdir, &err) < 0)
+    if (ks_remove_tree(tmpdir, &err) < 0)
         fprintf(stderr, "%s\n", err.message);
     return ks_test_summary();
 }
