@@ -7,15 +7,14 @@
  * channel and no process is created per sample, which keeps both our CPU
  * and the studied server's as low as it can be.
  *
- * Host keys are checked against the study's own known_hosts file (never
- * ~/.ssh/known_hosts, never ~/.ssh/config), so a study is reproducible and
- * its trust decisions are kept with it.
+ * The session itself (options, the study's known_hosts, keys, connection and
+ * authentication, exec channels) is common's ks_ssh; this file keeps only
+ * the sampling protocol.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <libssh/libssh.h>
 
@@ -25,15 +24,14 @@
 #include "ks_fs.h"
 #include "ks_log.h"
 #include "ks_mem.h"
+#include "ks_ssh.h"
 
 /* An answer larger than this is not ours: stop reading instead of growing. */
 #define MAX_ANSWER (8u << 20)
 
 typedef enum phase {
-    P_CONNECT,
-    P_AUTH,
-    P_CHANNEL_OPEN,
-    P_CHANNEL_EXEC,
+    P_CONNECT, /* ks_ssh: TCP, key exchange, host key, authentication */
+    P_CHANNEL, /* opening the channel of the persistent shell */
     P_IDLE,
     P_BUSY,
 } phase;
@@ -42,12 +40,10 @@ typedef enum request { REQ_NONE, REQ_SAMPLE, REQ_FACTS } request;
 
 struct col_conn {
     const col_target *t;
-    ssh_session s;
+    ks_ssh *ssh;
     ssh_channel ch;
-    ssh_key key;
     phase ph;
     request req;
-    bool tcp_up;
     ks_buf out; /* request text not yet accepted by libssh */
     ks_buf in;  /* answer so far */
 };
@@ -56,11 +52,8 @@ static const char *ssh_phase(const col_conn *c)
 {
     switch (c->ph) {
     case P_CONNECT:
-        return c->tcp_up ? "exchanging SSH keys" : "connecting";
-    case P_AUTH:
-        return "authenticating";
-    case P_CHANNEL_OPEN:
-    case P_CHANNEL_EXEC:
+        return ks_ssh_phase(c->ssh);
+    case P_CHANNEL:
         return "starting the remote shell";
     case P_IDLE:
         return "idle";
@@ -78,11 +71,7 @@ static void ssh_close(col_conn *c)
         ssh_channel_free(c->ch);
         c->ch = NULL;
     }
-    if (c->s) {
-        ssh_disconnect(c->s);
-        ssh_free(c->s);
-    }
-    ssh_key_free(c->key);
+    ks_ssh_free(c->ssh);
     ks_buf_free(&c->out);
     ks_buf_free(&c->in);
     free(c);
@@ -93,144 +82,37 @@ static const char *srv_name(const col_conn *c)
     return c->t->server->name;
 }
 
-/* "SHA256:..." of the server's key, or a placeholder. */
-static char *server_fingerprint(ssh_session s)
-{
-    ssh_key key = NULL;
-    unsigned char *hash = NULL;
-    size_t hlen = 0;
-    char *fp = NULL;
-    if (ssh_get_server_publickey(s, &key) == SSH_OK &&
-        ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0) {
-        char *h = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-        if (h) {
-            fp = ks_strdup(h);
-            ssh_string_free_char(h);
-        }
-    }
-    ssh_clean_pubkey_hash(&hash);
-    ssh_key_free(key);
-    return fp ? fp : ks_strdup("(unknown fingerprint)");
-}
-
-/* The name under which known_hosts stores this server. */
-static char *known_hosts_label(const ks_server *srv)
-{
-    if (srv->port == 22)
-        return ks_strdup(srv->address);
-    return ks_asprintf("[%s]:%d", srv->address, srv->port);
-}
-
-static int check_host_key(col_conn *c, ks_error *err)
-{
-    const ks_server *srv = c->t->server;
-    KS_AUTOFREE char *fp = server_fingerprint(c->s);
-    KS_AUTOFREE char *label = known_hosts_label(srv);
-    enum ssh_known_hosts_e k = ssh_session_is_known_server(c->s);
-    switch (k) {
-    case SSH_KNOWN_HOSTS_OK:
-        return 0;
-    case SSH_KNOWN_HOSTS_CHANGED:
-    case SSH_KNOWN_HOSTS_OTHER:
-        ks_error_set(err, KS_E_HOSTKEY, 0,
-                     "host key of '%s' (%s) changed: it now presents %s. This can be an attack "
-                     "or a reinstalled server: check the key with its administrator, then "
-                     "remove the line for %s from %s and run again with --accept-new-hostkeys",
-                     srv->name, label, fp, label, c->t->known_hosts);
-        return -1;
-    case SSH_KNOWN_HOSTS_UNKNOWN:
-    case SSH_KNOWN_HOSTS_NOT_FOUND:
-        if (!c->t->accept_new_hostkeys) {
-            ks_error_set(err, KS_E_HOSTKEY, 0,
-                         "host key of '%s' (%s) is not known yet: it presents %s. Check this "
-                         "fingerprint with the server's administrator, then run again with "
-                         "--accept-new-hostkeys to record it in %s",
-                         srv->name, label, fp, c->t->known_hosts);
-            return -1;
-        }
-        if (ssh_session_update_known_hosts(c->s) != SSH_OK) {
-            ks_error_set(err, KS_E_IO, 0, "cannot record the host key of '%s' in %s: %s", srv->name,
-                         c->t->known_hosts, ssh_get_error(c->s));
-            return -1;
-        }
-        ks_log_info("recorded the host key of '%s' (%s): %s", srv->name, label, fp);
-        return 0;
-    case SSH_KNOWN_HOSTS_ERROR:
-        break;
-    }
-    ks_error_set(err, KS_E_HOSTKEY, 0, "cannot check the host key of '%s' against %s: %s",
-                 srv->name, c->t->known_hosts, ssh_get_error(c->s));
-    return -1;
-}
-
 static col_conn *ssh_open(const col_target *t, ks_error *err)
 {
     const ks_server *srv = t->server;
+    char origin[64];
+    snprintf(origin, sizeof origin, "inventory line %u", srv->line);
+    const ks_ssh_target st = {
+        .name = srv->name,
+        .address = srv->address,
+        .port = srv->port,
+        .user = srv->user,
+        .key = srv->key,
+        .study_dir = t->study_dir,
+        .known_hosts = t->known_hosts,
+        .accept_new_hostkeys = t->accept_new_hostkeys,
+        .origin = origin,
+    };
+    ks_ssh *ssh = ks_ssh_new(&st, err);
+    if (!ssh)
+        return NULL;
     col_conn *c = ks_calloc(1, sizeof *c);
     c->t = t;
+    c->ssh = ssh;
     ks_buf_init(&c->out, 1 << 20);
     ks_buf_init(&c->in, MAX_ANSWER);
-
-    if (*srv->key) {
-        KS_AUTOFREE char *path =
-            srv->key[0] == '/' ? ks_strdup(srv->key) : ks_path_join(t->study_dir, srv->key);
-        if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &c->key) != SSH_OK) {
-            ks_error_set(err, KS_E_CONFIG, 0,
-                         "cannot read the private key '%s' of server '%s' (inventory line %u): "
-                         "check that the file exists, is readable and has no passphrase "
-                         "(use ssh-agent with an empty key column for protected keys)",
-                         path, srv->name, srv->line);
-            ssh_close(c);
-            return NULL;
-        }
-    }
-
-    c->s = ssh_new();
-    if (!c->s) {
-        ks_error_set(err, KS_E_INTERNAL, 0, "libssh could not create a session for '%s'",
-                     srv->name);
-        ssh_close(c);
-        return NULL;
-    }
-    unsigned port = (unsigned)srv->port;
-    int verbosity = SSH_LOG_NOLOG;
-    int no = 0, yes = 1;
-    if (ssh_options_set(c->s, SSH_OPTIONS_HOST, srv->address) < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_PORT, &port) < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_USER, srv->user) < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_NODELAY, &yes) < 0 ||
-        ssh_options_set(c->s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity) < 0) {
-        ks_error_set(err, KS_E_CONFIG, 0, "invalid SSH settings for '%s' (inventory line %u): %s",
-                     srv->name, srv->line, ssh_get_error(c->s));
-        ssh_close(c);
-        return NULL;
-    }
-    ssh_set_blocking(c->s, 0);
     c->ph = P_CONNECT;
     return c;
 }
 
 static int ssh_pollfd(col_conn *c, short *events)
 {
-    socket_t fd = ssh_get_fd(c->s);
-    if (fd < 0)
-        return -1;
-    short ev = POLLIN;
-    if (c->ph == P_CONNECT && !c->tcp_up) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-            c->tcp_up = true;
-        else
-            ev = POLLOUT; /* the TCP connect is still in progress */
-    }
-    if (ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING)
-        ev |= POLLOUT;
-    *events = ev;
-    return fd;
+    return ks_ssh_pollfd(c->ssh, events);
 }
 
 static int start_request(col_conn *c, request r, const char *text, ks_error *err)
@@ -262,8 +144,7 @@ static int ssh_request_facts(col_conn *c, ks_error *err)
 
 static col_event fail_session(col_conn *c, ks_errcode code, const char *what, ks_error *err)
 {
-    ks_error_set(err, code, 0, "%s '%s' (%s port %d) failed: %s", what, srv_name(c),
-                 c->t->server->address, c->t->server->port, ssh_get_error(c->s));
+    ks_ssh_fail(c->ssh, code, what, err);
     return COL_EV_FAILED;
 }
 
@@ -334,56 +215,19 @@ static col_event ssh_step(col_conn *c, col_raw *raw, json_t **facts, ks_error *e
     int rc;
     switch (c->ph) {
     case P_CONNECT:
-        rc = ssh_connect(c->s);
-        if (rc == SSH_AGAIN)
+        rc = ks_ssh_connect_step(c->ssh, err);
+        if (rc == 0)
             return COL_EV_AGAIN;
-        if (rc != SSH_OK) {
-            ks_error_set(err, KS_E_NET, 0,
-                         "cannot connect to '%s' at %s port %d: %s (check the address and "
-                         "port in the inventory, and that sshd runs and a firewall lets us "
-                         "through)",
-                         srv->name, srv->address, srv->port, ssh_get_error(c->s));
+        if (rc < 0)
             return COL_EV_FAILED;
-        }
-        if (check_host_key(c, err) < 0)
+        c->ph = P_CHANNEL;
+        /* fall through */
+    case P_CHANNEL:
+        rc = ks_ssh_exec_step(c->ssh, &c->ch, "LC_ALL=C exec /bin/sh", err);
+        if (rc == 0)
+            return COL_EV_AGAIN;
+        if (rc < 0)
             return COL_EV_FAILED;
-        c->ph = P_AUTH;
-        /* fall through */
-    case P_AUTH:
-        rc = c->key ? ssh_userauth_publickey(c->s, NULL, c->key)
-                    : ssh_userauth_publickey_auto(c->s, NULL, NULL);
-        if (rc == SSH_AUTH_AGAIN)
-            return COL_EV_AGAIN;
-        if (rc == SSH_AUTH_ERROR)
-            return fail_session(c, KS_E_NET, "authentication to", err);
-        if (rc != SSH_AUTH_SUCCESS) {
-            ks_error_set(err, KS_E_AUTH, 0,
-                         "'%s' refused the key %s for user '%s': add the public key to "
-                         "~%s/.ssh/authorized_keys on the server, or fix the user or key "
-                         "columns of inventory line %u",
-                         srv->name, *srv->key ? srv->key : "(from ssh-agent or ~/.ssh)", srv->user,
-                         srv->user, srv->line);
-            return COL_EV_FAILED;
-        }
-        c->ch = ssh_channel_new(c->s);
-        if (!c->ch)
-            return fail_session(c, KS_E_NET, "opening a channel to", err);
-        c->ph = P_CHANNEL_OPEN;
-        /* fall through */
-    case P_CHANNEL_OPEN:
-        rc = ssh_channel_open_session(c->ch);
-        if (rc == SSH_AGAIN)
-            return COL_EV_AGAIN;
-        if (rc != SSH_OK)
-            return fail_session(c, KS_E_REMOTE, "opening a session channel to", err);
-        c->ph = P_CHANNEL_EXEC;
-        /* fall through */
-    case P_CHANNEL_EXEC:
-        rc = ssh_channel_request_exec(c->ch, "LC_ALL=C exec /bin/sh");
-        if (rc == SSH_AGAIN)
-            return COL_EV_AGAIN;
-        if (rc != SSH_OK)
-            return fail_session(c, KS_E_REMOTE, "starting /bin/sh on", err);
         c->ph = P_IDLE;
         return COL_EV_CONNECTED;
     case P_IDLE: {
@@ -391,7 +235,7 @@ static col_event ssh_step(col_conn *c, col_raw *raw, json_t **facts, ks_error *e
         char chunk[4096];
         int n = ssh_channel_read_nonblocking(c->ch, chunk, sizeof chunk, 0);
         if (n == SSH_EOF || n == SSH_ERROR || ssh_channel_is_eof(c->ch) ||
-            !ssh_is_connected(c->s)) {
+            !ssh_is_connected(ks_ssh_session(c->ssh))) {
             ks_error_set(err, KS_E_NET, 0,
                          "the connection to '%s' was closed by the server between samples; "
                          "reconnecting",

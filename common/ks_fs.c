@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,42 @@ int ks_mkdir_p(const char *path, ks_error *err)
     return 0;
 }
 
+/* A temporary name next to path that no other process or thread uses:
+ * pid, thread id and a process-wide counter (two threads writing the same
+ * journal never share a temporary file). */
+static char *temp_name(const char *path)
+{
+    static atomic_uint counter;
+    unsigned n = atomic_fetch_add(&counter, 1);
+    return ks_asprintf("%s.tmp.%ld.%ld.%u", path, (long)getpid(), (long)gettid(), n);
+}
+
+int ks_fsync_parent(const char *path, ks_error *err)
+{
+    KS_AUTOFREE char *dir = ks_strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        ks_error_set(err, KS_E_IO, e, "cannot sync directory '%s': %s", dir, strerror(e));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode, ks_error *err)
 {
-    KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    KS_AUTOFREE char *tmp = temp_name(path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         ks_error_set(err, KS_E_IO, errno, "cannot write '%s': %s", tmp, strerror(errno));
         return -1;
@@ -74,7 +107,10 @@ int ks_write_file_atomic(const char *path, const void *data, size_t len, int mod
                      strerror(e));
         return -1;
     }
-    return ks_rename(tmp, path, err);
+    if (ks_rename(tmp, path, err) < 0)
+        return -1;
+    /* the rename itself is durable only once the directory is */
+    return ks_fsync_parent(path, err);
 }
 
 int ks_rename(const char *from, const char *to, ks_error *err)

@@ -11,9 +11,16 @@
 int ks_mkdir_p(const char *path, ks_error *err);
 
 /* Write data to path through a temporary file in the same directory,
- * fsync, then rename over path: readers see the old or the new file, never
- * a part. mode is the new file's permission bits. */
+ * fsync, then rename over path and fsync the directory: readers see the old
+ * or the new file, never a part, and after a crash (power loss included)
+ * path is the old or the new file. The temporary name is unique per process
+ * and thread (several threads may replace the same path at once: the last
+ * rename wins). mode is the new file's permission bits. This is the journal
+ * primitive: every state file of kvmshift is replaced through it. */
 int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode, ks_error *err);
+
+/* fsync the directory that holds path (after a rename or a create in it). */
+int ks_fsync_parent(const char *path, ks_error *err);
 
 /* rename(from, to); on failure from is removed and err says why. */
 int ks_rename(const char *from, const char *to, ks_error *err);

@@ -2,6 +2,7 @@
 #include "ks_time.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 void ks_time_iso(time_t t, char buf[KS_TIME_ISO_LEN])
@@ -38,4 +39,11 @@ bool ks_date_parse(const char *s, time_t *out)
         return false; /* timegm moved 2027-02-30 to March */
     *out = t;
     return true;
+}
+
+double ks_time_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

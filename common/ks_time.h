@@ -22,4 +22,7 @@ bool ks_time_parse_iso(const char *s, time_t *out);
  * false on anything else, including days that do not exist (2027-02-30). */
 bool ks_date_parse(const char *s, time_t *out);
 
+/* Seconds on the monotonic clock (for deadlines and rates; not a date). */
+double ks_time_mono(void);
+
 #endif
