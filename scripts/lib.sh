@@ -11,6 +11,9 @@ KS_PACKAGES=(
   snmpd snmp libsnmp-dev
   glpk-utils
   gnuplot-nox chromium
+  libssl-dev libnbd-dev libzstd-dev zstd qemu-utils
+  qemu-system-x86 debootstrap lvm2 parted e2fsprogs dosfstools
+  libguestfs-tools linux-image-amd64
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 
