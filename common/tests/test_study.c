@@ -405,7 +405,8 @@ KS_TEST(write_file_atomic_threads)
         size_t len = 0;
         char *t = ks_read_file(path, 100, &len, &err);
         int id = 0, v = 0;
-        if (t && (len != 22 || sscanf(t, "writer %d version %d", &id, &v) != 2))
+        /* "writer N version VVV\n": 21 bytes */
+        if (t && (len != 21 || sscanf(t, "writer %d version %d", &id, &v) != 2))
             torn++;
         free(t);
     }
@@ -414,6 +415,12 @@ KS_TEST(write_file_atomic_threads)
         KS_CHECK(args[i].failures == 0);
     }
     KS_CHECK(torn == 0);
+    /* the last version standing is one writer's 200th */
+    size_t len = 0;
+    ks_error err;
+    char *last = ks_read_file(path, 100, &len, &err);
+    KS_CHECK(last && len == 21 && strstr(last, " version 199\n"));
+    free(last);
     char *names = list_dir(dir);
     KS_CHECK_STR(names, "journal.json");
     free(names);
