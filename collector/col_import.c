@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include "ks_mem.h"
 #include "ks_parse.h"
 #include "ks_progress.h"
+#include "ks_signal.h"
 #include "ks_vector.h"
 #include "ks_time.h"
 
@@ -1136,14 +1136,6 @@ struct col_import {
     bool interrupted;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 size_t col_import_count(const col_import *imp)
 {
     return imp->results.len;
@@ -1316,6 +1308,7 @@ typedef struct run_ctx {
     ks_inventory *inv;
     const char *source; /* "import:bitbrains" */
     str_vec added;      /* names to append to the inventory */
+    ks_signal *sig;     /* SIGINT/SIGTERM stop the run between servers */
 } run_ctx;
 
 /* Write one server: facts, then its RRD file through a temporary name. */
@@ -1513,7 +1506,7 @@ static void run_bitbrains(run_ctx *ctx, col_import *imp, const col_import_option
                           const char *prefix, const str_vec *files)
 {
     ks_progress *pg = ks_progress_new("importing", files->len, opt->quiet);
-    for (size_t i = 0; i < files->len && !stop_requested; i++) {
+    for (size_t i = 0; i < files->len && !ks_signal_stop_requested(ctx->sig); i++) {
         const char *fn = files->ptr[i];
         KS_AUTOFREE char *name = ks_asprintf("%s%.*s", prefix, (int)strcspn(fn, "."), fn);
         KS_AUTOFREE char *path = ks_path_join(opt->input, fn);
@@ -1554,7 +1547,7 @@ static int run_csv(run_ctx *ctx, col_import *imp, const col_import_options *opt,
     col_import_data_finish(d);
     size_t n = col_import_data_count(d);
     ks_progress *pg = ks_progress_new("importing", n, opt->quiet);
-    for (size_t i = 0; i < n && !stop_requested; i++) {
+    for (size_t i = 0; i < n && !ks_signal_stop_requested(ctx->sig); i++) {
         col_series *s = col_import_data_series(d, i);
         import_series(ctx, imp, s);
         ks_progress_update(pg, i + 1, s->name);
@@ -1583,21 +1576,16 @@ static col_import *run_all(run_ctx *ctx, const col_import_options *opt, const ch
                            const str_vec *files, const char *inv_path, const char *inv_text,
                            size_t inv_len, ks_error *err)
 {
-    stop_requested = 0;
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    ctx->sig = ks_signal_new(KS_SIGNAL_STOP, NULL);
     col_import *imp = ks_calloc(1, sizeof *imp);
     int rc = 0;
     if (opt->format == COL_IMPORT_BITBRAINS)
         run_bitbrains(ctx, imp, opt, prefix, files);
     else
         rc = run_csv(ctx, imp, opt, prefix, err);
-    imp->interrupted = stop_requested;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    imp->interrupted = ks_signal_stop_requested(ctx->sig);
+    ks_signal_free(ctx->sig);
+    ctx->sig = NULL;
     if (rc < 0) {
         col_import_free(imp);
         return NULL;

@@ -1,8 +1,8 @@
 /* col_loop.c: the collector's event loop.
  *
- * One thread, one epoll set over every server's connection (its cost per
- * wake-up follows the sockets that are ready, not the thousands that are
- * not). Each server is a
+ * One thread, one event loop (ks_loop: epoll) over every server's
+ * connection (its cost per wake-up follows the sockets that are ready, not
+ * the thousands that are not). Each server is a
  * small state machine (down -> connecting -> ready <-> busy) driven by
  * poll readiness and by timers: its next sample time, its reconnection
  * time and the deadline of whatever it is doing. Deadlines are enforced
@@ -15,8 +15,6 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
-#include <sys/epoll.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,10 +31,15 @@
 #include "ks_fs.h"
 #include "ks_json.h"
 #include "ks_log.h"
+#include "ks_loop.h"
 #include "ks_mem.h"
 #include "ks_progress.h"
+#include "ks_signal.h"
+#include "ks_time.h"
 
 typedef enum hstate { H_DOWN, H_CONNECTING, H_READY, H_BUSY_SAMPLE, H_BUSY_FACTS, H_DONE } hstate;
+
+typedef struct collect collect;
 
 typedef struct host {
     const ks_server *srv;
@@ -58,9 +61,9 @@ typedef struct host {
     int readings; /* readings this run (once mode stops at 2) */
     bool failing;
     col_result *res;
-    int epfd;        /* the run's epoll set */
-    int reg_fd;      /* fd registered in it for this host, -1: none */
-    uint32_t reg_ev; /* events registered */
+    collect *run;    /* the run, its loop */
+    int reg_fd;      /* fd watched by the loop for this host, -1: none */
+    unsigned reg_ev; /* events watched (KS_LOOP_*) */
 } host;
 
 struct col_run {
@@ -76,26 +79,22 @@ typedef struct settings {
     const char *rrdcached;
 } settings;
 
-/* The epoll tag of the store's notification fd (no host has this index). */
-#define STORE_EVENT UINT64_MAX
+/* One run of col_collect: what the loop's callbacks need besides their
+ * host. */
+struct collect {
+    ks_loop *loop;
+    col_store *store;
+    const col_options *opt;
+    const settings *set;
+    host *hosts;
+    size_t n;
+    ks_signal *sig;      /* SIGINT/SIGTERM end the run; they wake the loop */
+    ks_loop_timer *kick; /* armed while a connection is active */
+    double last_kick;
+};
 
 /* How often busy connections are stepped even without epoll readiness. */
 #define KICK_SECONDS 0.25
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int read_settings(const ks_study *study, const col_options *opt, settings *s, ks_error *err)
 {
@@ -122,23 +121,36 @@ static void host_set_facts(host *h, json_t *facts)
     h->nnics = col_facts_physical_nics(facts, &h->nics);
 }
 
-/* Keep h's registration in the epoll set in step with its connection. The
- * event carries the host's index and the fd, so that an event for an fd the
- * host no longer uses is recognised and dropped. */
-static void host_register(host *h, uint32_t index)
+static void host_step(host *h, col_store *store, const col_options *opt, const settings *set,
+                      double now);
+
+/* h's connection is ready: the loop drops events of an fd that the host
+ * no longer watches, so this is always its current one. */
+static void host_on_ready(ks_loop *l, int fd, unsigned events, void *arg)
+{
+    (void)fd;
+    (void)events;
+    host *h = arg;
+    host_step(h, h->run->store, h->run->opt, h->run->set, ks_loop_now(l));
+}
+
+/* Keep the loop's watch of h in step with its connection. */
+static void host_register(host *h)
 {
     short ev = 0;
     int fd = h->conn ? h->be->pollfd(h->conn, &ev) : -1;
-    uint32_t want = (ev & POLLIN ? EPOLLIN : 0) | (ev & POLLOUT ? EPOLLOUT : 0);
+    unsigned want = (ev & POLLIN ? KS_LOOP_IN : 0) | (ev & POLLOUT ? KS_LOOP_OUT : 0);
     if (fd == h->reg_fd && want == h->reg_ev)
         return;
-    struct epoll_event e = {.events = want,
-                            .data.u64 = ((uint64_t)index << 32) | (uint32_t)(fd < 0 ? 0 : fd)};
+    ks_loop *l = h->run->loop;
     if (h->reg_fd >= 0 && fd != h->reg_fd)
-        epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->reg_fd, NULL);
-    if (fd >= 0 && (fd != h->reg_fd ? epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &e)
-                                    : epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &e)) < 0)
-        fd = -1; /* not registered: the kick and the deadline still step it */
+        ks_loop_fd_del(l, h->reg_fd);
+    if (fd >= 0 && fd == h->reg_fd && ks_loop_fd_mod(l, fd, want, NULL) < 0) {
+        ks_loop_fd_del(l, fd);
+        fd = -1; /* not watched: the kick and the deadline still step it */
+    } else if (fd >= 0 && fd != h->reg_fd &&
+               ks_loop_fd_add(l, fd, want, host_on_ready, h, NULL) < 0)
+        fd = -1;
     h->reg_fd = fd;
     h->reg_ev = fd < 0 ? 0 : want;
 }
@@ -147,7 +159,7 @@ static void host_close(host *h)
 {
     if (h->reg_fd >= 0) {
         /* before the close, while the fd still names this socket */
-        epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->reg_fd, NULL);
+        ks_loop_fd_del(h->run->loop, h->reg_fd);
         h->reg_fd = -1;
         h->reg_ev = 0;
     }
@@ -393,7 +405,7 @@ static void host_step(host *h, col_store *store, const col_options *opt, const s
         col_raw_clear(&raw);
         /* a new state may have work due at once (the facts, the first sample) */
         host_timers(h, store, opt, set, now, opt->window > 0 ? (double)opt->window : 2.0);
-        now = mono();
+        now = ks_time_mono();
     }
 }
 
@@ -463,7 +475,6 @@ static size_t hosts_setup(const ks_study *study, const ks_inventory *inv, const 
         h->be = col_backend_for(srv->method);
         h->target = (col_target){srv, ks_study_dir(study), known_hosts, opt->accept_new_hostkeys};
         h->backoff = 1;
-        h->epfd = -1;
         h->reg_fd = -1;
         col_raw_init(&h->prev);
         h->facts_needed = true;
@@ -491,6 +502,40 @@ static void hosts_free(host *hosts, size_t n)
         free(hosts[i].nics);
     }
     free(hosts);
+}
+
+/* The store's creator thread made a file. */
+static void on_store(ks_loop *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    (void)events;
+    col_store_notify_drain(arg);
+}
+
+/* A stop signal: the loop has woken; the run looks at the flag. */
+static void on_wake(ks_loop *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    (void)events;
+    ks_signal_wake_drain(arg);
+}
+
+/* libssh may hold data it already read from a socket, which epoll cannot
+ * see: step every active connection now and then. */
+static void on_kick(ks_loop *l, ks_loop_timer *t, void *arg)
+{
+    (void)t;
+    collect *c = arg;
+    double now = ks_loop_now(l);
+    c->kick = NULL; /* fired: the loop frees it */
+    c->last_kick = now;
+    for (size_t i = 0; i < c->n; i++) {
+        host *h = &c->hosts[i];
+        if (h->conn && (h->st == H_CONNECTING || h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS))
+            host_step(h, c->store, c->opt, c->set, now);
+    }
 }
 
 col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_options *opt_in,
@@ -534,43 +579,37 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         col_run_free(run);
         return NULL;
     }
-    int epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-        ks_error_set(err, KS_E_INTERNAL, errno, "cannot create an epoll set: %s", strerror(errno));
+    collect c = {.store = store, .opt = &opt, .set = &set, .hosts = hosts, .n = n};
+    c.loop = ks_loop_new(err);
+    if (!c.loop) {
         hosts_free(hosts, n);
         col_store_free(store);
         col_run_free(run);
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        hosts[i].epfd = epfd;
+        hosts[i].run = &c;
     /* the store's creator thread says when a file is ready */
     int store_fd = store ? col_store_notify_fd(store) : -1;
-    if (store_fd >= 0) {
-        struct epoll_event se = {.events = EPOLLIN, .data.u64 = STORE_EVENT};
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, store_fd, &se) < 0)
-            store_fd = -1;
-    }
+    if (store_fd >= 0 && ks_loop_fd_add(c.loop, store_fd, KS_LOOP_IN, on_store, store, NULL) < 0)
+        store_fd = -1;
     raise_fd_limit(n);
     /* files are made by the store's own thread, in sample order, while the
      * loop already connects and takes facts */
     for (size_t i = 0; i < n && store; i++)
         col_store_prepare_async(store, hosts[i].srv->name, set.interval);
 
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_requested = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     /* a peer that resets (a server, rrdcached) must give an error, not
-     * kill the collector */
-    struct sigaction ign = {0}, old_pipe;
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &old_pipe);
+     * kill the collector; without a wake pipe, a signal is still seen
+     * within a second */
+    c.sig = ks_signal_new(KS_SIGNAL_STOP | KS_SIGNAL_WAKE | KS_SIGNAL_IGNORE_PIPE, NULL);
+    if (!c.sig)
+        c.sig = ks_signal_new(KS_SIGNAL_STOP | KS_SIGNAL_IGNORE_PIPE, NULL);
+    int wake_fd = ks_signal_wake_fd(c.sig);
+    if (wake_fd >= 0 && ks_loop_fd_add(c.loop, wake_fd, KS_LOOP_IN, on_wake, c.sig, NULL) < 0)
+        wake_fd = -1;
 
-    double start = mono();
+    double start = ks_time_mono();
     double end = opt.duration > 0 ? start + (double)opt.duration : INFINITY;
     for (size_t i = 0; i < n; i++) {
         double phase = (opt.once || opt.facts_only)
@@ -591,15 +630,14 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
                                       : opt.once     ? "sampling"
                                                      : "collecting",
                                       expected, opt.quiet);
-    double last_kick = start;
-    enum { MAX_EVENTS = 256 };
-    struct epoll_event events[MAX_EVENTS];
+    c.last_kick = start;
     for (;;) {
-        double now = mono();
+        double now = ks_time_mono();
+        bool stop = ks_signal_stop_requested(c.sig);
         size_t done = 0, busy = 0, samples = 0, ok = 0, failing = 0;
         for (size_t i = 0; i < n; i++) {
             host *h = &hosts[i];
-            if (!stop_requested && now < end && host_timers(h, store, &opt, &set, now, window))
+            if (!stop && now < end && host_timers(h, store, &opt, &set, now, window))
                 host_step(h, store, &opt, &set, now);
             done += h->st == H_DONE;
             busy += h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS;
@@ -610,7 +648,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         char note[96];
         snprintf(note, sizeof note, "%zu ok, %zu failing", ok, failing);
         ks_progress_update(pg, bounded ? done : samples, note);
-        if (stop_requested || done == n || (now >= end && busy == 0))
+        if (stop || done == n || (now >= end && busy == 0))
             break;
 
         double wake = now + 1.0;
@@ -638,47 +676,29 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             }
             if (t < wake)
                 wake = t;
-            host_register(h, (uint32_t)i);
+            host_register(h);
         }
         if (end < wake)
             wake = end;
-        if (any_active && last_kick + KICK_SECONDS < wake)
-            wake = last_kick + KICK_SECONDS;
-        int timeout_ms = wake <= now ? 0 : (int)ceil((wake - now) * 1000.0);
-        int ne = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms);
-        if (ne < 0 && errno != EINTR) {
-            ks_error_set(err, KS_E_INTERNAL, errno, "epoll_wait failed: %s", strerror(errno));
+        /* the kick, due KICK_SECONDS after the last, while any connection
+         * is active */
+        if (any_active && !c.kick)
+            c.kick = ks_loop_timer_add(c.loop, c.last_kick + KICK_SECONDS, on_kick, &c);
+        else if (!any_active && c.kick) {
+            ks_loop_timer_del(c.loop, c.kick);
+            c.kick = NULL;
+        }
+        /* the ready connections are stepped, then the kick if it is due */
+        if (ks_loop_run_once(c.loop, wake, err) < 0)
             break;
-        }
-        now = mono();
-        for (int k = 0; k < ne; k++) {
-            if (events[k].data.u64 == STORE_EVENT) {
-                col_store_notify_drain(store);
-                continue;
-            }
-            size_t i = (size_t)(events[k].data.u64 >> 32);
-            int fd = (int)(uint32_t)events[k].data.u64;
-            if (i < n && hosts[i].reg_fd == fd)
-                host_step(&hosts[i], store, &opt, &set, now);
-        }
-        /* libssh may hold data it already read from a socket, which epoll
-         * cannot see: step every active connection now and then. */
-        if (any_active && now - last_kick >= KICK_SECONDS) {
-            last_kick = now;
-            for (size_t i = 0; i < n; i++) {
-                host *h = &hosts[i];
-                if (h->conn &&
-                    (h->st == H_CONNECTING || h->st == H_BUSY_SAMPLE || h->st == H_BUSY_FACTS))
-                    host_step(h, store, &opt, &set, now);
-            }
-        }
     }
     ks_progress_done(pg);
     ks_progress_free(pg);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGPIPE, &old_pipe, NULL);
-    if (stop_requested)
+    bool stopped = ks_signal_stop_requested(c.sig);
+    if (wake_fd >= 0)
+        ks_loop_fd_del(c.loop, wake_fd);
+    ks_signal_free(c.sig);
+    if (stopped)
         ks_log_info("stopped by a signal; every sample taken so far is stored");
 
     for (size_t i = 0; i < n; i++) {
@@ -695,7 +715,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
             ks_log_error("%s", fe.message);
     }
     hosts_free(hosts, n);
-    close(epfd);
+    ks_loop_free(c.loop);
     col_store_free(store);
     return run;
 }

@@ -10,24 +10,23 @@
  * draws nothing at all (missing, /bin/false) fails every chart with one
  * note.
  */
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* strcasestr */
 #include "rep_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_child.h"
 #include "ks_fs.h"
 #include "ks_mem.h"
 #include "ks_progress.h"
+#include "ks_signal.h"
 
 #define MARKER "@@kvmshift-chart-done@@"
 /* seconds without a chart finished before gnuplot is killed (a chart of
@@ -130,9 +129,8 @@ static void fail(rep_charts *c, size_t i, char *note)
 /* ---- One gnuplot process ------------------------------------------------- */
 
 typedef struct proc {
-    pid_t pid;
-    int in_fd, err_fd;
-    size_t *queue; /* chart indices, in the order they are sent */
+    ks_child *child; /* NULL: not started */
+    size_t *queue;   /* chart indices, in the order they are sent */
     size_t nq;
     size_t sent;          /* charts whose script is generated */
     size_t marked;        /* markers read: queue[marked] is the chart being drawn */
@@ -142,46 +140,29 @@ typedef struct proc {
     ks_buf line;          /* stderr, the line being read */
     char first_line[256]; /* stderr's first line, for a gnuplot that draws nothing */
     int status;
-    bool exited;
 } proc;
 
-static int spawn(proc *p, const char *program)
+/* gnuplot reads the scripts on stdin and says what it drew on stderr;
+ * stdout is not used. */
+static int spawn(proc *p, const char *program, ks_error *err)
 {
-    int in[2], er[2];
-    if (pipe2(in, O_CLOEXEC) < 0)
+    const char *argv[] = {program, NULL};
+    /* numbers with a decimal point whatever the user's locale */
+    static const char *const env[] = {"LC_ALL=C.UTF-8", NULL};
+    ks_child_opts o = {.flags = KS_CHILD_PIPE_IN | KS_CHILD_PIPE_ERR | KS_CHILD_NONBLOCK,
+                       .env = env};
+    p->child = ks_child_spawn(argv, &o, err);
+    if (!p->child)
         return -1;
-    if (pipe2(er, O_CLOEXEC) < 0) {
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(in[0]);
-        close(in[1]);
-        close(er[0]);
-        close(er[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (dup2(in[0], 0) < 0 || dup2(devnull < 0 ? er[1] : devnull, 1) < 0 || dup2(er[1], 2) < 0)
-            _exit(126);
-        /* numbers with a decimal point whatever the user's locale */
-        setenv("LC_ALL", "C.UTF-8", 1);
-        execlp(program, program, (char *)NULL);
-        dprintf(2, "cannot run '%s': %s\n", program, strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(er[1]);
-    p->pid = pid;
-    p->in_fd = in[1];
-    p->err_fd = er[0];
-    fcntl(p->in_fd, F_SETFL, fcntl(p->in_fd, F_GETFL) | O_NONBLOCK);
     ks_buf_init(&p->out, REP_BUF_MAX);
     ks_buf_init(&p->line, 1 << 16);
     return 0;
+}
+
+/* gnuplot's stdin (0) or stderr (2), -1 when closed or not started. */
+static int proc_fd(const proc *p, int stream)
+{
+    return p->child ? ks_child_fd(p->child, stream) : -1;
 }
 
 /* The next chart's script into p->out; closes stdin after the last. */
@@ -190,10 +171,7 @@ static void feed_next(rep_charts *c, proc *p)
     ks_buf_reset(&p->out);
     p->out_off = 0;
     if (p->sent == p->nq) {
-        if (p->in_fd >= 0) {
-            close(p->in_fd);
-            p->in_fd = -1;
-        }
+        ks_child_close_fd(p->child, 0);
         return;
     }
     const chart *ch = &c->v[p->queue[p->sent++]];
@@ -233,15 +211,14 @@ static void on_line(proc *p, const char *line)
 static void read_err(proc *p)
 {
     char buf[8192];
-    ssize_t n = read(p->err_fd, buf, sizeof buf);
+    ssize_t n = read(proc_fd(p, 2), buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n <= 0) {
         if (p->line.len)
             on_line(p, ks_buf_str(&p->line));
         ks_buf_reset(&p->line);
-        close(p->err_fd);
-        p->err_fd = -1;
+        ks_child_close_fd(p->child, 2);
         return;
     }
     for (ssize_t i = 0; i < n; i++) {
@@ -261,18 +238,17 @@ static void write_some(rep_charts *c, proc *p)
     for (;;) {
         if (p->out_off == p->out.len) {
             feed_next(c, p);
-            if (p->in_fd < 0)
+            if (proc_fd(p, 0) < 0)
                 return;
         }
-        ssize_t n = write(p->in_fd, p->out.data + p->out_off, p->out.len - p->out_off);
+        ssize_t n = write(proc_fd(p, 0), p->out.data + p->out_off, p->out.len - p->out_off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
             return;
         if (n < 0) {
             /* EPIPE: it exited; what it did not read stays undrawn */
-            close(p->in_fd);
-            p->in_fd = -1;
+            ks_child_close_fd(p->child, 0);
             return;
         }
         p->out_off += (size_t)n;
@@ -314,7 +290,6 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
     for (unsigned j = 0; j < jobs; j++) {
         ps[j].queue = ks_calloc(npend, sizeof *ps[j].queue);
         ps[j].err = ks_calloc(npend, sizeof *ps[j].err);
-        ps[j].in_fd = ps[j].err_fd = -1;
     }
     /* interleaved, so that both get a share of the big and small charts */
     size_t k = 0;
@@ -329,10 +304,11 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
     size_t last_done = 0;
     bool killed = false;
     for (unsigned j = 0; j < jobs; j++) {
-        if (spawn(&ps[j], program) == 0)
+        ks_error se;
+        if (spawn(&ps[j], program, &se) == 0)
             started++;
         else
-            spawn_errno = errno;
+            spawn_errno = se.errnum;
     }
     if (!started) {
         for (unsigned j = 0; j < jobs; j++)
@@ -351,13 +327,13 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
         nfds_t n = 0;
         for (unsigned j = 0; j < jobs; j++) {
             proc *p = &ps[j];
-            if (p->in_fd >= 0) {
-                pfd[n] = (struct pollfd){.fd = p->in_fd, .events = POLLOUT};
+            if (proc_fd(p, 0) >= 0) {
+                pfd[n] = (struct pollfd){.fd = proc_fd(p, 0), .events = POLLOUT};
                 owner[n] = p;
                 kind[n++] = 0;
             }
-            if (p->err_fd >= 0) {
-                pfd[n] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
+            if (proc_fd(p, 2) >= 0) {
+                pfd[n] = (struct pollfd){.fd = proc_fd(p, 2), .events = POLLIN};
                 owner[n] = p;
                 kind[n++] = 1;
             }
@@ -386,28 +362,23 @@ static bool round_run(rep_charts *c, const char *program, unsigned jobs, ks_prog
             }
         } else if (time(NULL) - last > SILENCE_S) {
             for (unsigned j = 0; j < jobs; j++) {
-                if (ps[j].pid > 0)
-                    kill(ps[j].pid, SIGKILL);
-                if (ps[j].in_fd >= 0)
-                    close(ps[j].in_fd);
-                if (ps[j].err_fd >= 0)
-                    close(ps[j].err_fd);
-                ps[j].in_fd = ps[j].err_fd = -1;
+                if (!ps[j].child)
+                    continue;
+                ks_child_kill(ps[j].child, 0);
+                ks_child_close_fd(ps[j].child, 0);
+                ks_child_close_fd(ps[j].child, 2);
             }
             killed = true;
             break;
         }
     }
     for (unsigned j = 0; j < jobs; j++)
-        if (ps[j].pid > 0) {
-            while (waitpid(ps[j].pid, &ps[j].status, 0) < 0 && errno == EINTR)
-                ;
-            ps[j].exited = true;
-        }
+        if (ps[j].child)
+            ks_child_wait(ps[j].child, -1, &ps[j].status);
 
     for (unsigned j = 0; j < jobs; j++) {
         proc *p = &ps[j];
-        if (p->pid <= 0) {
+        if (!p->child) {
             /* this one did not start; the other did: try again next round */
             continue;
         }
@@ -454,6 +425,7 @@ out:
             free(ps[j].err[q]);
         free(ps[j].err);
         free(ps[j].queue);
+        ks_child_free(ps[j].child);
         ks_buf_free(&ps[j].out);
         ks_buf_free(&ps[j].line);
     }
@@ -478,9 +450,7 @@ void rep_charts_run(rep_charts *c, const char *program, unsigned jobs, bool quie
         return;
     }
     /* a gnuplot that exits early must not kill us with SIGPIPE */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &old);
+    ks_signal *sig = ks_signal_new(KS_SIGNAL_IGNORE_PIPE, NULL);
     ks_progress *prog = ks_progress_new("charts", c->n, quiet);
     size_t settled = 0;
     while (round_run(c, path, jobs, prog, &settled))
@@ -490,7 +460,7 @@ void rep_charts_run(rep_charts *c, const char *program, unsigned jobs, bool quie
     ks_progress_update(prog, c->n, NULL);
     ks_progress_done(prog);
     ks_progress_free(prog);
-    sigaction(SIGPIPE, &old, NULL);
+    ks_signal_free(sig);
     free(path);
 }
 

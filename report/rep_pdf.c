@@ -2,25 +2,16 @@
 #include "rep_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ks_child.h"
 #include "ks_fs.h"
 #include "ks_mem.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int rep_pdf_print(const char *program, const char *html_path, const char *pdf_path,
                   const char *profile_dir, int timeout_s, ks_error *err)
@@ -58,49 +49,19 @@ int rep_pdf_print(const char *program, const char *html_path, const char *pdf_pa
                           url,
                           NULL};
     unlink(pdf_path);
-    pid_t pid = fork();
-    if (pid < 0) {
-        ks_error_set(err, KS_E_IO, errno, "cannot start Chromium: %s", strerror(errno));
+    /* its own process group: its helpers (zygote, renderer) go with it
+     * when it is stopped, and those it leaves behind when it is freed */
+    ks_child_opts o = {.flags = KS_CHILD_GROUP | KS_CHILD_ERR_TO_OUT, .out_file = log};
+    ks_error se;
+    ks_child *c = ks_child_spawn(argv, &o, &se);
+    if (!c) {
+        ks_error_set(err, KS_E_IO, se.errnum, "cannot start Chromium ('%s'): %s", exe,
+                     strerror(se.errnum));
         return -1;
     }
-    if (pid == 0) {
-        /* its own process group: its helpers (zygote, renderer) go with it
-         * when it is killed */
-        setsid();
-        int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in >= 0)
-            dup2(in, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    double deadline = now_s() + timeout_s;
     int status = 0;
-    bool timed_out = false;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            break;
-        if (r < 0 && errno != EINTR) {
-            status = -1;
-            break;
-        }
-        if (now_s() > deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            timed_out = true;
-            break;
-        }
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    /* helpers left behind by a Chromium that exited on its own */
-    kill(-pid, SIGKILL);
+    bool timed_out = ks_child_wait(c, timeout_s, &status) < 0 && errno == ETIMEDOUT;
+    ks_child_free(c);
     struct stat st;
     bool written = stat(pdf_path, &st) == 0 && st.st_size > 0;
     if (timed_out) {
