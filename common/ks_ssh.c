@@ -355,8 +355,8 @@ ssh_channel ks_ssh_exec(ks_ssh *s, const char *command, double timeout, ks_error
     return NULL;
 }
 
-int ks_ssh_run(ks_ssh *s, const char *command, const char *stdin_text, ks_buf *out,
-               int *exit_status, double timeout, ks_error *err)
+int ks_ssh_run(ks_ssh *s, const char *command, const void *stdin_data, size_t stdin_len,
+               ks_buf *out, int *exit_status, double timeout, ks_error *err)
 {
     double deadline = ks_time_mono() + timeout;
     ssh_channel ch = ks_ssh_exec(s, command, timeout, err);
@@ -364,8 +364,8 @@ int ks_ssh_run(ks_ssh *s, const char *command, const char *stdin_text, ks_buf *o
         return -1;
     ks_buf errtext;
     ks_buf_init(&errtext, 64 << 10);
-    size_t in_left = stdin_text ? strlen(stdin_text) : 0;
-    const char *in = stdin_text;
+    size_t in_left = stdin_data ? stdin_len : 0;
+    const char *in = stdin_data;
     bool in_closed = false, progress = false;
     double left = 0;
     int rc = -1, status = -1;

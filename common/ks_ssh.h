@@ -81,12 +81,12 @@ int ks_ssh_exec_step(ks_ssh *s, ssh_channel *ch, const char *command, ks_error *
 int ks_ssh_connect(ks_ssh *s, double timeout, ks_error *err);
 ssh_channel ks_ssh_exec(ks_ssh *s, const char *command, double timeout, ks_error *err);
 
-/* Run command, with stdin_text (may be NULL) written to its standard input
- * then closed, and collect its standard output into out (its cap applies:
- * a larger output is an error) and its exit status (-1 when the server
- * gave none). Standard error is kept in err's message when the status is
- * not 0, but the call itself returns 0 whenever the command ran. */
-int ks_ssh_run(ks_ssh *s, const char *command, const char *stdin_text, ks_buf *out,
+/* Run command, with the in_len bytes at in (may be NULL; any bytes, NULs
+ * included) written to its standard input then closed, and collect its standard output into out
+ * (its cap applies: a larger output is an error) and its exit status (-1 when the server gave
+ * none). Standard error is kept in err's message when the status is not 0, but the call itself
+ * returns 0 whenever the command ran. */
+int ks_ssh_run(ks_ssh *s, const char *command, const void *in, size_t in_len, ks_buf *out,
                int *exit_status, double timeout, ks_error *err);
 
 /* Wait until the session's socket is ready for what it waits for, or

@@ -1,0 +1,332 @@
+/* tool_p2v.c: kvmshift p2v copy|status */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ks_error.h"
+#include "ks_log.h"
+#include "ks_parse.h"
+#include "ks_study.h"
+#include "p2v.h"
+#include "tool.h"
+
+static int usage_error(void)
+{
+    tool_usage("p2v", stderr);
+    return TOOL_USAGE;
+}
+
+static void mib(char *out, size_t n, uint64_t b)
+{
+    snprintf(out, n, "%.1f", (double)b / 1048576.0);
+}
+
+static void print_summary(const char *server, const p2v_copy_result *res, bool sync, bool json)
+{
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "server", json_string(server));
+        json_object_set_new(o, "complete", json_boolean(res->complete));
+        json_object_set_new(o, "consistency", json_string(res->consistency));
+        json_object_set_new(o, "seconds", json_real(res->seconds));
+        json_t *arr = json_array();
+        for (size_t i = 0; i < res->ndisks; i++) {
+            const p2v_disk_result *d = &res->disks[i];
+            json_array_append_new(
+                arr,
+                json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s,s:s,s:s}",
+                          "disk", d->name, "size", (json_int_t)d->size, "chunks",
+                          (json_int_t)d->chunks, "examined", (json_int_t)d->examined, "sent",
+                          (json_int_t)d->sent, "zero", (json_int_t)d->zero, "unchanged",
+                          (json_int_t)d->same, "resent", (json_int_t)d->resent, "already_copied",
+                          (json_int_t)d->skipped_present, "failed", (json_int_t)d->failed,
+                          "bytes_sent", (json_int_t)d->bytes_data, "bytes_wire",
+                          (json_int_t)d->bytes_wire, "changed", (json_int_t)d->changed, "seconds",
+                          d->seconds, "compression", d->mode, "reader", d->reader, "image",
+                          d->image));
+        }
+        json_object_set_new(o, "disks", arr);
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    printf("%-8s %8s %7s %7s %7s %7s %6s %10s %10s %6s %-8s %s\n", "DISK", "SIZE MiB", "CHUNKS",
+           "SENT", "ZEROS", "SAME", "RESENT", "DATA MiB", "WIRE MiB", "SEC", "COMPRESS",
+           sync ? "CHANGED" : "IMAGE");
+    for (size_t i = 0; i < res->ndisks; i++) {
+        const p2v_disk_result *d = &res->disks[i];
+        char sz[32], data[32], wire[32], changed[64];
+        mib(sz, sizeof sz, d->size);
+        mib(data, sizeof data, d->bytes_data);
+        mib(wire, sizeof wire, d->bytes_wire);
+        snprintf(changed, sizeof changed, "%zu chunks, %.1f MiB", d->changed,
+                 (double)d->changed_bytes / 1048576.0);
+        printf("%-8s %8s %7zu %7zu %7zu %7zu %6zu %10s %10s %6.1f %-8s %s\n", d->name, sz,
+               d->chunks, d->sent, d->zero, d->same, d->resent, data, wire, d->seconds, d->mode,
+               sync ? changed : d->image);
+    }
+    if (res->ndisks)
+        printf("read on the source by %s\n", res->disks[0].reader);
+    printf("%s: %s in %.1f s; %s\n", server, res->complete ? "every chunk copied" : "not complete",
+           res->seconds, res->consistency);
+}
+
+static int do_copy(int argc, char **argv)
+{
+    enum {
+        O_TO = 256,
+        O_FORMAT,
+        O_SYNC,
+        O_FORCE,
+        O_NOSNAP,
+        O_NOHELPER,
+        O_CHUNK,
+        O_JOBS,
+        O_COMPRESS,
+        O_TIMEOUT,
+        O_ACCEPT,
+        O_OUTPUT
+    };
+    static const struct option opts[] = {{"to", required_argument, NULL, O_TO},
+                                         {"format", required_argument, NULL, O_FORMAT},
+                                         {"sync", no_argument, NULL, O_SYNC},
+                                         {"force", no_argument, NULL, O_FORCE},
+                                         {"no-snapshot", no_argument, NULL, O_NOSNAP},
+                                         {"no-helper", no_argument, NULL, O_NOHELPER},
+                                         {"chunk-size", required_argument, NULL, O_CHUNK},
+                                         {"jobs", required_argument, NULL, O_JOBS},
+                                         {"compress", required_argument, NULL, O_COMPRESS},
+                                         {"timeout", required_argument, NULL, O_TIMEOUT},
+                                         {"accept-new-hostkeys", no_argument, NULL, O_ACCEPT},
+                                         {"output", required_argument, NULL, O_OUTPUT},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    p2v_copy_options o = {.format = P2V_QCOW2, .snapshot = true, .compress = P2V_COMPRESS_AUTO};
+    bool json = false;
+    long v;
+    double d;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            tool_usage("p2v", stdout);
+            return TOOL_OK;
+        case 'q':
+            o.quiet = true;
+            break;
+        case O_TO:
+            o.to = optarg;
+            break;
+        case O_FORMAT:
+            if (strcmp(optarg, "qcow2") == 0)
+                o.format = P2V_QCOW2;
+            else if (strcmp(optarg, "raw") == 0)
+                o.format = P2V_RAW;
+            else {
+                fprintf(stderr, "kvmshift p2v copy: --format takes qcow2 or raw, not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            break;
+        case O_SYNC:
+            o.sync = true;
+            break;
+        case O_FORCE:
+            o.force = true;
+            break;
+        case O_NOHELPER:
+            o.no_helper = true;
+            break;
+        case O_NOSNAP:
+            o.snapshot = false;
+            break;
+        case O_CHUNK:
+            if (!ks_parse_int(optarg, 1, 64, &v)) {
+                fprintf(stderr,
+                        "kvmshift p2v copy: --chunk-size takes MiB from 1 to 64, not "
+                        "'%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            o.chunk_size = (uint32_t)v << 20;
+            break;
+        case O_JOBS:
+            if (!ks_parse_int(optarg, 1, 64, &v)) {
+                fprintf(stderr, "kvmshift p2v copy: --jobs takes 1 to 64, not '%s'\n", optarg);
+                return TOOL_USAGE;
+            }
+            o.jobs = (unsigned)v;
+            break;
+        case O_COMPRESS:
+            if (strcmp(optarg, "auto") == 0)
+                o.compress = P2V_COMPRESS_AUTO;
+            else if (strcmp(optarg, "none") == 0)
+                o.compress = P2V_COMPRESS_NONE;
+            else if (strcmp(optarg, "gzip") == 0)
+                o.compress = P2V_COMPRESS_GZIP;
+            else if (strcmp(optarg, "zstd") == 0)
+                o.compress = P2V_COMPRESS_ZSTD;
+            else {
+                fprintf(stderr,
+                        "kvmshift p2v copy: --compress takes auto, none, gzip or zstd, "
+                        "not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            break;
+        case O_TIMEOUT:
+            if (!ks_parse_double(optarg, &d) || d < 1 || d > 86400) {
+                fprintf(stderr,
+                        "kvmshift p2v copy: --timeout takes seconds from 1 to 86400, "
+                        "not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            o.timeout = d;
+            break;
+        case O_ACCEPT:
+            o.accept_new_hostkeys = true;
+            break;
+        case O_OUTPUT:
+            if (strcmp(optarg, "json") == 0)
+                json = true;
+            else if (strcmp(optarg, "table") != 0) {
+                fprintf(stderr, "kvmshift p2v copy: --output takes table or json, not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            break;
+        default:
+            return usage_error();
+        }
+    }
+    if (optind != argc - 2)
+        return usage_error();
+    const char *study = argv[optind], *server = argv[optind + 1];
+    ks_error err;
+    ks_error_clear(&err);
+    ks_study *st = ks_study_open(study, &err);
+    if (!st) {
+        fprintf(stderr, "kvmshift p2v copy: %s\n", err.message);
+        return TOOL_FAIL;
+    }
+    ks_study_free(st);
+    p2v_copy_result res;
+    int rc = p2v_copy(study, server, &o, &res, &err);
+    if (res.ndisks)
+        print_summary(server, &res, o.sync, json);
+    p2v_copy_result_free(&res);
+    if (rc < 0) {
+        fprintf(stderr, "kvmshift p2v copy: %s\n", err.message);
+        return TOOL_FAIL;
+    }
+    if (rc > 0) {
+        fprintf(stderr, "kvmshift p2v copy: %s\n",
+                err.code
+                    ? err.message
+                    : "some chunks are not copied yet (see above): run the same command again");
+        return TOOL_PARTIAL;
+    }
+    return TOOL_OK;
+}
+
+static int do_status(int argc, char **argv)
+{
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    tool_format fmt = FMT_TABLE;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            tool_usage("p2v", stdout);
+            return TOOL_OK;
+        }
+        if (c == 'f' && tool_parse_format(optarg, &fmt) == 0)
+            continue;
+        return usage_error();
+    }
+    if (optind != argc - 1 && optind != argc - 2)
+        return usage_error();
+    const char *study = argv[optind], *server = optind == argc - 2 ? argv[optind + 1] : NULL;
+    ks_error err;
+    ks_error_clear(&err);
+    ks_study *st = ks_study_open(study, &err);
+    if (!st) {
+        fprintf(stderr, "kvmshift p2v status: %s\n", err.message);
+        return TOOL_FAIL;
+    }
+    ks_study_free(st);
+    json_t *arr = p2v_status(study, server, &err);
+    if (!arr) {
+        fprintf(stderr, "kvmshift p2v status: %s\n", err.message);
+        return TOOL_FAIL;
+    }
+    if (fmt == FMT_JSON) {
+        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+        json_decref(arr);
+        return TOOL_OK;
+    }
+    if (fmt == FMT_TABLE)
+        printf("%-20s %-12s %7s %-20s %8s %s\n", "SERVER", "STATE", "COPIED", "SYNCED AT",
+               "CHANGED", "NOTE");
+    else
+        printf("server,state,percent,synced_at,changed_percent,error\n");
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        const char *name = json_string_value(json_object_get(o, "server"));
+        const char *state = json_string_value(json_object_get(o, "state"));
+        double pct = json_number_value(json_object_get(o, "percent"));
+        const char *synced = json_string_value(json_object_get(o, "synced_at"));
+        double ch = json_number_value(json_object_get(o, "changed_percent"));
+        const char *error = json_string_value(json_object_get(o, "error"));
+        if (fmt == FMT_CSV) {
+            tool_csv_field(stdout, name);
+            printf(",%s,%.1f,%s,%.2f,", state, pct, synced ? synced : "", ch);
+            tool_csv_field(stdout, error ? error : "");
+            printf("\n");
+            continue;
+        }
+        char note[300];
+        if (error && *error)
+            snprintf(note, sizeof note, "%s: %s", strcmp(state, "failed") == 0 ? "failed" : "note",
+                     error);
+        else if (synced)
+            snprintf(note, sizeof note, "synced at %s with %.2f %% changed", synced, ch);
+        else
+            snprintf(note, sizeof note, "copying %.0f %%", pct);
+        printf("%-20s %-12s %6.1f%% %-20s %7.2f%% %s\n", name, state, pct, synced ? synced : "-",
+               ch, note);
+    }
+    json_decref(arr);
+    return TOOL_OK;
+}
+
+int tool_p2v(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        tool_usage("p2v", argc < 2 ? stderr : stdout);
+        return argc < 2 ? TOOL_USAGE : TOOL_OK;
+    }
+    if (strcmp(argv[1], "copy") == 0)
+        return do_copy(argc - 1, argv + 1);
+    if (strcmp(argv[1], "status") == 0)
+        return do_status(argc - 1, argv + 1);
+    fprintf(stderr,
+            "kvmshift p2v: no subcommand '%s' (copy or status); see 'kvmshift p2v --help'\n",
+            argv[1]);
+    return TOOL_USAGE;
+}

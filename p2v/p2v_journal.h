@@ -1,0 +1,53 @@
+/* p2v_journal.h: the journal of one server's conversion,
+ * STUDY/p2v/SERVER/journal.json, replaced atomically (ks_json_write_file:
+ * temporary name per thread, fsync, rename, directory fsync).
+ *
+ * It says, for each disk: its size, the chunk size, the checksum tool, the
+ * image, and for every chunk the checksum (a 128-bit prefix) of what the
+ * image holds durably, or '.' when the chunk is not there yet. A chunk is
+ * marked only after the image was flushed, so the journal never claims
+ * more than the image has; after a crash at most the chunks since the last
+ * flush are sent again. Not thread-safe: one writer (the copy's main
+ * thread). */
+#ifndef P2V_JOURNAL_H
+#define P2V_JOURNAL_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "p2v_internal.h"
+
+typedef struct p2v_jdisk {
+    char *name, *image, *format, *hash;
+    p2v_chunkmap map;
+    time_t copied_at; /* when every chunk was first on the target */
+    time_t synced_at; /* the last run that ended with every chunk there */
+    size_t changed;   /* chunks that changed in the last sync */
+    uint64_t changed_bytes;
+} p2v_jdisk;
+
+typedef struct p2v_journal {
+    char *server;
+    char *state; /* "copying", "synced", "interrupted", "failed" */
+    char *error; /* why it failed, "" otherwise */
+    char *consistency;
+    time_t updated;
+    p2v_jdisk *disks;
+    size_t ndisks;
+    json_t *runs; /* one object a run, the last 50 */
+} p2v_journal;
+
+p2v_journal *p2v_journal_new(const char *server);
+/* NULL with err filled (missing file: KS_E_IO with errnum ENOENT). */
+p2v_journal *p2v_journal_load(const char *path, ks_error *err);
+int p2v_journal_save(const p2v_journal *j, const char *path, ks_error *err);
+json_t *p2v_journal_json(const p2v_journal *j);
+void p2v_journal_free(p2v_journal *j);
+
+p2v_jdisk *p2v_journal_disk(p2v_journal *j, const char *name);
+p2v_jdisk *p2v_journal_add_disk(p2v_journal *j, const char *name);
+void p2v_journal_set(char **field, const char *value);
+double p2v_jdisk_percent(const p2v_jdisk *d);
+
+#endif
