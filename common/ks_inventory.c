@@ -20,9 +20,26 @@
 KS_VECTOR(field_vec, char *);
 KS_VECTOR(server_vec, ks_server);
 
-enum col { C_NAME, C_ADDRESS, C_METHOD, C_PORT, C_USER, C_KEY, C_ROLE, C_GROUP, C_TAGS, C_COUNT };
-static const char *const col_names[C_COUNT] = {"name", "address", "method", "port", "user",
-                                               "key",  "role",    "group",  "tags"};
+enum col {
+    C_NAME,
+    C_ADDRESS,
+    C_METHOD,
+    C_PORT,
+    C_USER,
+    C_KEY,
+    C_ROLE,
+    C_GROUP,
+    C_TAGS,
+    C_SSH_ADDRESS,
+    C_SSH_PORT,
+    C_SSH_USER,
+    C_SSH_KEY,
+    C_COUNT
+};
+static const char *const col_names[C_COUNT] = {
+    "name",  "address", "method",      "port",     "user",     "key",     "role",
+    "group", "tags",    "ssh_address", "ssh_port", "ssh_user", "ssh_key",
+};
 
 #define MAX_REPORTED 20
 
@@ -185,6 +202,9 @@ static void server_clear(ks_server *s)
     free(s->address);
     free(s->user);
     free(s->key);
+    free(s->ssh.address);
+    free(s->ssh.user);
+    free(s->ssh.key);
     free(s->role);
     free(s->group);
     ks_words_free(s->tags, s->ntags);
@@ -261,7 +281,8 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
                 if (colmap[i] < 0) {
                     problem(&pr, filename, lineno,
                             "unknown column '%s' in the header; the columns are name, address, "
-                            "method, port, user, key, role, group, tags",
+                            "method, port, user, key, role, group, tags, and for imaging "
+                            "ssh_address, ssh_port, ssh_user, ssh_key",
                             fields.ptr[i]);
                 } else if (seen[colmap[i]]) {
                     problem(&pr, filename, lineno, "column '%s' appears twice in the header",
@@ -321,6 +342,15 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
             problem(&pr, filename, lineno,
                     "port '%s' of server '%s' is not a number from 1 to 65535", v[C_PORT],
                     v[C_NAME]);
+        if (*v[C_SSH_ADDRESS] && !address_valid(v[C_SSH_ADDRESS]))
+            problem(&pr, filename, lineno,
+                    "ssh_address '%s' of server '%s' is not a valid IP address or host name",
+                    v[C_SSH_ADDRESS], v[C_NAME]);
+        long ssh_port = mi && mi->method == KS_METHOD_SSH ? port : 22;
+        if (*v[C_SSH_PORT] && !ks_parse_int(v[C_SSH_PORT], 1, 65535, &ssh_port))
+            problem(&pr, filename, lineno,
+                    "ssh_port '%s' of server '%s' is not a number from 1 to 65535", v[C_SSH_PORT],
+                    v[C_NAME]);
         for (size_t i = 0; i < servers.len; i++)
             if (strcmp(servers.ptr[i].name, v[C_NAME]) == 0)
                 problem(&pr, filename, lineno,
@@ -339,6 +369,14 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
             .group = ks_strdup(v[C_GROUP]),
             .line = lineno,
         };
+        /* imaging access: the ssh_* columns, else the collection's own
+         * for ssh servers, else the address with SSH's defaults (the
+         * 'user' and 'key' of an snmp line are SNMP's, not SSH's) */
+        bool by_ssh = srv.method == KS_METHOD_SSH;
+        srv.ssh.address = ks_strdup(*v[C_SSH_ADDRESS] ? v[C_SSH_ADDRESS] : v[C_ADDRESS]);
+        srv.ssh.port = (int)ssh_port;
+        srv.ssh.user = ks_strdup(*v[C_SSH_USER] ? v[C_SSH_USER] : by_ssh ? srv.user : user);
+        srv.ssh.key = ks_strdup(*v[C_SSH_KEY] ? v[C_SSH_KEY] : by_ssh ? srv.key : "");
         ks_words_append(v[C_TAGS], "; \t", &srv.tags, &srv.ntags);
         server_vec_push(&servers, srv);
     }

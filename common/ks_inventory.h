@@ -14,6 +14,14 @@
  *            file (community or v3 credentials), required
  *   role, group  optional free text (role "backup", "infrastructure", ...)
  *   tags     optional; words separated by ';' or spaces
+ * Access for imaging (kvmshift p2v), all optional; a server collected by
+ * SNMP or imported needs them when its SSH access differs from the
+ * defaults:
+ *   ssh_address  default: address
+ *   ssh_port     default: port for method ssh, else 22
+ *   ssh_user     default: user for method ssh, else the local login name
+ *   ssh_key      default: key for method ssh, else "" (ssh-agent and
+ *                ~/.ssh default keys); relative to the study directory
  * The loader checks every line and reports every bad one with file:line and
  * the reason; nothing is returned unless the whole file is valid.
  */
@@ -31,6 +39,14 @@ typedef enum ks_method {
     KS_METHOD_SNMP,   /* SNMP v2c or v3; key names the secrets file */
 } ks_method;
 
+/* How kvmshift p2v logs in to a server (the defaults filled in). */
+typedef struct ks_ssh_access {
+    char *address; /* "" when the server has none (an imported one) */
+    int port;
+    char *user;
+    char *key;
+} ks_ssh_access;
+
 typedef struct ks_server {
     char *name;
     char *address;
@@ -42,7 +58,8 @@ typedef struct ks_server {
     char *group; /* "" when not given */
     char **tags;
     size_t ntags;
-    unsigned line; /* line in the file, for messages */
+    ks_ssh_access ssh; /* imaging access (ssh_* columns, or defaults) */
+    unsigned line;     /* line in the file, for messages */
 } ks_server;
 
 typedef struct ks_inventory {

@@ -861,10 +861,7 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
     KS_AUTOFREE char *inv_path = ks_path_join(study_dir, "inventory.csv");
     /* access: the ssh_* columns when given, else the collection ones */
     const ks_server *s = r->srv;
-    const struct {
-        const char *address, *user, *key;
-        int port;
-    } access = {s->address ? s->address : "", s->user, s->key, s->port}, *acc = &access;
+    const ks_ssh_access *acc = &s->ssh;
     if (!*acc->address) {
         ks_error_set(err, KS_E_CONFIG, 0,
                      "'%s' has no SSH address for imaging (method %s): fill its ssh_address "

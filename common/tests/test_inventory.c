@@ -461,6 +461,51 @@ KS_TEST(snmp_method)
     CHECK_MSG(err, "inventory.csv:2: address '' of server 'win3'");
 }
 
+/* Imaging access: the ssh_* columns, or defaults that depend on the
+ * method (an snmp line's user and key are SNMP's). */
+KS_TEST(ssh_access_columns)
+{
+    ks_error err;
+    ks_inventory *inv = parse_text(
+        "name,address,method,port,user,key,ssh_address,ssh_port,ssh_user,ssh_key\n"
+        "web,10.0.0.1,ssh,2222,admin,keys/web,,,,\n"
+        "win,10.0.0.2,snmp,,,snmp/win.secrets,,,,\n"
+        "db,10.0.0.3,snmp,1161,snmpuser,snmp/db.secrets,db-admin.lan,2200,root,keys/db\n"
+        "old,,import,,,,10.0.0.4,,ops,\n"
+        "gone,,import,,,,,,,\n",
+        &err);
+    KS_CHECK(inv != NULL);
+    if (!inv)
+        return;
+    const ks_ssh_access *a = &inv->servers[0].ssh; /* ssh: the collection's own */
+    KS_CHECK_STR(a->address, "10.0.0.1");
+    KS_CHECK(a->port == 2222);
+    KS_CHECK_STR(a->user, "admin");
+    KS_CHECK_STR(a->key, "keys/web");
+    a = &inv->servers[1].ssh; /* snmp: SSH's defaults, not SNMP's user/key */
+    KS_CHECK_STR(a->address, "10.0.0.2");
+    KS_CHECK(a->port == 22);
+    KS_CHECK_STR(a->user, local_login);
+    KS_CHECK_STR(a->key, "");
+    a = &inv->servers[2].ssh; /* every column given */
+    KS_CHECK_STR(a->address, "db-admin.lan");
+    KS_CHECK(a->port == 2200);
+    KS_CHECK_STR(a->user, "root");
+    KS_CHECK_STR(a->key, "keys/db");
+    KS_CHECK(inv->servers[2].port == 1161); /* collection untouched */
+    KS_CHECK_STR(inv->servers[2].user, "snmpuser");
+    a = &inv->servers[3].ssh; /* import with an ssh address */
+    KS_CHECK_STR(a->address, "10.0.0.4");
+    KS_CHECK_STR(a->user, "ops");
+    KS_CHECK_STR(inv->servers[4].ssh.address, ""); /* none: p2v says so */
+    ks_inventory_free(inv);
+    KS_CHECK(parse_text("name,address,method,ssh_port\nx,10.0.0.1,ssh,70000\n", &err) == NULL);
+    CHECK_MSG(err, "inventory.csv:2: ssh_port '70000' of server 'x' is not a number");
+    KS_CHECK(parse_text("name,address,method,ssh_address\nx,10.0.0.1,ssh,bad host\n", &err) ==
+             NULL);
+    CHECK_MSG(err, "ssh_address 'bad host' of server 'x' is not a valid");
+}
+
 KS_TEST(load_from_file)
 {
     ks_error err;
@@ -499,6 +544,7 @@ int main(void)
     KS_RUN(name_rules);
     KS_RUN(import_method);
     KS_RUN(snmp_method);
+    KS_RUN(ssh_access_columns);
     KS_RUN(load_from_file);
     return ks_test_summary();
 }
