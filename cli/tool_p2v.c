@@ -90,6 +90,7 @@ static int do_copy(int argc, char **argv)
         O_COMPRESS,
         O_TIMEOUT,
         O_ACCEPT,
+        O_DISK,
         O_OUTPUT
     };
     static const struct option opts[] = {{"to", required_argument, NULL, O_TO},
@@ -98,6 +99,7 @@ static int do_copy(int argc, char **argv)
                                          {"force", no_argument, NULL, O_FORCE},
                                          {"no-snapshot", no_argument, NULL, O_NOSNAP},
                                          {"no-helper", no_argument, NULL, O_NOHELPER},
+                                         {"disk", required_argument, NULL, O_DISK},
                                          {"chunk-size", required_argument, NULL, O_CHUNK},
                                          {"jobs", required_argument, NULL, O_JOBS},
                                          {"compress", required_argument, NULL, O_COMPRESS},
@@ -107,6 +109,8 @@ static int do_copy(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    const char *disks[64];
+    size_t ndisks = 0;
     p2v_copy_options o = {.format = P2V_QCOW2, .snapshot = true, .compress = P2V_COMPRESS_AUTO};
     bool json = false;
     long v;
@@ -140,6 +144,16 @@ static int do_copy(int argc, char **argv)
             break;
         case O_FORCE:
             o.force = true;
+            break;
+        case O_DISK:
+            if (ndisks == sizeof disks / sizeof disks[0]) {
+                fprintf(stderr, "kvmshift p2v copy: at most %zu --disk options\n",
+                        sizeof disks / sizeof disks[0]);
+                return TOOL_USAGE;
+            }
+            disks[ndisks++] = optarg;
+            o.disks = disks;
+            o.ndisks = ndisks;
             break;
         case O_NOHELPER:
             o.no_helper = true;

@@ -40,10 +40,12 @@ typedef enum p2v_compress {
 typedef struct p2v_copy_options {
     const char *to; /* image directory; NULL: STUDY/p2v/SERVER/disks */
     p2v_format format;
-    bool sync;      /* examine every chunk, send the changed ones */
-    bool force;     /* start over: existing images and journal replaced */
-    bool snapshot;  /* use LVM snapshots where possible (default true) */
-    bool no_helper; /* never upload ksp2v-helper: the shell loop only */
+    bool sync;                /* examine every chunk, send the changed ones */
+    bool force;               /* start over: existing images and journal replaced */
+    bool snapshot;            /* use LVM snapshots where possible (default true) */
+    bool no_helper;           /* never upload ksp2v-helper: the shell loop only */
+    const char *const *disks; /* copy only these disks of the facts (--disk); ndisks 0: all */
+    size_t ndisks;
     bool accept_new_hostkeys;
     bool quiet;
     uint32_t chunk_size; /* bytes; 0: 4 MiB */

@@ -63,6 +63,8 @@ typedef struct run {
     p2v_layout *layout;
     facts_disk *fdisks;
     size_t nfdisks;
+    char **aside; /* disks of the facts not copied this time (--disk) */
+    size_t naside;
     p2v_journal *j;
     bool sudo;
     /* snapshots */
@@ -160,6 +162,45 @@ static int check_disks(run *r, ks_error *err)
             return -1;
         }
     }
+    return 0;
+}
+
+/* --disk: copy only the disks named (each must be one of the facts'); the
+ * others are kept aside, for the journal's overall state. */
+static int select_disks(run *r, ks_error *err)
+{
+    const p2v_copy_options *o = r->opt;
+    if (!o->ndisks)
+        return 0;
+    for (size_t k = 0; k < o->ndisks; k++) {
+        bool found = false;
+        for (size_t i = 0; i < r->nfdisks; i++)
+            found |= strcmp(r->fdisks[i].name, o->disks[k]) == 0;
+        if (!found) {
+            ks_buf names;
+            ks_buf_init(&names, 1 << 16);
+            for (size_t i = 0; i < r->nfdisks; i++)
+                ks_buf_printf(&names, "%s%s", i ? ", " : "", r->fdisks[i].name);
+            ks_error_set(err, KS_E_USAGE, 0, "'%s' has no disk '%s' in its facts (it has: %s)",
+                         r->server, o->disks[k], ks_buf_str(&names));
+            ks_buf_free(&names);
+            return -1;
+        }
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < r->nfdisks; i++) {
+        bool want = false;
+        for (size_t k = 0; k < o->ndisks; k++)
+            want |= strcmp(r->fdisks[i].name, o->disks[k]) == 0;
+        facts_disk d = r->fdisks[i];
+        if (want) {
+            r->fdisks[keep++] = d;
+        } else {
+            r->aside = ks_reallocarray(r->aside, r->naside + 1, sizeof *r->aside);
+            r->aside[r->naside++] = d.name;
+        }
+    }
+    r->nfdisks = keep;
     return 0;
 }
 
@@ -778,6 +819,9 @@ static void free_run(run *r)
     for (size_t i = 0; i < r->nfdisks; i++)
         free(r->fdisks[i].name);
     free(r->fdisks);
+    for (size_t i = 0; i < r->naside; i++)
+        free(r->aside[i]);
+    free(r->aside);
     for (size_t i = 0; i < r->nsnaps; i++)
         free(r->snaps[i]);
     free(r->snaps);
@@ -905,7 +949,7 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
                      !r->layout->hash_tool ? "a checksum tool" : "a dd with iflag=skip_bytes");
         return -1;
     }
-    if (check_disks(r, err) < 0)
+    if (check_disks(r, err) < 0 || select_disks(r, err) < 0)
         return -1;
 
     ks_error je;
@@ -970,13 +1014,19 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
 
     /* the outcome, in the journal */
     const ks_error *first = NULL;
-    bool complete = true, any_failed_chunk = false;
+    bool run_complete = true, any_failed_chunk = false;
     for (size_t i = 0; i < r->njobs; i++) {
         p2v_disk_job *j = &r->jobs[i];
         if (j->rc < 0 && !first)
             first = &j->err;
         any_failed_chunk |= j->res.failed > 0;
-        complete &= p2v_chunkmap_count_present(&j->durable) == j->durable.n;
+        run_complete &= p2v_chunkmap_count_present(&j->durable) == j->durable.n;
+    }
+    /* the server's copy is complete only with the disks left aside too */
+    bool complete = run_complete;
+    for (size_t i = 0; i < r->naside; i++) {
+        const p2v_jdisk *d = p2v_journal_disk(r->j, r->aside[i]);
+        complete &= d && p2v_chunkmap_count_present(&d->map) == d->map.n;
     }
     time_t now = time(NULL);
     json_t *runj = json_object();
@@ -992,7 +1042,7 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
     for (size_t i = 0; i < r->njobs; i++) {
         p2v_disk_job *j = &r->jobs[i];
         p2v_jdisk *d = p2v_journal_disk(r->j, j->name);
-        if (complete) {
+        if (run_complete) {
             if (!d->copied_at)
                 d->copied_at = now;
             d->synced_at = now;
@@ -1043,7 +1093,7 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
                      "copy of '%s' interrupted: the journal is saved, run the same command again "
                      "to resume",
                      server);
-    return first || jrc < 0 || grc < 0 || src < 0 ? -1 : (complete ? 0 : 1);
+    return first || jrc < 0 || grc < 0 || src < 0 ? -1 : (run_complete ? 0 : 1);
 }
 
 int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *opt,

@@ -5,9 +5,12 @@
 # several pieces per chunk are read as the shell loop reads them, answers
 # come in the order of the requests, and a bad request stops it with a
 # message and exit status 2.
-# Usage: test_helper.sh HELPER
+# The shell loop it stands in for (p2v_stream_script, printed by
+# PRINT_SCRIPT) answers the same requests with the same checksums and data.
+# Usage: test_helper.sh HELPER PRINT_SCRIPT
 set -euo pipefail
-H=${1:?usage: test_helper.sh HELPER}
+H=${1:?usage: test_helper.sh HELPER PRINT_SCRIPT}
+P=${2:?usage: test_helper.sh HELPER PRINT_SCRIPT}
 for t in b2sum gzip zstd python3; do
     command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
 done
@@ -39,11 +42,13 @@ sum0=$(head -c $C "$d/disk" | b2)
     for i in $(seq 7 60); do echo "$i - ${zero:0:32} z $d/disk $(((i % 8) * C)) $C"; done
 } >"$d/req"
 "$H" stream <"$d/req" >"$d/ans" || fail "stream exited $?"
-python3 - "$d" <<'PY' || fail "answers"
+LC_ALL=C H=b2sum /bin/sh -c "$("$P")" <"$d/req" >"$d/ans.sh" || fail "the shell loop exited $?"
+for a in ans ans.sh; do
+python3 - "$d" "$a" <<'PY' || fail "answers ($a)"
 import hashlib, gzip, subprocess, sys
 d = sys.argv[1]
 disk = open(d + "/disk", "rb").read()
-ans = open(d + "/ans", "rb").read()
+ans = open(d + "/" + sys.argv[2], "rb").read()
 C = 1 << 20
 def chunk(req):
     f = req.split()
@@ -81,8 +86,9 @@ for r in reqs:
         got = subprocess.run(["zstd", "-d", "-c"], input=payload, capture_output=True, check=True).stdout
     assert got == data, ("data", f[0])
 assert pos == len(ans), "trailing bytes"
-print("ok:", len(reqs), "answers")
+print("ok:", len(reqs), "answers in", sys.argv[2])
 PY
+done
 # bad requests: a message on stderr, exit 2, nothing half-answered
 for bad in "x" "0 - - r $d/disk 0" "0 - - r $d/disk zz 5" "0 - - r /nonexistent 0 5"; do
     set +e
