@@ -91,6 +91,7 @@ static int do_copy(int argc, char **argv)
         O_TIMEOUT,
         O_ACCEPT,
         O_DISK,
+        O_URI,
         O_OUTPUT
     };
     static const struct option opts[] = {{"to", required_argument, NULL, O_TO},
@@ -100,6 +101,7 @@ static int do_copy(int argc, char **argv)
                                          {"no-snapshot", no_argument, NULL, O_NOSNAP},
                                          {"no-helper", no_argument, NULL, O_NOHELPER},
                                          {"disk", required_argument, NULL, O_DISK},
+                                         {"target-uri", required_argument, NULL, O_URI},
                                          {"chunk-size", required_argument, NULL, O_CHUNK},
                                          {"jobs", required_argument, NULL, O_JOBS},
                                          {"compress", required_argument, NULL, O_COMPRESS},
@@ -144,6 +146,9 @@ static int do_copy(int argc, char **argv)
             break;
         case O_FORCE:
             o.force = true;
+            break;
+        case O_URI:
+            o.target_uri = optarg;
             break;
         case O_DISK:
             if (ndisks == sizeof disks / sizeof disks[0]) {

@@ -38,7 +38,10 @@ typedef enum p2v_compress {
 } p2v_compress;
 
 typedef struct p2v_copy_options {
-    const char *to; /* image directory; NULL: STUDY/p2v/SERVER/disks */
+    /* image directory, or "pool:NAME" for a libvirt storage pool of this
+     * machine (type dir, fs or netfs); NULL: STUDY/p2v/SERVER/disks */
+    const char *to;
+    const char *target_uri; /* libvirt URI of the pool; NULL: qemu:///system */
     p2v_format format;
     bool sync;                /* examine every chunk, send the changed ones */
     bool force;               /* start over: existing images and journal replaced */

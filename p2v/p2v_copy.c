@@ -37,6 +37,11 @@
 #include "p2v_stream.h"
 
 #define SNAP_PREFIX "ksp2v-"
+/* Our snapshots come and go within a copy: LVM is told not to archive
+ * and back up its metadata for them, which would write files under
+ * /etc/lvm on the source (and make the copy of / differ from the source
+ * by those files). Inside double quotes of the scripts. */
+#define LVM_NO_ARCHIVE "--config \"backup { backup = 0 archive = 0 }\""
 /* the helper's directories on the source: ksp2v-helper.XXXXXX */
 #define HELPER_DIR_PREFIX "ksp2v-helper."
 #define DEFAULT_CHUNK (4u << 20)
@@ -251,8 +256,8 @@ static int remove_stale(run *r, ks_error *err)
         if (!is_ours(s->lv) || (i && strcmp(r->layout->segs[i - 1].lv, s->lv) == 0 &&
                                 strcmp(r->layout->segs[i - 1].vg, s->vg) == 0))
             continue;
-        ks_buf_printf(&cmd, "lvremove -f %s/%s >/dev/null && echo %s/%s;", s->vg, s->lv, s->vg,
-                      s->lv);
+        ks_buf_printf(&cmd, "lvremove -f " LVM_NO_ARCHIVE " %s/%s >/dev/null && echo %s/%s;", s->vg,
+                      s->lv, s->vg, s->lv);
         n++;
     }
     if (!n) {
@@ -308,18 +313,20 @@ static int start_guardian(run *r, bool snap, ks_error *err)
     const p2v_layout *l = r->layout;
     ks_buf script;
     ks_buf_init(&script, 1 << 20);
-    ks_buf_appends(&script, "trap \"\" PIPE\n"
-                            "S=\"\"\n"
-                            "D=\"\"\n"
-                            "gone() { for s in $S; do lvremove -f \"$s\" >/dev/null 2>&1 && "
-                            "echo \"removed $s\"; done; S=\"\"; "
-                            "if [ -n \"$D\" ] && rm -rf \"$D\"; then echo \"removed $D\"; fi; "
-                            "D=\"\"; }\n"
-                            "trap \"gone; exit 0\" EXIT\n"
-                            "trap \"exit 1\" HUP INT TERM\n"
-                            "mk() { if lvcreate -q -s -n \"$3\" -l \"$4\" \"$1/$2\" "
-                            ">/dev/null 2>&1; then S=\"$S $1/$3\"; echo \"snap $1 $2\"; "
-                            "else echo \"nosnap $1 $2\"; fi; }\n");
+    ks_buf_appends(&script,
+                   "trap \"\" PIPE\n"
+                   "S=\"\"\n"
+                   "D=\"\"\n"
+                   "gone() { for s in $S; do lvremove -f " LVM_NO_ARCHIVE
+                   " \"$s\" >/dev/null 2>&1 && "
+                   "echo \"removed $s\"; done; S=\"\"; "
+                   "if [ -n \"$D\" ] && rm -rf \"$D\"; then echo \"removed $D\"; fi; "
+                   "D=\"\"; }\n"
+                   "trap \"gone; exit 0\" EXIT\n"
+                   "trap \"exit 1\" HUP INT TERM\n"
+                   "mk() { if lvcreate -q " LVM_NO_ARCHIVE " -s -n \"$3\" -l \"$4\" \"$1/$2\" "
+                   ">/dev/null 2>&1; then S=\"$S $1/$3\"; echo \"snap $1 $2\"; "
+                   "else echo \"nosnap $1 $2\"; fi; }\n");
     if (r->want_helper)
         /* a directory where programs may run (/dev/shm or /tmp may be
          * noexec), only root's; those of earlier guardians that are gone
@@ -1105,6 +1112,8 @@ int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *
     if (!o.timeout)
         o.timeout = 120;
     r.opt = &o;
+    const char *pool = o.to && strncmp(o.to, "pool:", 5) == 0 ? o.to + 5 : NULL;
+    const char *uri = o.target_uri ? o.target_uri : "qemu:///system";
     if (res)
         memset(res, 0, sizeof *res);
     int rc = -1, lockfd = -1;
@@ -1126,11 +1135,20 @@ int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *
     if (lockfd < 0)
         goto out;
     r.journal_path = ks_path_join(base, "journal.json");
-    r.dir = o.to ? ks_strdup(o.to) : ks_path_join(base, "disks");
-    if (ks_mkdir_p(r.dir, err) < 0 || read_facts(&r, err) < 0)
-        goto out;
+    if (pool) {
+        r.dir = p2v_pool_dir(uri, pool, err);
+        if (!r.dir || read_facts(&r, err) < 0)
+            goto out;
+    } else {
+        r.dir = o.to ? ks_strdup(o.to) : ks_path_join(base, "disks");
+        if (ks_mkdir_p(r.dir, err) < 0 || read_facts(&r, err) < 0)
+            goto out;
+    }
 
     rc = copy_run(&r, study_dir, server, &o, t0, err);
+    ks_error pe;
+    if (pool && p2v_pool_refresh(uri, pool, &pe) < 0)
+        ks_log_warn("%s", pe.message);
 out:
     if (rc == -1 && r.guard) {
         ks_error ge;

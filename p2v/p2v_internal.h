@@ -91,6 +91,15 @@ extern const unsigned char p2v_helper_blob[];
 size_t p2v_helper_size(void);
 const char *p2v_helper_arch(void);
 
+/* ---- libvirt storage pools (p2v_pool.c) ------------------------------ */
+
+/* The directory of storage pool `pool` on libvirt `uri` (a local, active
+ * pool of type dir, fs or netfs); NULL with err filled otherwise (no such
+ * pool, inactive, another type, a remote host). The caller frees it. */
+char *p2v_pool_dir(const char *uri, const char *pool, ks_error *err);
+/* Make libvirt list the images written into the pool as its volumes. */
+int p2v_pool_refresh(const char *uri, const char *pool, ks_error *err);
+
 /* ---- hashing (p2v_hash.c) -------------------------------------------- */
 
 /* Hex characters of a chunk's checksum kept in the journal and compared on

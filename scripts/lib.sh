@@ -14,6 +14,7 @@ KS_PACKAGES=(
   libssl-dev libnbd-dev libzstd-dev zstd qemu-utils
   qemu-system-x86 debootstrap lvm2 parted e2fsprogs dosfstools
   libguestfs-tools linux-image-amd64
+  libvirt-dev libxml2-dev libvirt-daemon libvirt-clients
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 
