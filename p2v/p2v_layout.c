@@ -13,7 +13,10 @@
 #include "ks_parse.h"
 #include "p2v_internal.h"
 
-/* Printed sections: "key value..." lines, and the raw lvm reports after a
+/* LVM's reporting commands write a metadata backup (and archive) when theirs
+ * is older than the VG: after our snapshots, made without one, they would
+ * write under /etc/lvm, so they are told not to either.
+ * Printed sections: "key value..." lines, and the raw lvm reports after a
  * "== NAME" line each. lvm may be missing or not allowed (not root): its
  * sections are then empty. */
 const char p2v_layout_command[] =
@@ -38,9 +41,11 @@ const char p2v_layout_command[] =
     "done\n"
     "if command -v lvs >/dev/null 2>&1 && [ \"$(id -u)\" = 0 ]; then\n"
     "  o=\"--noheadings --nosuffix --units b --separator |\"\n"
-    "  echo \"== pvs\"; pvs $o -o pv_name,vg_name,pe_start 2>/dev/null\n"
-    "  echo \"== vgs\"; vgs $o -o vg_name,vg_extent_size,vg_free_count 2>/dev/null\n"
-    "  echo \"== segs\"; lvs $o --segments -o "
+    "  c=\"backup { backup = 0 archive = 0 }\"\n"
+    "  echo \"== pvs\"; pvs --config \"$c\" $o -o pv_name,vg_name,pe_start 2>/dev/null\n"
+    "  echo \"== vgs\"; vgs --config \"$c\" $o -o vg_name,vg_extent_size,vg_free_count "
+    "2>/dev/null\n"
+    "  echo \"== segs\"; lvs --config \"$c\" $o --segments -o "
     "vg_name,lv_name,seg_start_pe,seg_size_pe,seg_pe_ranges,lv_attr,lv_size,origin,segtype "
     "2>/dev/null\n"
     "fi\n"
