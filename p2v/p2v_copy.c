@@ -82,6 +82,7 @@ typedef struct run {
     bool want_helper;
     char *helper_dir, *helper;
     ks_signal *sig; /* while the disks are copied */
+    bool ran;       /* the disks' copy started (the jobs' results mean something) */
     p2v_disk_job *jobs;
     size_t njobs;
 } run;
@@ -850,10 +851,10 @@ static void fill_result(run *r, p2v_copy_result *res, double t0)
     if (!res)
         return;
     memset(res, 0, sizeof *res);
-    res->ndisks = r->njobs;
+    res->ndisks = r->ran ? r->njobs : 0;
     res->disks = ks_calloc(r->njobs ? r->njobs : 1, sizeof *res->disks);
-    res->complete = r->njobs > 0;
-    for (size_t i = 0; i < r->njobs; i++) {
+    res->complete = res->ndisks > 0;
+    for (size_t i = 0; i < res->ndisks; i++) {
         res->disks[i] = r->jobs[i].res;
         res->complete &= p2v_chunkmap_count_present(&r->jobs[i].durable) == r->jobs[i].durable.n;
     }
@@ -1011,6 +1012,7 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
 
     atomic_store(&stop_flag, false);
     r->sig = ks_signal_new(KS_SIGNAL_STOP | KS_SIGNAL_IGNORE_PIPE, NULL);
+    r->ran = true;
     int jrc = run_jobs(r, err);
     bool stopped = ks_signal_stop_requested(r->sig);
     ks_signal_free(r->sig);

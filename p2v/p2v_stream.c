@@ -481,6 +481,18 @@ static char *quote_script(const p2v_disk_job *j)
                        j->hash_tool, p2v_stream_script);
 }
 
+/* The connection broke under us: say so, and that the next run resumes. */
+static int lost(const stream *s, ks_error *err)
+{
+    const p2v_disk_job *j = s->job;
+    ks_error_set(err, KS_E_NET, 0,
+                 "the connection to '%s' was lost while copying %s (%s: the server rebooted, "
+                 "sshd was stopped, or the network was cut): run the same command again to "
+                 "resume",
+                 j->server, j->name, ssh_get_error(ks_ssh_session(j->ssh)));
+    return -1;
+}
+
 static int pump(stream *s, ks_error *err)
 {
     p2v_disk_job *j = s->job;
@@ -499,7 +511,7 @@ static int pump(stream *s, ks_error *err)
         if (s->out.len) {
             int n = ssh_channel_write(s->ch, s->out.data, (uint32_t)s->out.len);
             if (n == SSH_ERROR)
-                return ks_ssh_fail(ssh, KS_E_NET, "sending requests to", err);
+                return lost(s, err);
             if (n > 0) {
                 ks_buf_consume(&s->out, (size_t)n);
                 progress = true;
@@ -513,7 +525,7 @@ static int pump(stream *s, ks_error *err)
             int n = ssh_channel_read_nonblocking(s->ch, s->in + s->in_len,
                                                  (uint32_t)(s->in_cap - s->in_len), 0);
             if (n == SSH_ERROR)
-                return ks_ssh_fail(ssh, KS_E_NET, "reading the copy of a disk from", err);
+                return lost(s, err);
             if (n <= 0)
                 break;
             s->in_len += (size_t)n;
