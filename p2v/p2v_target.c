@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libnbd.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ks_child.h"
 #include "ks_mem.h"
 #include "p2v_target.h"
 
@@ -132,23 +132,36 @@ static int run_qemu_img_create(const char *path, uint64_t size, ks_error *err)
 {
     char sz[32];
     snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
-    char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", (char *)path, sz, NULL};
-    pid_t pid;
-    extern char **environ;
-    int rc = posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ);
-    if (rc != 0) {
-        ks_error_set(err, KS_E_IO, rc,
+    const char *const argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", path, sz, NULL};
+    ks_child_opts o = {.flags = KS_CHILD_PIPE_OUT | KS_CHILD_ERR_TO_OUT};
+    ks_error ce;
+    ks_child *c = ks_child_spawn(argv, &o, &ce);
+    if (!c) {
+        ks_error_set(err, KS_E_IO, ce.errnum,
                      "cannot run qemu-img to create '%s': %s (install qemu-utils, or use "
                      "--format raw)",
-                     path, strerror(rc));
+                     path, strerror(ce.errnum));
         return -1;
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        ks_error_set(err, KS_E_IO, 0, "qemu-img could not create '%s' (exit status %d)", path,
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    /* its few lines of output, for the message */
+    char said[512];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof said - 1 &&
+           ((r = read(ks_child_fd(c, 1), said + n, sizeof said - 1 - n)) > 0 ||
+            (r < 0 && errno == EINTR)))
+        n += r > 0 ? (size_t)r : 0;
+    said[n] = '\0';
+    said[strcspn(said, "\n")] = '\0';
+    ks_child_close_fd(c, 1);
+    int status = 0;
+    int w = ks_child_wait(c, 60, &status);
+    ks_child_free(c);
+    if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        ks_error_set(err, KS_E_IO, 0, "qemu-img could not create '%s': %s", path,
+                     w < 0   ? "no answer within 60 s"
+                     : *said ? said
+                             : "it failed");
         unlink(path);
         return -1;
     }
