@@ -86,11 +86,7 @@ used=$(g 'mkdir -p /mnt/b && mount -o ro /dev/sdc /mnt/b && df -B1 --output=used
 echo "bench: sdc $(g 'blockdev --getsize64 /dev/sdc') bytes, $((used >> 20)) MiB used; sdd $(g 'blockdev --getsize64 /dev/sdd') bytes random" >&2
 
 study=$KS_WORKDIR/study
-"$BIN" init "$study" >/dev/null
-printf 'name,address,method,port,user,key\nsrc,127.0.0.1,ssh,%s,root,%s\n' \
-    "$KS_GUEST_PORT" "$KS_GUEST_KEY" >"$study/inventory.csv"
-printf '[127.0.0.1]:%s %s\n' "$KS_GUEST_PORT" "${KS_GUEST_HOSTKEY_PUB% *}" >"$study/known_hosts"
-"$BIN" facts "$study" -q >/dev/null
+ks_guest_study "$BIN" "$study"
 ssh_opts=(-o BatchMode=yes -o UserKnownHostsFile="$study/known_hosts" -o StrictHostKeyChecking=yes
     -o LogLevel=ERROR -i "$KS_GUEST_KEY" -p "$KS_GUEST_PORT")
 eval "$(ssh-agent -s)" >/dev/null

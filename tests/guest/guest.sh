@@ -411,3 +411,17 @@ ks_guest_stop_all() {
     done
     return $r
 }
+
+# ks_guest_study KVMSHIFT STUDY: a new study with the guest booted last as
+# server "src" (method ssh, root with KS_GUEST_KEY), its host key known in
+# advance in STUDY/known_hosts (no --accept-new-hostkeys), and its facts
+# taken. Returns 1 with a message when a step fails.
+ks_guest_study() {
+    local bin=${1:?ks_guest_study KVMSHIFT STUDY} study=${2:?ks_guest_study KVMSHIFT STUDY}
+    "$bin" init "$study" >/dev/null || ks__guest_err "kvmshift init $study failed" || return 1
+    printf 'name,address,method,port,user,key\nsrc,127.0.0.1,ssh,%s,root,%s\n' \
+        "$KS_GUEST_PORT" "$KS_GUEST_KEY" >"$study/inventory.csv"
+    printf '[127.0.0.1]:%s %s\n' "$KS_GUEST_PORT" "${KS_GUEST_HOSTKEY_PUB% *}" >"$study/known_hosts"
+    "$bin" facts "$study" -q >/dev/null && [ -f "$study/facts/src.json" ] ||
+        ks__guest_err "kvmshift facts $study took no facts of the guest" || return 1
+}

@@ -41,13 +41,7 @@ case $L in sda) D=sdb ;; sdb) D=sda ;; *) fail "no LVM disk found ('$L')" ;; esa
 echo "LVM disk: $L, data disk: $D"
 
 study=$KS_WORKDIR/study
-"$KVMSHIFT" init "$study" >/dev/null
-printf 'name,address,method,port,user,key\nsrc,127.0.0.1,ssh,%s,root,%s\n' \
-    "$KS_GUEST_PORT" "$KS_GUEST_KEY" >"$study/inventory.csv"
-# the guest's host key, known in advance: no --accept-new-hostkeys needed
-printf '[127.0.0.1]:%s %s\n' "$KS_GUEST_PORT" "${KS_GUEST_HOSTKEY_PUB% *}" >"$study/known_hosts"
-"$KVMSHIFT" facts "$study" -q >/dev/null || fail "kvmshift facts"
-[ -f "$study/facts/src.json" ] || fail "no facts"
+ks_guest_study "$KVMSHIFT" "$study" || fail "the study of the guest"
 
 # An LV for the delta test (made before the first copy, so that the copy
 # knows it) and the data the final comparison looks at.

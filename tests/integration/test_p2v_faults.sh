@@ -37,11 +37,7 @@ D=$(g 'lsblk -no PKNAME "$(findmnt -no SOURCE /data)"' | tr -d ' ')
 case $D in sda | sdb) ;; *) fail "no data disk found ('$D')" ;; esac
 
 study=$KS_WORKDIR/study
-"$KVMSHIFT" init "$study" >/dev/null
-printf 'name,address,method,port,user,key\nsrc,127.0.0.1,ssh,%s,root,%s\n' \
-    "$KS_GUEST_PORT" "$KS_GUEST_KEY" >"$study/inventory.csv"
-printf '[127.0.0.1]:%s %s\n' "$KS_GUEST_PORT" "${KS_GUEST_HOSTKEY_PUB% *}" >"$study/known_hosts"
-"$KVMSHIFT" facts "$study" -q >/dev/null || fail "kvmshift facts"
+ks_guest_study "$KVMSHIFT" "$study" || fail "the study of the guest"
 # from now on the server is one whose data was imported: p2v finds it
 # through the imaging columns only
 printf 'name,address,method,ssh_address,ssh_port,ssh_user,ssh_key\nsrc,,import,127.0.0.1,%s,root,%s\n' \
