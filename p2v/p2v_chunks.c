@@ -240,8 +240,8 @@ size_t p2v_sourcemap_from_layout(p2v_sourcemap *m, const p2v_layout *l, const ch
             const p2v_seg *o = &l->segs[oi];
             if (strcmp(o->vg, snap->vg) || strcmp(o->lv, snap->origin))
                 continue;
-            const p2v_pv *opv = find_pv(l, o->pv);
-            if (!pv_on_disk(l, opv->name, disk, &base))
+            const p2v_pv *opv = o->pv ? find_pv(l, o->pv) : NULL;
+            if (!opv || !pv_on_disk(l, opv->name, disk, &base))
                 continue;
             add_redirect(m, base + opv->pe_start + o->pe * vg->extent_size,
                          o->count * vg->extent_size, dev, o->le * vg->extent_size);
@@ -249,6 +249,7 @@ size_t p2v_sourcemap_from_layout(p2v_sourcemap *m, const p2v_layout *l, const ch
         }
         redirected += here;
     }
-    qsort(m->r, m->nr, sizeof *m->r, cmp_redirect);
+    if (m->nr > 1)
+        qsort(m->r, m->nr, sizeof *m->r, cmp_redirect);
     return redirected;
 }
