@@ -46,14 +46,16 @@ const char p2v_stream_script[] =
     "rd() {\n"
     "  while [ $# -ge 3 ]; do\n"
     "    if [ \"$1\" = - ]; then dd if=/dev/zero bs=1M iflag=count_bytes count=$3 2>/dev/null\n"
-    "    else dd if=\"$1\" bs=1M iflag=skip_bytes,count_bytes skip=$2 count=$3 2>/dev/null; fi\n"
+    "    else\n"
+    "      [ -n \"$N\" ] && dd if=\"$1\" iflag=nocache count=0 2>/dev/null\n"
+    "      dd if=\"$1\" bs=1M iflag=skip_bytes,count_bytes skip=$2 count=$3 2>/dev/null; fi\n"
     "    shift 3\n"
     "  done\n"
     "}\n"
     "set -f\n"
     "while read -r i e z m p; do\n"
     "  set -- $p\n"
-    "  h=$(rd \"$@\" | $H); h=${h%% *}\n"
+    "  h=$(N=1 rd \"$@\" | $H); h=${h%% *}\n"
     "  case $h in\n"
     "  \"$e\"*) echo \"= $i $h\" ;;\n"
     "  \"$z\"*) echo \"Z $i $h\" ;;\n"
@@ -505,7 +507,9 @@ static int pump(stream *s, ks_error *err)
         }
         while (s->win_n < WINDOW && s->q_n)
             add_request(s, q_pop(s));
-        if (!s->win_n && !s->q_n)
+        /* done when nothing is asked for and no chunk is half received
+         * (a chunk leaves the window with its header, before its data) */
+        if (!s->win_n && !s->q_n && s->st == R_HEADER)
             return 0;
         bool progress = false;
         if (s->out.len) {

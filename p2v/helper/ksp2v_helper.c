@@ -325,6 +325,10 @@ static void read_chunk(slot *sl)
             memset(to, 0, pc->len);
             continue;
         }
+        /* a block device's page cache is not kept coherent with what file
+         * systems write: cached pages of an earlier read would be read
+         * again, stale; drop them first */
+        posix_fadvise(pc->fd, (off_t)pc->off, (off_t)pc->len, POSIX_FADV_DONTNEED);
         uint64_t done = 0;
         while (done < pc->len) {
             ssize_t n = pread(pc->fd, to + done, pc->len - done, (off_t)(pc->off + done));

@@ -78,9 +78,12 @@
 #
 # The machine: -machine pc, -m 1024 (KS_GUEST_MEM), -smp 2 (KS_GUEST_SMP),
 # SeaBIOS booting sda; both disks on an AHCI controller (sda on port 0, sdb
-# on port 1; KS_GUEST_EXTRA_DISKS="a.qcow2 b.qcow2" adds more on ports 2..5,
-# seen as sdc, sdd...: the benchmarks' disks); an e1000 NIC at PCI slot 3 (so the guest calls it ens3) with
-# the fixed MAC 52:54:00:12:34:56; a serial console. No virtio device.
+# on port 1); KS_GUEST_EXTRA_DISKS="a.qcow2 b.qcow2" adds more as virtio
+# disks at PCI slots 5.., seen as vda, vdb... once the booted system loads
+# virtio_blk (not on the AHCI ports: the kernel probes those in parallel,
+# and an extra disk there could take the name sdb that fstab mounts);
+# an e1000 NIC at PCI slot 3 (so the guest calls it ens3) with the fixed
+# MAC 52:54:00:12:34:56; a serial console. No virtio device otherwise.
 #
 # Network rule: the only network is `-netdev user,restrict=on` with one
 # forward, 127.0.0.1:PORT on this machine to the guest's port 22. restrict=on
@@ -293,9 +296,9 @@ ks_guest_boot() {
     local x n=2
     for x in ${KS_GUEST_EXTRA_DISKS:-}; do
         [ -f "$x" ] || ks__guest_err "extra disk '$x' does not exist" || return 1
-        [ $n -le 5 ] || ks__guest_err "at most 4 extra disks (AHCI ports 2 to 5)" || return 1
+        [ $n -le 5 ] || ks__guest_err "at most 4 extra disks" || return 1
         extra+=(-drive "if=none,id=x$n,file=$x,format=qcow2,cache=unsafe"
-            -device "ide-hd,bus=ahci.$n,drive=x$n,serial=KSPHYS-X$n")
+            -device "virtio-blk-pci,drive=x$n,addr=0x$((n + 3)),serial=KSPHYS-X$n")
         n=$((n + 1))
     done
     local port pid try t0=$SECONDS secs=${KS_GUEST_BOOT_TIMEOUT:-300} up=0
@@ -357,9 +360,9 @@ EOF
     done
     if [ $up != 1 ]; then
         if ks__guest_alive "$pid"; then
-            ks__guest_err "guest '$name' (qemu pid $pid, $accel) has no sshd on 127.0.0.1:$port after ${secs}s; its console ($d/console.log) ends with:"
+            ks__guest_err "guest '$name' (qemu pid $pid, $accel) has no sshd on 127.0.0.1:$port after ${secs}s; its console ($d/console.log) ends with:" || true
         else
-            ks__guest_err "qemu of guest '$name' exited during boot; qemu.log and the console ($d/) end with:"
+            ks__guest_err "qemu of guest '$name' exited during boot; qemu.log and the console ($d/) end with:" || true
             tail -n 5 "$d/qemu.log" | sed 's/^/    /' >&2
         fi
         tail -n 20 "$d/console.log" | sed 's/^/    /' >&2
