@@ -1,4 +1,4 @@
-/* tool_p2v.c: kvmshift p2v copy|status */
+/* tool_p2v.c: kvmshift p2v copy|convert|define|status */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,40 @@ static int usage_error(void)
 {
     tool_usage("p2v", stderr);
     return TOOL_USAGE;
+}
+
+/* "table" or "json" for --output of subcommand cmd; false after saying why. */
+static bool parse_output(const char *cmd, const char *arg, bool *json)
+{
+    if (strcmp(arg, "json") == 0 || strcmp(arg, "table") == 0) {
+        *json = strcmp(arg, "json") == 0;
+        return true;
+    }
+    fprintf(stderr, "kvmshift p2v %s: --output takes table or json, not '%s'\n", cmd, arg);
+    return false;
+}
+
+/* Is DIR a study? Says why not. */
+static bool study_ok(const char *cmd, const char *dir)
+{
+    ks_error err;
+    ks_error_clear(&err);
+    ks_study *st = ks_study_open(dir, &err);
+    if (!st) {
+        fprintf(stderr, "kvmshift p2v %s: %s\n", cmd, err.message);
+        return false;
+    }
+    ks_study_free(st);
+    return true;
+}
+
+/* Print o as indented JSON on stdout and release it. */
+static void print_json(json_t *o)
+{
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("%s\n", text);
+    free(text);
+    json_decref(o);
 }
 
 static void mib(char *out, size_t n, uint64_t b)
@@ -49,10 +83,13 @@ static void print_summary(const char *server, const p2v_copy_result *res, bool s
                           d->image));
         }
         json_object_set_new(o, "disks", arr);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", text);
-        free(text);
-        json_decref(o);
+        if (res->uploaded)
+            json_object_set_new(
+                o, "upload",
+                json_pack("{s:I,s:I,s:I,s:f}", "chunks_sent", (json_int_t)res->upload_sent,
+                          "chunks_unchanged", (json_int_t)res->upload_same, "bytes_sent",
+                          (json_int_t)res->upload_bytes, "seconds", res->upload_seconds));
+        print_json(o);
         return;
     }
     printf("%-8s %8s %7s %7s %7s %7s %6s %10s %10s %6s %-8s %s\n", "DISK", "SIZE MiB", "CHUNKS",
@@ -72,6 +109,11 @@ static void print_summary(const char *server, const p2v_copy_result *res, bool s
     }
     if (res->ndisks)
         printf("read on the source by %s\n", res->disks[0].reader);
+    if (res->uploaded)
+        printf("uploaded into the pool through libvirt: %zu chunks (%.1f MiB) sent, %zu already "
+               "there, in %.1f s\n",
+               res->upload_sent, (double)res->upload_bytes / 1048576.0, res->upload_same,
+               res->upload_seconds);
     printf("%s: %s in %.1f s; %s\n", server, res->complete ? "every chunk copied" : "not complete",
            res->seconds, res->consistency);
 }
@@ -214,13 +256,8 @@ static int do_copy(int argc, char **argv)
             o.accept_new_hostkeys = true;
             break;
         case O_OUTPUT:
-            if (strcmp(optarg, "json") == 0)
-                json = true;
-            else if (strcmp(optarg, "table") != 0) {
-                fprintf(stderr, "kvmshift p2v copy: --output takes table or json, not '%s'\n",
-                        optarg);
+            if (!parse_output("copy", optarg, &json))
                 return TOOL_USAGE;
-            }
             break;
         default:
             return usage_error();
@@ -229,14 +266,10 @@ static int do_copy(int argc, char **argv)
     if (optind != argc - 2)
         return usage_error();
     const char *study = argv[optind], *server = argv[optind + 1];
+    if (!study_ok("copy", study))
+        return TOOL_FAIL;
     ks_error err;
     ks_error_clear(&err);
-    ks_study *st = ks_study_open(study, &err);
-    if (!st) {
-        fprintf(stderr, "kvmshift p2v copy: %s\n", err.message);
-        return TOOL_FAIL;
-    }
-    ks_study_free(st);
     p2v_copy_result res;
     int rc = p2v_copy(study, server, &o, &res, &err);
     if (res.ndisks)
@@ -276,24 +309,17 @@ static int do_status(int argc, char **argv)
     if (optind != argc - 1 && optind != argc - 2)
         return usage_error();
     const char *study = argv[optind], *server = optind == argc - 2 ? argv[optind + 1] : NULL;
+    if (!study_ok("status", study))
+        return TOOL_FAIL;
     ks_error err;
     ks_error_clear(&err);
-    ks_study *st = ks_study_open(study, &err);
-    if (!st) {
-        fprintf(stderr, "kvmshift p2v status: %s\n", err.message);
-        return TOOL_FAIL;
-    }
-    ks_study_free(st);
     json_t *arr = p2v_status(study, server, &err);
     if (!arr) {
         fprintf(stderr, "kvmshift p2v status: %s\n", err.message);
         return TOOL_FAIL;
     }
     if (fmt == FMT_JSON) {
-        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", text);
-        free(text);
-        json_decref(arr);
+        print_json(arr);
         return TOOL_OK;
     }
     if (fmt == FMT_TABLE)
@@ -322,6 +348,12 @@ static int do_status(int argc, char **argv)
         if (error && *error)
             snprintf(note, sizeof note, "%s: %s", strcmp(state, "failed") == 0 ? "failed" : "note",
                      error);
+        else if (synced && json_is_string(json_object_get(o, "domain_uri")))
+            snprintf(note, sizeof note, "converted, defined on %s",
+                     json_string_value(json_object_get(o, "domain_uri")));
+        else if (synced && json_is_string(json_object_get(o, "converted_at")))
+            snprintf(note, sizeof note, "converted at %s",
+                     json_string_value(json_object_get(o, "converted_at")));
         else if (synced)
             snprintf(note, sizeof note, "synced at %s with %.2f %% changed", synced, ch);
         else
@@ -333,6 +365,219 @@ static int do_status(int argc, char **argv)
     return TOOL_OK;
 }
 
+static int do_convert(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dry-run", no_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},   {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0}};
+    p2v_convert_options o = {0};
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            o.dry_run = true;
+            break;
+        case 'o':
+            if (!parse_output("convert", optarg, &json))
+                return TOOL_USAGE;
+            break;
+        case 'q':
+            o.quiet = true;
+            ks_log_set_level(KS_LOG_WARN);
+            break;
+        case 'v':
+            ks_log_set_level(KS_LOG_DEBUG);
+            break;
+        case 'h':
+            tool_usage("p2v", stdout);
+            return TOOL_OK;
+        default:
+            return usage_error();
+        }
+    }
+    if (optind != argc - 2)
+        return usage_error();
+    const char *study = argv[optind], *server = argv[optind + 1];
+    if (!study_ok("convert", study))
+        return TOOL_FAIL;
+    ks_error err;
+    ks_error_clear(&err);
+    p2v_convert_result res;
+    int rc = p2v_convert(study, server, &o, &res, &err);
+    if (json) {
+        json_t *j =
+            json_pack("{s:s,s:b,s:b,s:s,s:s,s:I,s:I,s:f}", "server", server, "dry_run", o.dry_run,
+                      "converted", rc == 0 && !o.dry_run, "os", res.os, "initramfs_tool",
+                      res.initramfs_tool, "changes", (json_int_t)res.nchanges, "chunks_changed",
+                      (json_int_t)res.chunks_changed, "seconds", res.seconds);
+        json_t *lines = json_array();
+        const char *p = res.changes ? res.changes : "";
+        while (*p) {
+            const char *e = strchr(p, '\n');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            json_array_append_new(lines, json_stringn(p, n));
+            p += n + (e ? 1 : 0);
+        }
+        json_object_set_new(j, "change_list", lines);
+        json_object_set(j, "network", res.network ? res.network : json_array());
+        if (rc < 0)
+            json_object_set_new(j, "error", json_string(err.message));
+        print_json(j);
+    } else if (res.changes && (rc == 0 || *res.changes)) {
+        if (*res.os)
+            printf("%s: %s, initramfs by %s\n", server, res.os, res.initramfs_tool);
+        fputs(res.changes, stdout);
+        if (rc == 0)
+            printf("%s: %zu change%s%s in %.1f s%s\n", server, res.nchanges,
+                   res.nchanges == 1 ? "" : "s", o.dry_run ? " would be made" : " made",
+                   res.seconds, o.dry_run ? " (dry run: the images are unchanged)" : "");
+        if (rc == 0 && !o.dry_run)
+            printf("%zu chunks of the images changed: a later 'p2v copy --sync' sends them again "
+                   "from the source, and the copy must then be converted again\n",
+                   res.chunks_changed);
+    }
+    if (rc < 0)
+        fprintf(stderr, "kvmshift p2v convert: %s\n", err.message);
+    p2v_convert_result_free(&res);
+    return rc < 0 ? TOOL_FAIL : TOOL_OK;
+}
+
+static int do_define(int argc, char **argv)
+{
+    enum {
+        O_URI = 256,
+        O_POOL,
+        O_VCPUS,
+        O_MEMORY,
+        O_VTYPE,
+        O_CONSOLE,
+        O_START,
+        O_FORCE,
+        O_DRY,
+        O_UNCONV,
+        O_OUTPUT
+    };
+    static const struct option opts[] = {{"target-uri", required_argument, NULL, O_URI},
+                                         {"pool", required_argument, NULL, O_POOL},
+                                         {"vcpus", required_argument, NULL, O_VCPUS},
+                                         {"memory", required_argument, NULL, O_MEMORY},
+                                         {"virt-type", required_argument, NULL, O_VTYPE},
+                                         {"console-log", required_argument, NULL, O_CONSOLE},
+                                         {"start", no_argument, NULL, O_START},
+                                         {"force", no_argument, NULL, O_FORCE},
+                                         {"dry-run", no_argument, NULL, O_DRY},
+                                         {"unconverted", no_argument, NULL, O_UNCONV},
+                                         {"output", required_argument, NULL, O_OUTPUT},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    p2v_define_options o = {0};
+    bool json = false;
+    uint64_t v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_URI:
+            o.target_uri = optarg;
+            break;
+        case O_POOL:
+            o.pool = optarg;
+            break;
+        case O_VCPUS:
+            if (!ks_parse_u64(optarg, &v) || v < 1 || v > 4096) {
+                fprintf(stderr, "kvmshift p2v define: --vcpus takes 1 to 4096, not '%s'\n", optarg);
+                return TOOL_USAGE;
+            }
+            o.vcpus = (unsigned)v;
+            break;
+        case O_MEMORY:
+            if (!ks_parse_u64(optarg, &v) || v < 64 || v > (64ull << 20)) {
+                fprintf(stderr, "kvmshift p2v define: --memory takes MiB, 64 or more, not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            o.memory_mib = v;
+            break;
+        case O_VTYPE:
+            if (strcmp(optarg, "kvm") != 0 && strcmp(optarg, "qemu") != 0) {
+                fprintf(stderr, "kvmshift p2v define: --virt-type takes kvm or qemu, not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            o.virt_type = optarg;
+            break;
+        case O_CONSOLE:
+            if (optarg[0] != '/') {
+                fprintf(stderr, "kvmshift p2v define: --console-log takes an absolute path\n");
+                return TOOL_USAGE;
+            }
+            o.console_log = optarg;
+            break;
+        case O_START:
+            o.start = true;
+            break;
+        case O_FORCE:
+            o.force = true;
+            break;
+        case O_DRY:
+            o.dry_run = true;
+            break;
+        case O_UNCONV:
+            o.unconverted = true;
+            break;
+        case O_OUTPUT:
+            if (!parse_output("define", optarg, &json))
+                return TOOL_USAGE;
+            break;
+        case 'q':
+            o.quiet = true;
+            ks_log_set_level(KS_LOG_WARN);
+            break;
+        case 'h':
+            tool_usage("p2v", stdout);
+            return TOOL_OK;
+        default:
+            return usage_error();
+        }
+    }
+    if (optind != argc - 2)
+        return usage_error();
+    const char *study = argv[optind], *server = argv[optind + 1];
+    if (!study_ok("define", study))
+        return TOOL_FAIL;
+    ks_error err;
+    ks_error_clear(&err);
+    p2v_define_result res;
+    int rc = p2v_define(study, server, &o, &res, &err);
+    if (json) {
+        json_t *j = json_pack("{s:s,s:b,s:b,s:b,s:s,s:I,s:I,s:s,s:s}", "server", server, "dry_run",
+                              o.dry_run, "defined", rc == 0 && !o.dry_run, "started", res.started,
+                              "uuid", res.uuid, "vcpus", (json_int_t)res.vcpus, "memory_mib",
+                              (json_int_t)res.memory_mib, "cpu", res.cpu_note, "xml",
+                              res.xml ? res.xml : "");
+        if (rc < 0)
+            json_object_set_new(j, "error", json_string(err.message));
+        print_json(j);
+    } else if (rc == 0) {
+        if (o.dry_run)
+            fputs(res.xml, stdout);
+        if (*res.cpu_note && !o.quiet)
+            fprintf(stderr, "%s: %s\n", server, res.cpu_note);
+        if (!o.dry_run)
+            printf("%s: defined on %s (uuid %s, %u vCPUs, %llu MiB)%s\n", server,
+                   o.target_uri ? o.target_uri : "qemu:///system", res.uuid, res.vcpus,
+                   (unsigned long long)res.memory_mib, res.started ? ", started" : "");
+    }
+    if (rc < 0)
+        fprintf(stderr, "kvmshift p2v define: %s\n", err.message);
+    p2v_define_result_free(&res);
+    return rc < 0 ? TOOL_FAIL : TOOL_OK;
+}
+
 int tool_p2v(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -342,10 +587,15 @@ int tool_p2v(int argc, char **argv)
     }
     if (strcmp(argv[1], "copy") == 0)
         return do_copy(argc - 1, argv + 1);
+    if (strcmp(argv[1], "convert") == 0)
+        return do_convert(argc - 1, argv + 1);
+    if (strcmp(argv[1], "define") == 0)
+        return do_define(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)
         return do_status(argc - 1, argv + 1);
     fprintf(stderr,
-            "kvmshift p2v: no subcommand '%s' (copy or status); see 'kvmshift p2v --help'\n",
+            "kvmshift p2v: no subcommand '%s' (copy, convert, define or status); see "
+            "'kvmshift p2v --help'\n",
             argv[1]);
     return TOOL_USAGE;
 }

@@ -38,8 +38,11 @@ typedef enum p2v_compress {
 } p2v_compress;
 
 typedef struct p2v_copy_options {
-    /* image directory, or "pool:NAME" for a libvirt storage pool of this
-     * machine (type dir, fs or netfs); NULL: STUDY/p2v/SERVER/disks */
+    /* image directory, or "pool:NAME" for a libvirt storage pool: one of
+     * this machine of type dir, fs or netfs is written in place; another
+     * host's (target_uri qemu+ssh://...), or one that is not a directory,
+     * gets raw volumes uploaded through libvirt from the images staged in
+     * STUDY/p2v/SERVER/disks, as a delta; NULL: STUDY/p2v/SERVER/disks */
     const char *to;
     const char *target_uri; /* libvirt URI of the pool; NULL: qemu:///system */
     p2v_format format;
@@ -78,6 +81,12 @@ typedef struct p2v_copy_result {
     bool snapshotted;      /* every LVM volume was read through a snapshot */
     char consistency[512]; /* what the copy's point in time is, in words */
     double seconds;
+    /* a pool reached through libvirt (another host's, or not a directory):
+     * the images were staged in STUDY/p2v/SERVER/disks, then uploaded */
+    bool uploaded;
+    size_t upload_sent, upload_same; /* chunks sent, chunks the volumes already held */
+    uint64_t upload_bytes;
+    double upload_seconds;
 } p2v_copy_result;
 
 /* Copy (or resume, or with opt->sync update) the disks of server into
@@ -89,6 +98,76 @@ typedef struct p2v_copy_result {
 int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *opt,
              p2v_copy_result *res, ks_error *err);
 void p2v_copy_result_free(p2v_copy_result *res);
+
+/* ---- part 2: conversion (p2v_convert.c) -------------------------------- */
+
+typedef struct p2v_convert_options {
+    bool dry_run; /* images read-only, nothing run: say what would change */
+    bool quiet;   /* no progress bar */
+} p2v_convert_options;
+
+typedef struct p2v_convert_result {
+    char os[256];            /* the inspected OS's product name */
+    char initramfs_tool[32]; /* "initramfs-tools" or "dracut" */
+    char boot_disk[64];      /* the source disk the VM boots from */
+    size_t nchanges;
+    char *changes;         /* one line per change (or what would be done) */
+    json_t *network;       /* [{nic, mac, how}]: how each NIC keeps its name */
+    size_t chunks_changed; /* chunks of the images the conversion wrote */
+    double seconds;
+} p2v_convert_result;
+
+/* Convert the copied images of server (STUDY/p2v/SERVER/journal.json: every
+ * disk completely copied) so that they boot on KVM with virtio disks and
+ * NICs: virtio drivers in the initramfs, device names that change on KVM
+ * rewritten, each NIC's name pinned to its kept MAC, hardware agents and
+ * other hypervisors' tools disabled, a serial console, SELinux relabelling.
+ * Refuses, before writing anything, a copy that cannot be converted (no OS,
+ * not Linux, encrypted root, no kernel with virtio drivers, no initramfs
+ * tool), saying why. Records the changes in the journal ("conversion").
+ * 0, or -1 with err filled; *res is filled either way (free it with
+ * p2v_convert_result_free). Uses libguestfs (LIBGUESTFS_BACKEND and
+ * LIBGUESTFS_BACKEND_SETTINGS apply). */
+int p2v_convert(const char *study_dir, const char *server, const p2v_convert_options *opt,
+                p2v_convert_result *res, ks_error *err);
+void p2v_convert_result_free(p2v_convert_result *res);
+
+/* ---- part 2: registration (p2v_define.c) ------------------------------- */
+
+typedef struct p2v_define_options {
+    const char *target_uri;  /* libvirt of the KVM host; NULL: qemu:///system */
+    const char *pool;        /* upload the images into this pool of that host first (a
+                                delta); NULL: the images stay where they are (same machine) */
+    unsigned vcpus;          /* 0: the plan's right-sizing */
+    uint64_t memory_mib;     /* 0: the plan's */
+    const char *virt_type;   /* "kvm" or "qemu"; NULL: study.ini [p2v] virt_type, else kvm */
+    const char *console_log; /* the serial console also written to this file; NULL: not */
+    bool start;              /* start the domain once defined */
+    bool force;              /* replace an existing (stopped) domain's definition */
+    bool dry_run;            /* build the XML only */
+    bool unconverted;        /* define a copy that was not converted (tests, experts) */
+    bool quiet;
+} p2v_define_options;
+
+typedef struct p2v_define_result {
+    char *xml; /* the domain XML (defined, or with dry_run what would be) */
+    char uuid[40];
+    bool started;
+    unsigned vcpus;
+    uint64_t memory_mib;
+    char cpu_note[256]; /* which CPU model, and why */
+    size_t upload_sent; /* chunks uploaded into the pool */
+    uint64_t upload_bytes;
+} p2v_define_result;
+
+/* Define server's converted copy as a libvirt domain (see p2v_define.c for
+ * where each part of it comes from). 0, or -1 with err filled (an existing
+ * domain without force, a running one, a copy not converted, no size, no
+ * network in study.ini, libvirt's refusal). *res is filled either way;
+ * free it with p2v_define_result_free. */
+int p2v_define(const char *study_dir, const char *server, const p2v_define_options *opt,
+               p2v_define_result *res, ks_error *err);
+void p2v_define_result_free(p2v_define_result *res);
 
 /* The state of the conversions of a study (server NULL: all), as a JSON
  * array of objects: server, state ("copying", "synced", "failed",

@@ -35,8 +35,9 @@
 #include "p2v.h"
 #include "p2v_journal.h"
 #include "p2v_stream.h"
+#include "p2v_upload.h"
 
-#define SNAP_PREFIX "ksp2v-"
+#define SNAP_PREFIX P2V_SNAP_PREFIX
 /* Our snapshots come and go within a copy: LVM is told not to archive
  * and back up its metadata for them, which would write files under
  * /etc/lvm on the source (and make the copy of / differ from the source
@@ -85,6 +86,8 @@ typedef struct run {
     bool ran;       /* the disks' copy started (the jobs' results mean something) */
     p2v_disk_job *jobs;
     size_t njobs;
+    bool uploaded; /* into a pool through libvirt, with what up says */
+    p2v_upload_result up;
 } run;
 
 void p2v_copy_result_free(p2v_copy_result *res)
@@ -861,6 +864,11 @@ static void fill_result(run *r, p2v_copy_result *res, double t0)
     res->snapshotted = r->lvs_total && r->lvs_snapped == r->lvs_total;
     snprintf(res->consistency, sizeof res->consistency, "%s", r->j ? r->j->consistency : "");
     res->seconds = ks_time_mono() - t0;
+    res->uploaded = r->uploaded;
+    res->upload_sent = r->up.sent;
+    res->upload_same = r->up.same;
+    res->upload_bytes = r->up.bytes_sent;
+    res->upload_seconds = r->up.seconds;
 }
 
 static void describe_consistency(run *r)
@@ -889,21 +897,6 @@ static void describe_consistency(run *r)
     p2v_journal_set(&r->j->consistency, text);
     if (!r->opt->quiet)
         fprintf(stderr, "%s: %s\n", r->server, text);
-}
-
-static int lock_dir(const char *dir, const char *server, ks_error *err)
-{
-    KS_AUTOFREE char *path = ks_path_join(dir, "lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        ks_error_set(err, KS_E_USAGE, errno,
-                     "another kvmshift is copying '%s' (%s is locked): wait for it to end", server,
-                     path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd; /* held until the process ends or closes it */
 }
 
 /* The run itself, once the study's inputs are read; free_run cleans up. */
@@ -962,16 +955,28 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
 
     ks_error je;
     if (o->force) {
+        /* start over for the disks copied this time; the others (left
+         * aside with --disk) keep their copies and journal entries */
         r->j = NULL;
         for (size_t i = 0; i < r->nfdisks; i++) {
             KS_AUTOFREE char *img = image_path(r, r->fdisks[i].name);
             unlink(img);
         }
         p2v_journal *old = p2v_journal_load(r->journal_path, &je);
-        for (size_t i = 0; old && i < old->ndisks; i++)
-            unlink(old->disks[i].image);
-        p2v_journal_free(old);
-        unlink(r->journal_path);
+        for (size_t i = 0; old && i < r->nfdisks; i++) {
+            p2v_jdisk *d = p2v_journal_disk(old, r->fdisks[i].name);
+            if (d) {
+                unlink(d->image);
+                p2v_journal_remove_disk(old, d);
+            }
+        }
+        if (old && old->ndisks && r->naside) {
+            r->j = old;
+            old->converted_at = 0;
+        } else {
+            p2v_journal_free(old);
+            unlink(r->journal_path);
+        }
     } else {
         r->j = p2v_journal_load(r->journal_path, &je);
         if (!r->j && je.errnum != ENOENT) {
@@ -1051,6 +1056,9 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
     for (size_t i = 0; i < r->njobs; i++) {
         p2v_disk_job *j = &r->jobs[i];
         p2v_jdisk *d = p2v_journal_disk(r->j, j->name);
+        /* chunks written from the source undo a conversion there */
+        if (j->res.sent || j->res.changed)
+            r->j->converted_at = 0;
         if (run_complete) {
             if (!d->copied_at)
                 d->copied_at = now;
@@ -1105,6 +1113,41 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
     return first || jrc < 0 || grc < 0 || src < 0 ? -1 : (run_complete ? 0 : 1);
 }
 
+static bool upload_stop(void *arg)
+{
+    return ks_signal_stop_requested(arg);
+}
+
+/* The staged images into the volumes of a pool reached through libvirt. */
+static int upload_run(run *r, const char *uri, const char *pool, ks_error *err)
+{
+    ks_signal *sig = ks_signal_new(KS_SIGNAL_STOP | KS_SIGNAL_IGNORE_PIPE, err);
+    if (!sig)
+        return -1;
+    /* the copy is over: its images are closed (qemu-nbd holds a lock) */
+    const char **names = ks_calloc(r->njobs + 1, sizeof *names);
+    for (size_t i = 0; i < r->njobs; i++) {
+        names[i] = r->jobs[i].name;
+        p2v_target_close(r->jobs[i].target);
+        r->jobs[i].target = NULL;
+    }
+    p2v_upload_args a = {.server = r->server,
+                         .disks = names,
+                         .ndisks = r->njobs,
+                         .journal_path = r->journal_path,
+                         .uri = uri,
+                         .pool = pool,
+                         .force = r->opt->force,
+                         .quiet = r->opt->quiet,
+                         .stop = upload_stop,
+                         .stop_arg = sig};
+    int rc = p2v_upload_journal(r->j, &a, &r->up, err);
+    ks_signal_free(sig);
+    free(names);
+    r->uploaded = rc == 0;
+    return rc;
+}
+
 int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *opt,
              p2v_copy_result *res, ks_error *err)
 {
@@ -1118,7 +1161,7 @@ int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *
     const char *uri = o.target_uri ? o.target_uri : "qemu:///system";
     if (res)
         memset(res, 0, sizeof *res);
-    int rc = -1, lockfd = -1;
+    int rc = -1, lockfd = -1, kind = 0;
     ks_inventory *inv = NULL;
     KS_AUTOFREE char *inv_path = ks_path_join(study_dir, "inventory.csv");
     KS_AUTOFREE char *base = ks_asprintf("%s/p2v/%s", study_dir, server);
@@ -1133,13 +1176,17 @@ int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *
     }
     if (ks_mkdir_p(base, err) < 0)
         goto out;
-    lockfd = lock_dir(base, server, err);
+    lockfd = p2v_journal_lock(base, server, err);
     if (lockfd < 0)
         goto out;
     r.journal_path = ks_path_join(base, "journal.json");
+    kind = pool ? p2v_pool_probe(uri, pool, &r.dir, err) : 0;
+    if (kind < 0)
+        goto out;
+    if (kind == 1) /* staged here, then uploaded */
+        r.dir = ks_path_join(base, "disks");
     if (pool) {
-        r.dir = p2v_pool_dir(uri, pool, err);
-        if (!r.dir || read_facts(&r, err) < 0)
+        if (ks_mkdir_p(r.dir, err) < 0 || read_facts(&r, err) < 0)
             goto out;
     } else {
         r.dir = o.to ? ks_strdup(o.to) : ks_path_join(base, "disks");
@@ -1149,8 +1196,10 @@ int p2v_copy(const char *study_dir, const char *server, const p2v_copy_options *
 
     rc = copy_run(&r, study_dir, server, &o, t0, err);
     ks_error pe;
-    if (pool && p2v_pool_refresh(uri, pool, &pe) < 0)
+    if (kind == 0 && pool && p2v_pool_refresh(uri, pool, &pe) < 0)
         ks_log_warn("%s", pe.message);
+    if (kind == 1 && rc == 0)
+        rc = upload_run(&r, uri, pool, err);
 out:
     if (rc == -1 && r.guard) {
         ks_error ge;

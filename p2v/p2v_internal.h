@@ -12,6 +12,11 @@
 #include "ks_buf.h"
 #include "ks_error.h"
 
+/* The names of the LVM snapshots the copy takes on the source start with
+ * this (VG/ksp2v-LV); the copy's LVM metadata still lists them, and the
+ * conversion removes them from the copy. */
+#define P2V_SNAP_PREFIX "ksp2v-"
+
 /* ---- the source's layout (p2v_layout.c) ------------------------------ */
 
 typedef struct p2v_part {
@@ -93,12 +98,33 @@ const char *p2v_helper_arch(void);
 
 /* ---- libvirt storage pools (p2v_pool.c) ------------------------------ */
 
-/* The directory of storage pool `pool` on libvirt `uri` (a local, active
- * pool of type dir, fs or netfs); NULL with err filled otherwise (no such
- * pool, inactive, another type, a remote host). The caller frees it. */
-char *p2v_pool_dir(const char *uri, const char *pool, ks_error *err);
+/* Where the images for storage pool `pool` on libvirt `uri` go: 0 with
+ * *dir set (the caller frees it) for a local active pool of type dir, fs
+ * or netfs, written in place; 1 for an active pool reached through
+ * libvirt only (another host's, or not a directory: LVM, iSCSI...), whose
+ * volumes are uploaded (p2v_upload); -1 with err filled (cannot connect,
+ * no such pool, inactive). */
+int p2v_pool_probe(const char *uri, const char *pool, char **dir, ks_error *err);
 /* Make libvirt list the images written into the pool as its volumes. */
 int p2v_pool_refresh(const char *uri, const char *pool, ks_error *err);
+
+/* A raw volume of a pool, written through libvirt's upload stream. */
+typedef struct p2v_vol p2v_vol;
+typedef enum p2v_vol_existing {
+    P2V_VOL_REUSE,   /* ours (the journal says so): must have the disk's size */
+    P2V_VOL_REFUSE,  /* not ours: an error saying --force */
+    P2V_VOL_REPLACE, /* --force: deleted and created again */
+} p2v_vol_existing;
+/* Open volume `name` of `pool` (created when missing, capacity size,
+ * sparse where the pool can). *zeroed: it was created now in a pool whose
+ * new volumes read as zeros (a directory), so zero chunks need not be
+ * sent. *created: it was made now (what the journal says of it is void). */
+p2v_vol *p2v_vol_open(const char *uri, const char *pool, const char *name, uint64_t size,
+                      p2v_vol_existing existing, bool *created, bool *zeroed, ks_error *err);
+int p2v_vol_write(p2v_vol *v, uint64_t off, const void *data, size_t len, ks_error *err);
+/* The volume's path on its host (for messages and the domain XML). */
+char *p2v_vol_path(p2v_vol *v);
+void p2v_vol_close(p2v_vol *v);
 
 /* ---- hashing (p2v_hash.c) -------------------------------------------- */
 

@@ -1,8 +1,12 @@
 /* p2v_journal.c: STUDY/p2v/SERVER/journal.json, the state of one
  * server's conversion (see p2v_journal.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "ks_fs.h"
 #include "ks_json.h"
@@ -12,27 +16,6 @@
 
 #define JOURNAL_FORMAT 1
 #define MAX_RUNS 50
-
-void p2v_journal_free(p2v_journal *j)
-{
-    if (!j)
-        return;
-    for (size_t i = 0; i < j->ndisks; i++) {
-        p2v_jdisk *d = &j->disks[i];
-        free(d->name);
-        free(d->image);
-        free(d->format);
-        free(d->hash);
-        p2v_chunkmap_free(&d->map);
-    }
-    free(j->disks);
-    free(j->server);
-    free(j->state);
-    free(j->error);
-    free(j->consistency);
-    json_decref(j->runs);
-    free(j);
-}
 
 p2v_journal *p2v_journal_new(const char *server)
 {
@@ -62,7 +45,50 @@ p2v_jdisk *p2v_journal_add_disk(p2v_journal *j, const char *name)
     d->image = ks_strdup("");
     d->format = ks_strdup("");
     d->hash = ks_strdup("");
+    d->vol_uri = ks_strdup("");
+    d->vol_pool = ks_strdup("");
+    d->vol_name = ks_strdup("");
+    d->vol_path = ks_strdup("");
     return d;
+}
+
+static void jdisk_free(p2v_jdisk *d)
+{
+    free(d->name);
+    free(d->image);
+    free(d->format);
+    free(d->hash);
+    p2v_chunkmap_free(&d->map);
+    free(d->vol_uri);
+    free(d->vol_pool);
+    free(d->vol_name);
+    free(d->vol_path);
+    p2v_chunkmap_free(&d->vol_map);
+}
+
+void p2v_journal_remove_disk(p2v_journal *j, p2v_jdisk *d)
+{
+    size_t i = (size_t)(d - j->disks);
+    jdisk_free(d);
+    memmove(&j->disks[i], &j->disks[i + 1], (j->ndisks - i - 1) * sizeof *j->disks);
+    j->ndisks--;
+}
+
+void p2v_journal_free(p2v_journal *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->ndisks; i++)
+        jdisk_free(&j->disks[i]);
+    free(j->disks);
+    free(j->server);
+    free(j->state);
+    free(j->error);
+    free(j->consistency);
+    json_decref(j->runs);
+    json_decref(j->conversion);
+    json_decref(j->domain);
+    free(j);
 }
 
 void p2v_journal_set(char **field, const char *value)
@@ -123,6 +149,11 @@ p2v_journal *p2v_journal_load(const char *path, ks_error *err)
         json_decref(j->runs);
         j->runs = json_incref(runs);
     }
+    if (json_is_object(json_object_get(root, "conversion")))
+        j->conversion = json_incref(json_object_get(root, "conversion"));
+    j->converted_at = (time_t)num_of(root, "converted_at_unix");
+    if (json_is_object(json_object_get(root, "domain")))
+        j->domain = json_incref(json_object_get(root, "domain"));
     disks = json_object_get(root, "disks");
     if (!json_is_array(disks)) {
         ks_error_set(err, KS_E_PARSE, 0, "'%s': 'disks' is not a list", path);
@@ -150,6 +181,22 @@ p2v_journal *p2v_journal_load(const char *path, ks_error *err)
         if (p2v_chunkmap_load(&d->map, size, (uint32_t)cs, chunks, &e) < 0) {
             ks_error_set(err, KS_E_PARSE, 0, "'%s': disk '%s': %s", path, name, e.message);
             goto fail;
+        }
+        json_t *vj = json_object_get(dj, "volume");
+        if (json_is_object(vj)) {
+            const char *vchunks = str_of(vj, "chunks"), *vname = str_of(vj, "name");
+            if (!vchunks || !vname ||
+                p2v_chunkmap_load(&d->vol_map, size, (uint32_t)cs, vchunks, &e) < 0) {
+                ks_error_set(err, KS_E_PARSE, 0, "'%s': disk '%s': its volume is unreadable%s%s",
+                             path, name, vchunks && vname ? ": " : "",
+                             vchunks && vname ? e.message : "");
+                goto fail;
+            }
+            p2v_journal_set(&d->vol_name, vname);
+            p2v_journal_set(&d->vol_uri, str_of(vj, "uri"));
+            p2v_journal_set(&d->vol_pool, str_of(vj, "pool"));
+            p2v_journal_set(&d->vol_path, str_of(vj, "path"));
+            d->uploaded_at = (time_t)num_of(vj, "uploaded_at_unix");
         }
     }
     goto out;
@@ -205,14 +252,29 @@ json_t *p2v_journal_json(const p2v_journal *j)
         put_time(dj, "synced_at", d->synced_at);
         json_object_set_new(dj, "last_changed_chunks", json_integer((json_int_t)d->changed));
         json_object_set_new(dj, "last_changed_bytes", json_integer((json_int_t)d->changed_bytes));
-        /* last: the long one */
+        /* last: the long ones */
         json_object_set_new(dj, "chunks", json_string(d->map.hex));
+        if (*d->vol_name && d->vol_map.hex) {
+            json_t *vj = json_object();
+            json_object_set_new(vj, "uri", json_string(d->vol_uri));
+            json_object_set_new(vj, "pool", json_string(d->vol_pool));
+            json_object_set_new(vj, "name", json_string(d->vol_name));
+            json_object_set_new(vj, "path", json_string(d->vol_path));
+            put_time(vj, "uploaded_at", d->uploaded_at);
+            json_object_set_new(vj, "chunks", json_string(d->vol_map.hex));
+            json_object_set_new(dj, "volume", vj);
+        }
         json_array_append_new(disks, dj);
     }
     json_object_set_new(o, "disks", disks);
     while (json_array_size(j->runs) > MAX_RUNS)
         json_array_remove(j->runs, 0);
     json_object_set(o, "runs", j->runs);
+    put_time(o, "converted_at", j->converted_at);
+    if (j->conversion)
+        json_object_set(o, "conversion", j->conversion);
+    if (j->domain)
+        json_object_set(o, "domain", j->domain);
     return o;
 }
 
@@ -222,4 +284,19 @@ int p2v_journal_save(const p2v_journal *j, const char *path, ks_error *err)
     int rc = ks_json_write_file(path, o, err);
     json_decref(o);
     return rc;
+}
+
+int p2v_journal_lock(const char *dir, const char *server, ks_error *err)
+{
+    KS_AUTOFREE char *path = ks_path_join(dir, "lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        ks_error_set(err, KS_E_USAGE, errno,
+                     "another kvmshift is working on '%s' (%s is locked): wait for it to end",
+                     server, path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd; /* held until the process ends or closes it */
 }

@@ -25,6 +25,12 @@ typedef struct p2v_jdisk {
     time_t synced_at; /* the last run that ended with every chunk there */
     size_t changed;   /* chunks that changed in the last sync */
     uint64_t changed_bytes;
+    /* the image's copy in a pool reached through libvirt (p2v_upload.c):
+     * where, and per chunk the checksum of what that volume holds ('.':
+     * not known to hold the image's bytes) */
+    char *vol_uri, *vol_pool, *vol_name, *vol_path;
+    p2v_chunkmap vol_map;
+    time_t uploaded_at; /* the last upload that ended with every chunk there */
 } p2v_jdisk;
 
 typedef struct p2v_journal {
@@ -36,6 +42,11 @@ typedef struct p2v_journal {
     p2v_jdisk *disks;
     size_t ndisks;
     json_t *runs; /* one object a run, the last 50 */
+    /* the last conversion (p2v_convert.c): what it changed; converted_at 0
+     * when the images were written by a copy since */
+    json_t *conversion;
+    time_t converted_at;
+    json_t *domain; /* the libvirt domain it became (p2v_define.c), or NULL */
 } p2v_journal;
 
 p2v_journal *p2v_journal_new(const char *server);
@@ -47,7 +58,14 @@ void p2v_journal_free(p2v_journal *j);
 
 p2v_jdisk *p2v_journal_disk(p2v_journal *j, const char *name);
 p2v_jdisk *p2v_journal_add_disk(p2v_journal *j, const char *name);
+/* Drop disk d (an entry of j) from the journal. */
+void p2v_journal_remove_disk(p2v_journal *j, p2v_jdisk *d);
 void p2v_journal_set(char **field, const char *value);
 double p2v_jdisk_percent(const p2v_jdisk *d);
+
+/* Lock STUDY/p2v/SERVER (dir) against another kvmshift working on the
+ * same server (copy, convert, define): the descriptor, held until closed
+ * or the process ends; -1 with err filled when it is taken. */
+int p2v_journal_lock(const char *dir, const char *server, ks_error *err);
 
 #endif

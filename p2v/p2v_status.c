@@ -62,6 +62,11 @@ static json_t *one(const p2v_journal *j)
     json_object_set_new(o, "error", json_string(j->error));
     json_object_set_new(o, "consistency", json_string(j->consistency));
     json_object_set_new(o, "disks", disks);
+    if (j->converted_at)
+        ks_time_iso(j->converted_at, iso);
+    json_object_set_new(o, "converted_at", j->converted_at ? json_string(iso) : json_null());
+    json_t *dom = j->domain ? json_object_get(j->domain, "uri") : NULL;
+    json_object_set_new(o, "domain_uri", json_is_string(dom) ? json_incref(dom) : json_null());
     return o;
 }
 

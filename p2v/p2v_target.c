@@ -57,6 +57,25 @@ static int raw_write(p2v_target *t, uint64_t off, const void *data, size_t len, 
     return 0;
 }
 
+static int raw_read(p2v_target *t, uint64_t off, void *data, size_t len, ks_error *err)
+{
+    char *p = data;
+    while (len) {
+        ssize_t n = pread(t->fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ks_error_set(err, KS_E_IO, n < 0 ? errno : 0, "cannot read the image '%s': %s", t->path,
+                         n < 0 ? strerror(errno) : "it ends early");
+            return -1;
+        }
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 static int raw_zero(p2v_target *t, uint64_t off, size_t len, ks_error *err)
 {
     if (fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
@@ -111,6 +130,7 @@ static const p2v_target_ops raw_ops = {
     .format = "raw",
     .open = raw_open,
     .write = raw_write,
+    .read = raw_read,
     .zero = raw_zero,
     .flush = raw_flush,
     .close = raw_close,
@@ -221,6 +241,23 @@ static int qcow2_write(p2v_target *t, uint64_t off, const void *data, size_t len
     return 0;
 }
 
+static int qcow2_read(p2v_target *t, uint64_t off, void *data, size_t len, ks_error *err)
+{
+    while (len) {
+        size_t n = len < (8u << 20) ? len : (8u << 20);
+        if (nbd_pread(t->nbd, data, n, off, 0) < 0) {
+            ks_error_set(err, KS_E_IO, nbd_get_errno(),
+                         "cannot read the image '%s' through qemu-nbd: %s", t->path,
+                         nbd_get_error() ? nbd_get_error() : strerror(nbd_get_errno()));
+            return -1;
+        }
+        data = (char *)data + n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
 static int qcow2_zero(p2v_target *t, uint64_t off, size_t len, ks_error *err)
 {
     if (nbd_zero(t->nbd, len, off, 0) < 0)
@@ -247,6 +284,7 @@ static const p2v_target_ops qcow2_ops = {
     .format = "qcow2",
     .open = qcow2_open,
     .write = qcow2_write,
+    .read = qcow2_read,
     .zero = qcow2_zero,
     .flush = qcow2_flush,
     .close = qcow2_close,
@@ -280,6 +318,11 @@ p2v_target *p2v_target_open(const p2v_target_ops *ops, const char *path, uint64_
 int p2v_target_write(p2v_target *t, uint64_t off, const void *data, size_t len, ks_error *err)
 {
     return t->ops->write(t, off, data, len, err);
+}
+
+int p2v_target_read(p2v_target *t, uint64_t off, void *data, size_t len, ks_error *err)
+{
+    return t->ops->read(t, off, data, len, err);
 }
 
 int p2v_target_zero(p2v_target *t, uint64_t off, size_t len, ks_error *err)

@@ -18,6 +18,7 @@ typedef struct p2v_target_ops {
      * existing image of exactly size bytes */
     int (*open)(p2v_target *t, uint64_t size, bool create, ks_error *err);
     int (*write)(p2v_target *t, uint64_t off, const void *data, size_t len, ks_error *err);
+    int (*read)(p2v_target *t, uint64_t off, void *data, size_t len, ks_error *err);
     /* make the range read as zeros, as a hole where the format can */
     int (*zero)(p2v_target *t, uint64_t off, size_t len, ks_error *err);
     /* everything written so far is durable when this returns 0 */
@@ -34,6 +35,8 @@ const p2v_target_ops *p2v_target_ops_for(const char *format);
 p2v_target *p2v_target_open(const p2v_target_ops *ops, const char *path, uint64_t size, bool create,
                             ks_error *err);
 int p2v_target_write(p2v_target *t, uint64_t off, const void *data, size_t len, ks_error *err);
+/* What the image holds at [off, off + len) (holes read as zeros). */
+int p2v_target_read(p2v_target *t, uint64_t off, void *data, size_t len, ks_error *err);
 int p2v_target_zero(p2v_target *t, uint64_t off, size_t len, ks_error *err);
 int p2v_target_flush(p2v_target *t, ks_error *err);
 void p2v_target_close(p2v_target *t);

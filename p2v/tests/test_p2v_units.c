@@ -186,6 +186,12 @@ KS_TEST(journal_round_trip)
     p2v_chunkmap_set(&d->map, 2, "00000000000000000000000000000001");
     d->synced_at = 1700000000;
     d->changed = 1;
+    p2v_journal_set(&d->vol_name, "web01-sda.raw");
+    p2v_journal_set(&d->vol_pool, "far");
+    p2v_journal_set(&d->vol_uri, "qemu+ssh://kvm1/system");
+    p2v_chunkmap_init(&d->vol_map, 9 << 20, 4 << 20);
+    p2v_chunkmap_set(&d->vol_map, 1, "0123456789abcdef0123456789abcdef");
+    d->uploaded_at = 1700000100;
     p2v_journal_set(&j->state, "synced");
     KS_CHECK(p2v_journal_save(j, path, &err) == 0);
     p2v_journal *back = p2v_journal_load(path, &err);
@@ -202,6 +208,12 @@ KS_TEST(journal_round_trip)
         KS_CHECK(p2v_chunkmap_diff(&b->map, &d->map) == 1); /* chunk 1 absent in both */
         KS_CHECK(b->synced_at == 1700000000 && b->changed == 1);
         KS_CHECK(fabs(p2v_jdisk_percent(b) - 200.0 / 3) < 1e-9);
+        KS_CHECK_STR(b->vol_name, "web01-sda.raw");
+        KS_CHECK_STR(b->vol_pool, "far");
+        KS_CHECK_STR(b->vol_uri, "qemu+ssh://kvm1/system");
+        KS_CHECK(b->uploaded_at == 1700000100);
+        KS_CHECK(b->vol_map.n == 3 && !p2v_chunkmap_present(&b->vol_map, 0) &&
+                 p2v_chunkmap_present(&b->vol_map, 1));
     }
     p2v_journal_free(back);
     p2v_journal_free(j);
@@ -216,6 +228,10 @@ KS_TEST(journal_round_trip)
         "{\"format\": 1, \"disks\": []}",
         "{\"format\": 1, \"server\": \"x\", \"disks\": [{\"name\": \"sda\", \"size\": 100, "
         "\"chunk_size\": 1000, \"chunks\": \"\"}]}",
+        /* a volume whose map has the wrong length */
+        "{\"format\": 1, \"server\": \"x\", \"disks\": [{\"name\": \"sda\", \"size\": 100, "
+        "\"chunk_size\": 4194304, \"chunks\": \"................................\", "
+        "\"volume\": {\"name\": \"x-sda.raw\", \"chunks\": \"..\"}}]}",
         "[1, 2]",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {

@@ -730,7 +730,15 @@ while True:
 # KS_WORKDIR/libvirt/sock, and loads only the drivers named in
 # KS_LIBVIRT_DRIVERS (default "storage"; no network driver, so no NAT
 # network can start). Sets KS_LIBVIRT_URI (storage:///system with the
-# socket) and KS_LIBVIRT_PID; stopped by pid at exit. Skips (77) when
+# socket) and KS_LIBVIRT_PID; stopped by pid at exit. With KS_LIBVIRT_TCP=1
+# it also listens on 127.0.0.1 (plain TCP, no authentication: loopback
+# only) and sets KS_LIBVIRT_TCP_URI, a URI that names a host as a remote
+# KVM host's would (storage+tcp://127.0.0.1:PORT/system). With "qemu" in
+# KS_LIBVIRT_DRIVERS, its qemu.conf runs guests as root without a security
+# driver, cgroups, namespaces or virtlogd (the test machine has none of
+# them), and KS_LIBVIRT_URI is qemu:///system with the socket. With
+# KS_LIBVIRT_NETNS=NS it runs in network namespace NS (its guests' bridges
+# and taps are made there, out of the machine's sight). Skips (77) when
 # libvirtd is not installed.
 ks_libvirtd_start() {
     ks__need_workdir || return 1
@@ -748,18 +756,55 @@ auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "3:file:$d/libvirtd.log"
 EOC
+    local listen= port=
+    if [ "${KS_LIBVIRT_TCP:-0}" = 1 ]; then
+        port=$(ks_free_ports 1 16509) || return 1
+        cat >>"$d/libvirtd.conf" <<EOC
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "127.0.0.1"
+tcp_port = "$port"
+auth_tcp = "none"
+EOC
+        listen=--listen
+    fi
+    local qemu=0
+    [[ " ${KS_LIBVIRT_DRIVERS:-storage} " == *" qemu "* ]] && qemu=1
+    # Debian's qemu driver looks its built-in user up before it reads
+    # qemu.conf: the account the libvirt-daemon-system package would make
+    # (that package is not installed: it starts a NAT network)
+    if [ $qemu = 1 ] && ! getent passwd libvirt-qemu >/dev/null; then
+        echo "harness: adding the system account libvirt-qemu that libvirt's qemu driver expects" >&2
+        getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu || return 1
+        useradd --system --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin \
+            -g libvirt-qemu libvirt-qemu || return 1
+    fi
+    cat >"$d/qemu.conf" <<EOC
+user = "root"
+group = "root"
+dynamic_ownership = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+EOC
     # mount points of the namespace (empty directories, as the packages make)
-    mkdir -p /run/libvirt /etc/libvirt /var/lib/libvirt /var/cache/libvirt || return 1
+    mkdir -p /run/libvirt /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt || return 1
+    mkdir -p "$d/log"
     cat >"$d/start.sh" <<EOC
 set -e
 mount -t tmpfs tmpfs /run/libvirt
 mount -t tmpfs tmpfs /etc/libvirt
 mount --bind "$d/lib" /var/lib/libvirt
 mount -t tmpfs tmpfs /var/cache/libvirt
-LIBVIRT_DRIVER_DIR="$d/drivers" exec libvirtd -f "$d/libvirtd.conf" -p "$d/libvirtd.pid"
+mount --bind "$d/log" /var/log/libvirt
+cp "$d/qemu.conf" /etc/libvirt/qemu.conf
+LIBVIRT_DRIVER_DIR="$d/drivers" exec libvirtd $listen -f "$d/libvirtd.conf" -p "$d/libvirtd.pid"
 EOC
+    local -a pre=()
+    [ -n "${KS_LIBVIRT_NETNS:-}" ] && pre=(ip netns exec "$KS_LIBVIRT_NETNS")
     # unshare and sh exec: \$! is libvirtd's pid
-    KS_HARNESS_RUN=$KS_RUN_ID unshare -m --propagation private sh "$d/start.sh" </dev/null >"$d/out.log" 2>&1 &
+    KS_HARNESS_RUN=$KS_RUN_ID "${pre[@]}" unshare -m --propagation private sh "$d/start.sh" </dev/null >"$d/out.log" 2>&1 &
     local pid=$! i
     ks__track "$pid" "libvirtd"
     ks_defer kill "$pid"
@@ -775,4 +820,11 @@ EOC
     fi
     KS_LIBVIRT_PID=$pid
     KS_LIBVIRT_URI="storage:///system?socket=$d/sock/libvirt-sock"
+    [ $qemu = 1 ] && KS_LIBVIRT_URI="qemu:///system?socket=$d/sock/libvirt-sock"
+    KS_LIBVIRT_TCP_URI=
+    if [ -n "$port" ]; then
+        ks__wait_port_pid 127.0.0.1 "$port" "" 10 "$pid" ||
+            ks__err "libvirtd does not listen on 127.0.0.1:$port" || return 1
+        KS_LIBVIRT_TCP_URI="storage+tcp://127.0.0.1:$port/system"
+    fi
 }

@@ -11,7 +11,11 @@
 #   3. the final sync with the writer stopped: every file of every file
 #      system in the images (read through libguestfs) has the checksum it
 #      has on the source; the images' allocated size stays near the data;
-#   4. raw images into a libvirt storage pool, and p2v status.
+#   4. raw images into a libvirt storage pool, and p2v status;
+#   5. into "another host's" pool (the same libvirtd reached over TCP on
+#      127.0.0.1, a URI naming a host): staged, uploaded through libvirt;
+#      a volume kvmshift did not write is left alone; a sync uploads the
+#      changed chunks only.
 # The copies use ksp2v-helper; the delta of step 2 is taken by the shell
 # loop (--no-helper) on the journal the helper wrote: both compute b2sum.
 # Usage: test_p2v.sh KVMSHIFT
@@ -34,11 +38,17 @@ fail() {
 ok() { echo "ok: $*"; }
 
 ks_guest_image
-ks_guest_boot src "$KS_WORKDIR"
+# a third disk (virtio, vda), random data to its last byte: its last chunk
+# is data (a chunk whose data arrives after its header must be waited for)
+head -c 12M /dev/urandom >"$KS_WORKDIR/tail.raw"
+qemu-img convert -f raw -O qcow2 "$KS_WORKDIR/tail.raw" "$KS_WORKDIR/tail.qcow2"
+KS_GUEST_EXTRA_DISKS=$KS_WORKDIR/tail.qcow2 ks_guest_boot src "$KS_WORKDIR"
 g() { ks_guest_ssh src "$@"; }
 L=$(g 'pvs --noheadings -o pv_name' | tr -d ' ' | sed 's|^/dev/||; s|[0-9]*$||')
-case $L in sda) D=sdb ;; sdb) D=sda ;; *) fail "no LVM disk found ('$L')" ;; esac
-echo "LVM disk: $L, data disk: $D"
+D=$(g 'findmnt -no SOURCE /data' | sed 's|^/dev/||; s|[0-9]*$||')
+R=$(g 'lsblk -bdno NAME,SIZE' | awk '$2 == 12582912 {print $1}')
+case "$L$D$R" in sd?sd?vd?) ;; *) fail "disks not found: LVM '$L', data '$D', random '$R'" ;; esac
+echo "LVM disk: $L, data disk: $D, random disk: $R"
 
 study=$KS_WORKDIR/study
 ks_guest_study "$KVMSHIFT" "$study" || fail "the study of the guest"
@@ -56,17 +66,20 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 echo "first copy: $(python3 -c "print(round($t1-$t0,1))") s"
 journal=$study/p2v/src/journal.json
-python3 - "$journal" "$KS_WORKDIR/copy1.json" <<'EOF' || fail "journal/summary after the first copy"
+python3 - "$journal" "$KS_WORKDIR/copy1.json" "$R" <<'EOF' || fail "journal/summary after the first copy"
 import json, sys
-j = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
+j = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2])); R = sys.argv[3]
 assert j["state"] == "synced", j["state"]
 names = sorted(d["name"] for d in j["disks"])
-assert names == ["sda", "sdb"], names
+assert names == ["sda", "sdb", "vda"], names
 for d in j["disks"]:
     assert "." not in d["chunks"], "a chunk not on the target"
     assert d["chunks_on_target"] == d["chunk_count"]
 for d in s["disks"]:
     assert d["examined"] == d["chunks"], d
+    if d["disk"] == R:
+        assert d["sent"] == d["chunks"] == 3 and d["zero"] == 0, d
+        continue
     assert d["zero"] > 0 and d["sent"] > 0, d
     # zero chunks were not sent: what came over the wire is about the data
     assert d["bytes_wire"] < d["size"] / 2, d
@@ -75,7 +88,7 @@ assert s["consistency"].startswith("LVM volumes read through snapshots ("), s["c
 print("copy1:", [(d["disk"], d["sent"], d["zero"], d["compression"]) for d in s["disks"]])
 EOF
 ok "first copy complete (journal: every chunk on the target)"
-for d in sda sdb; do
+for d in sda sdb vda; do
     qemu-img info --output=json "$imgs/src-$d.qcow2" | grep -q '"format": "qcow2"' || fail "$d not qcow2"
 done
 # nothing left on the source: no snapshot, no file of ours
@@ -167,7 +180,7 @@ EOF
 # on the running source: not listed on either side)
 list='for m in / /boot /data; do find $m -xdev -type f ! -path "/var/log/journal/*" ! -path "/run/*" -print0; done | xargs -0 md5sum | LC_ALL=C sort -k2'
 g "$list" | grep -v '^$' >"$KS_WORKDIR/source.md5"
-guestfish --ro -a "$imgs/src-sda.qcow2" -a "$imgs/src-sdb.qcow2" -i sh "$list" >"$KS_WORKDIR/image.raw.md5" ||
+guestfish --ro -a "$imgs/src-$L.qcow2" -a "$imgs/src-$D.qcow2" -i sh "$list" >"$KS_WORKDIR/image.raw.md5" ||
     fail "libguestfs could not read the images"
 grep -v '^$' "$KS_WORKDIR/image.raw.md5" >"$KS_WORKDIR/image.md5"
 n=$(wc -l <"$KS_WORKDIR/source.md5")
@@ -176,10 +189,14 @@ diff "$KS_WORKDIR/source.md5" "$KS_WORKDIR/image.md5" >"$KS_WORKDIR/md5.diff" ||
     fail "files differ between source and image: $(head -5 "$KS_WORKDIR/md5.diff")"
 ok "all $n files of /, /boot and /data have the same checksums in the images"
 used=$(g "df -B1 --output=used / /boot /data | tail -n +2" | awk '{s+=$1} END {print s}')
-alloc=$(($(du -B1 "$imgs/src-sda.qcow2" | cut -f1) + $(du -B1 "$imgs/src-sdb.qcow2" | cut -f1)))
+alloc=$(($(du -B1 "$imgs/src-$L.qcow2" | cut -f1) + $(du -B1 "$imgs/src-$D.qcow2" | cut -f1)))
 echo "used on the source: $((used >> 20)) MiB, images allocated: $((alloc >> 20)) MiB"
 [ "$alloc" -lt $((used * 2 + (256 << 20))) ] || fail "the images are not sparse: $alloc bytes for $used used"
 ok "images sparse: allocated $((alloc >> 20)) MiB for $((used >> 20)) MiB used"
+qemu-img convert -f qcow2 -O raw "$imgs/src-$R.qcow2" "$KS_WORKDIR/tail.copy"
+cmp -s "$KS_WORKDIR/tail.raw" "$KS_WORKDIR/tail.copy" || fail "the random disk's image is not the disk (its last chunk?)"
+rm -f "$KS_WORKDIR/tail.copy"
+ok "the random disk, data to its last chunk, copied bit for bit"
 
 # ---- 4. raw images, and refusing to overwrite --------------------------------
 if "$KVMSHIFT" p2v copy "$study" src --to "$imgs" --format raw -q 2>"$KS_WORKDIR/err.txt"; then
@@ -187,7 +204,7 @@ if "$KVMSHIFT" p2v copy "$study" src --to "$imgs" --format raw -q 2>"$KS_WORKDIR
 fi
 grep -q 'force' "$KS_WORKDIR/err.txt" || fail "no hint at --force: $(cat "$KS_WORKDIR/err.txt")"
 # into a libvirt storage pool (a libvirtd of this test's own)
-ks_libvirtd_start
+KS_LIBVIRT_TCP=1 ks_libvirtd_start
 pool=$KS_WORKDIR/pool
 mkdir -p "$pool"
 virsh -q -c "$KS_LIBVIRT_URI" pool-define-as kspool dir --target "$pool" >/dev/null
@@ -202,5 +219,48 @@ g "dd if=/dev/$D bs=4M status=none | md5sum" >"$KS_WORKDIR/sdb.src"
 md5sum <"$pool/src-$D.raw" >"$KS_WORKDIR/sdb.img"
 diff <(cut -d' ' -f1 "$KS_WORKDIR/sdb.src") <(cut -d' ' -f1 "$KS_WORKDIR/sdb.img") || fail "raw $D differs from the source's"
 ok "raw copy into a libvirt pool: listed as volumes, $D bit for bit the source's"
+
+# ---- 5. another host's pool: staged here, uploaded through libvirt ----------
+far=$KS_WORKDIR/far
+mkdir -p "$far"
+R=$KS_LIBVIRT_TCP_URI
+virsh -q -c "$R" pool-define-as far dir --target "$far" >/dev/null
+virsh -q -c "$R" pool-start far >/dev/null
+virsh -q -c "$R" vol-create-as far "src-$D.raw" 1M >/dev/null
+rm -rf "$study/p2v/src"
+if "$KVMSHIFT" p2v copy "$study" src --disk "$D" --to pool:far --target-uri "$R" -q 2>"$KS_WORKDIR/err.txt"; then
+    fail "a volume kvmshift did not write was replaced"
+fi
+grep -q 'did not write.*force' "$KS_WORKDIR/err.txt" || fail "no reason given: $(cat "$KS_WORKDIR/err.txt")"
+[ "$(stat -c %s "$far/src-$D.raw")" = $((1 << 20)) ] || fail "the foreign volume was changed"
+virsh -q -c "$R" vol-delete "src-$D.raw" --pool far >/dev/null
+# the copy is complete: this run only uploads
+"$KVMSHIFT" p2v copy "$study" src --disk "$D" --to pool:far --target-uri "$R" -q --output json >"$KS_WORKDIR/up1.json" ||
+    fail "upload into the remote pool"
+g "dd if=/dev/$D bs=4M status=none | md5sum" | cut -d' ' -f1 >"$KS_WORKDIR/far.src"
+md5sum <"$far/src-$D.raw" | cut -d' ' -f1 >"$KS_WORKDIR/far.img"
+diff "$KS_WORKDIR/far.src" "$KS_WORKDIR/far.img" >/dev/null || fail "the uploaded volume differs from the source's $D"
+size=$(stat -c %s "$far/src-$D.raw")
+alloc=$(du -B1 "$far/src-$D.raw" | cut -f1)
+[ "$alloc" -lt $((size / 2)) ] || fail "the uploaded volume is not sparse: $alloc of $size bytes"
+ok "uploaded through libvirt over TCP: $D bit for bit the source's, $((alloc >> 20)) of $((size >> 20)) MiB allocated"
+# a sync after writing 5 MiB on the source: the changed chunks go up, no others
+g "dd if=/dev/urandom of=/data/upload-delta bs=1M count=5 conv=fsync status=none && sync"
+"$KVMSHIFT" p2v copy "$study" src --disk "$D" --to pool:far --target-uri "$R" --sync -q --output json >"$KS_WORKDIR/up2.json" ||
+    fail "sync into the remote pool"
+python3 - "$KS_WORKDIR/up2.json" "$D" <<'EOF' || fail "the upload after the sync was not the delta"
+import json, sys
+s = json.load(open(sys.argv[1]))
+d = {x["disk"]: x for x in s["disks"]}[sys.argv[2]]
+u = s["upload"]
+assert 2 <= d["changed"] <= 16, d
+assert u["chunks_sent"] == d["changed"], (u, d)
+assert u["chunks_unchanged"] == d["chunks"] - d["changed"], (u, d)
+print(f"sync: {d['changed']} chunks changed, {u['chunks_sent']} uploaded, {u['chunks_unchanged']} left as they were")
+EOF
+g "dd if=/dev/$D bs=4M status=none | md5sum" | cut -d' ' -f1 >"$KS_WORKDIR/far.src"
+md5sum <"$far/src-$D.raw" | cut -d' ' -f1 >"$KS_WORKDIR/far.img"
+diff "$KS_WORKDIR/far.src" "$KS_WORKDIR/far.img" >/dev/null || fail "after the sync the volume differs from the source's $D"
+ok "sync into the remote pool: only the changed chunks uploaded, the volume the source's again"
 
 ks_guest_stop src

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# P2V part 2 against the test "physical server" (tests/guest): its copy
+# converted by `kvmshift p2v convert`, defined by `kvmshift p2v define` in a
+# libvirtd of this test's own and booted there; the same copy converted by
+# Debian's virt-v2v as the reference.
+#   1. refusals before anything is written or defined: an image without an
+#      OS, a copy whose initramfs tool is gone;
+#   2. --dry-run says what would change and leaves the images as they were;
+#   3. the conversion: fstab by UUID, the virtio drivers in the initramfs,
+#      the NIC's name pinned to its MAC, kvmshift's snapshots gone from the
+#      copy's LVM metadata;
+#   4. the domain, in a libvirtd (qemu driver, TCG: type='qemu') running in
+#      a network namespace of the test, its NIC on a libvirt network without
+#      <forward> (a bridge there, no route out): it reaches its login
+#      prompt on the serial console; over SSH from the namespace, with the
+#      source's host key, root is on the virtio disk, the static address is
+#      on ens3 with the kept MAC, multi-user.target is active; a second
+#      define without --force is refused;
+#   5. virt-v2v -i libvirtxml on the copy as it was, booted the same way:
+#      the test says whether it boots and whether its network came up.
+# Usage: test_p2v_convert.sh KVMSHIFT
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/../guest/guest.sh"
+KVMSHIFT=${1:?usage: test_p2v_convert.sh KVMSHIFT}
+
+ks_need_root
+ks_need qemu-system-x86_64 qemu-img guestfish virsh libvirtd ip python3
+ks_workdir
+export LIBGUESTFS_BACKEND=direct
+[ "${KS_GUEST_ACCEL_FORCE:-}" = kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+W=$KS_WORKDIR
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+ok() { echo "ok: $*"; }
+now() { date +%s.%N; }
+secs() { python3 -c "print(round($2 - $1, 1))"; }
+
+# ---- the copy of the running server ------------------------------------------
+ks_guest_image
+ks_guest_boot src "$W"
+g() { ks_guest_ssh src "$@"; }
+study=$W/study
+ks_guest_study "$KVMSHIFT" "$study" || fail "the study of the guest"
+g 'cat /etc/ssh/ssh_host_ed25519_key.pub' | cut -d' ' -f1-2 >"$W/hostkey"
+MAC=$KS_GUEST_MAC
+"$KVMSHIFT" p2v copy "$study" src -q >/dev/null || fail "the copy"
+ks_guest_stop src
+imgs=$study/p2v/src/disks
+mkdir -p "$W/pristine"
+cp --sparse=always "$imgs"/*.qcow2 "$W/pristine/"
+ok "copied the running server; its images kept as they were for virt-v2v"
+
+# ---- 1. refusals ------------------------------------------------------------------
+# (a) a disk without an OS, with a journal that says it is copied
+mkdir -p "$study/p2v/blank"
+qemu-img create -q -f qcow2 "$W/blank.qcow2" 64M
+python3 - "$study/p2v/blank/journal.json" "$W/blank.qcow2" <<'EOF'
+import json, sys
+n = 16
+json.dump({"format": 1, "server": "blank", "state": "synced", "disks": [{
+    "name": "sda", "size": 64 << 20, "chunk_size": 4 << 20, "image": sys.argv[2],
+    "format": "qcow2", "hash": "b2sum", "chunks": "0" * 32 * n}]}, open(sys.argv[1], "w"))
+EOF
+if "$KVMSHIFT" p2v convert "$study" blank -q 2>"$W/err.txt"; then fail "a disk without an OS was converted"; fi
+grep -q 'no operating system' "$W/err.txt" || fail "no reason for the blank disk: $(cat "$W/err.txt")"
+# (b) the copy without update-initramfs (and no dracut): overlays of it
+mkdir -p "$study/p2v/noinit"
+for d in "$imgs"/src-*.qcow2; do
+    qemu-img create -q -f qcow2 -F qcow2 -b "$d" "$W/noinit-$(basename "$d")"
+done
+python3 - "$study/p2v/src/journal.json" "$study/p2v/noinit/journal.json" "$W" <<'EOF'
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+j["server"] = "noinit"
+for d in j["disks"]:
+    d["image"] = os.path.join(sys.argv[3], "noinit-" + os.path.basename(d["image"]))
+json.dump(j, open(sys.argv[2], "w"))
+EOF
+cp "$study/facts/src.json" "$study/facts/noinit.json"
+args=()
+for d in "$W"/noinit-*.qcow2; do args+=(-a "$d"); done
+guestfish "${args[@]}" -i rm /usr/sbin/update-initramfs || fail "cannot remove update-initramfs from the overlay"
+sum_before=$(sha256sum "$W"/noinit-*.qcow2)
+if "$KVMSHIFT" p2v convert "$study" noinit -q 2>"$W/err.txt"; then fail "a copy without an initramfs tool was converted"; fi
+grep -q 'no initramfs tool' "$W/err.txt" || fail "no reason for the missing initramfs tool: $(cat "$W/err.txt")"
+[ "$sum_before" = "$(sha256sum "$W"/noinit-*.qcow2)" ] || fail "the refused copy was written"
+ok "refused with the reason, nothing written: a disk without an OS, a copy without an initramfs tool"
+
+# ---- 2. dry run ------------------------------------------------------------------
+sum_before=$(sha256sum "$imgs"/*.qcow2)
+"$KVMSHIFT" p2v convert "$study" src --dry-run -q >"$W/dry.txt" || fail "dry run: $(cat "$W/dry.txt")"
+[ "$sum_before" = "$(sha256sum "$imgs"/*.qcow2)" ] || fail "the dry run changed the images"
+for want in '/etc/fstab: /dev/sd.1 -> UUID=' 'module virtio_blk added' '10-kvmshift-ens3.link' 'update-initramfs' 'ksp2v-root'; do
+    grep -q -- "$want" "$W/dry.txt" || fail "the dry run does not say '$want': $(cat "$W/dry.txt")"
+done
+ok "dry run: $(grep -c 'dry run: not done' "$W/dry.txt") changes listed, the images unchanged"
+
+# ---- 3. conversion ---------------------------------------------------------------
+t0=$(now)
+"$KVMSHIFT" p2v convert "$study" src -q --output json >"$W/convert.json" || fail "convert: $(cat "$W/convert.json")"
+t_kvmshift=$(secs "$t0" "$(now)")
+python3 - "$W/convert.json" "$study/p2v/src/journal.json" <<'EOF' || fail "the conversion's summary or journal"
+import json, sys
+s = json.load(open(sys.argv[1])); j = json.load(open(sys.argv[2]))
+assert s["converted"] and s["initramfs_tool"] == "initramfs-tools", s
+assert s["network"] == [{"nic": "ens3", "mac": "52:54:00:12:34:56", "how": "pinned to its MAC by a systemd .link file"}], s["network"]
+assert j["converted_at"] and j["conversion"]["changes"], j.get("conversion")
+assert j["conversion"]["boot_disk"] in ("sda", "sdb"), j["conversion"]
+assert 0 < s["chunks_changed"] < 200, s["chunks_changed"]
+print("conversion:", s["changes"], "changes,", s["chunks_changed"], "chunks changed, boot disk", j["conversion"]["boot_disk"])
+EOF
+args=()
+for d in "$imgs"/src-*.qcow2; do args+=(-a "$d"); done
+guestfish --ro "${args[@]}" -i <<'EOF' >"$W/after.txt" || fail "cannot read the converted copy"
+cat /etc/fstab
+echo ---
+sh "lsinitramfs /boot/initrd.img-$(ls /lib/modules | tail -1) | grep -c 'virtio_blk.ko'"
+echo ---
+cat /etc/systemd/network/10-kvmshift-ens3.link
+echo ---
+lvs
+EOF
+grep -q '^/dev/sd' "$W/after.txt" && fail "fstab still names /dev/sdX: $(cat "$W/after.txt")"
+grep -q '^UUID=5e2c3b1a-0b00-4a5d-9c1e-000000000001 ' "$W/after.txt" || fail "/boot is not mounted by UUID"
+grep -qx '[1-9]' "$W/after.txt" || fail "the initramfs lacks virtio_blk"
+grep -q "MACAddress=$MAC" "$W/after.txt" && grep -q 'Name=ens3' "$W/after.txt" || fail "no .link file pinning ens3"
+grep -q ksp2v "$W/after.txt" && fail "kvmshift's snapshots are still in the copy's LVM metadata"
+ok "converted in $t_kvmshift s: fstab by UUID, virtio in the initramfs, ens3 pinned to $MAC, no snapshot left"
+
+# ---- 4. the domain, booted in a libvirtd of the test's own -------------------------
+ns=ks-$$-vm
+ip netns add "$ns"
+ks_defer ip netns del "$ns"
+ip netns exec "$ns" ip link set lo up
+KS_LIBVIRT_DRIVERS="qemu storage network" KS_LIBVIRT_NETNS=$ns ks_libvirtd_start
+U=$KS_LIBVIRT_URI
+cat >"$W/ksnet.xml" <<'EOF'
+<network>
+  <name>ksnet</name>
+  <bridge name='ksbr0' stp='off'/>
+</network>
+EOF
+virsh -q -c "$U" net-define "$W/ksnet.xml" >/dev/null
+virsh -q -c "$U" net-start ksnet >/dev/null
+ip netns exec "$ns" ip addr add 10.0.2.2/24 dev ksbr0
+ip netns exec "$ns" ip link set ksbr0 up
+printf '\n[p2v]\nnetwork = ksnet\nvirt_type = qemu\n' >>"$study/study.ini"
+echo "10.0.2.15 $(cat "$W/hostkey")" >"$W/known_hosts"
+vssh() {
+    ip netns exec "$ns" ssh -o BatchMode=yes -o UserKnownHostsFile="$W/known_hosts" -o StrictHostKeyChecking=yes \
+        -o ConnectTimeout=10 -o LogLevel=ERROR -i "$KS_GUEST_KEY" root@10.0.2.15 "$@"
+}
+# wait_login NAME LOG: seconds until the login prompt on the serial console
+wait_login() {
+    local t0=$SECONDS
+    while [ $((SECONDS - t0)) -lt "${KS_VM_BOOT_TIMEOUT:-420}" ]; do
+        grep -q 'login:' "$2" 2>/dev/null && { echo $((SECONDS - t0)); return 0; }
+        virsh -q -c "$U" domstate "$1" 2>/dev/null | grep -q running || break
+        sleep 2
+    done
+    return 1
+}
+"$KVMSHIFT" p2v define "$study" src --target-uri "$U" --vcpus 2 --memory 1024 --console-log "$W/vm.log" --dry-run >"$W/dom.xml" ||
+    fail "define --dry-run"
+grep -q "<mac address=\"$MAC\"/>" "$W/dom.xml" && grep -q '<domain type="qemu">' "$W/dom.xml" ||
+    fail "the domain XML lacks the kept MAC or type qemu: $(cat "$W/dom.xml")"
+virsh -q -c "$U" list --all --name | grep -qx src && fail "--dry-run defined the domain"
+"$KVMSHIFT" p2v define "$study" noinit --target-uri "$U" --vcpus 1 --memory 512 2>"$W/err.txt" && fail "an unconverted copy was defined"
+grep -q 'not converted' "$W/err.txt" || fail "no reason for the unconverted copy: $(cat "$W/err.txt")"
+"$KVMSHIFT" p2v define "$study" src --target-uri "$U" --vcpus 2 --memory 1024 --console-log "$W/vm.log" --start ||
+    fail "define --start"
+ks_defer virsh -q -c "$U" destroy src
+up=$(wait_login src "$W/vm.log") || fail "the converted VM did not reach its login prompt; its console ends with: $(tail -25 "$W/vm.log")"
+echo "kvmshift's conversion: login prompt after $up s (TCG)"
+for i in $(seq 1 30); do vssh true 2>/dev/null && break; sleep 2; done
+vssh 'findmnt -no SOURCE /; pvs --noheadings -o pv_name; findmnt -no SOURCE /data; ip -o link show ens3; ip -o -4 addr show ens3; systemctl is-active multi-user.target' >"$W/vm.txt" ||
+    fail "no SSH with the source's host key on 10.0.2.15 (ens3 with the static address)"
+cat "$W/vm.txt"
+grep -q '/dev/mapper/vg0-root' "$W/vm.txt" || fail "root is not the copy's LV"
+grep -q '/dev/vd[ab]2' "$W/vm.txt" || fail "the PV of the root is not on a virtio disk"
+grep -q '/dev/vd[ab]1' "$W/vm.txt" || fail "/data is not on a virtio disk"
+grep -q "link/ether $MAC" "$W/vm.txt" || fail "ens3 does not have the kept MAC"
+grep -q 'inet 10.0.2.15/24' "$W/vm.txt" || fail "ens3 has not the static address"
+grep -qx active "$W/vm.txt" || fail "multi-user.target is not active"
+ok "the VM boots (login after $up s), root on a virtio disk, ens3 keeps $MAC and 10.0.2.15, sshd has the source's host key"
+if "$KVMSHIFT" p2v define "$study" src --target-uri "$U" --vcpus 2 --memory 1024 2>"$W/err.txt"; then
+    fail "an existing domain was redefined without --force"
+fi
+grep -q 'force' "$W/err.txt" || fail "no hint at --force: $(cat "$W/err.txt")"
+ok "an existing domain is not redefined without --force"
+virsh -q -c "$U" destroy src >/dev/null
+
+# ---- 5. virt-v2v on the copy as it was -----------------------------------------
+if ! command -v virt-v2v >/dev/null 2>&1; then
+    echo "note: virt-v2v is not installed (package virt-v2v): no reference conversion"
+    exit 0
+fi
+python3 - "$W" "$MAC" "$study/p2v/src/journal.json" >"$W/v2v-in.xml" <<'EOF'
+import json, os, sys
+w, mac, j = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+disks = "".join(
+    f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+    f"<source file='{w}/pristine/{os.path.basename(d['image'])}'/><target dev='{d['name']}' bus='sata'/></disk>"
+    for d in j["disks"])
+print(f"""<domain type='kvm'><name>src-v2v</name><memory unit='MiB'>1024</memory><vcpu>2</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>{disks}
+<interface type='network'><mac address='{mac}'/><source network='ksnet'/><model type='e1000'/></interface>
+</devices></domain>""")
+EOF
+mkdir -p "$W/v2v"
+t0=$(now)
+if virt-v2v -i libvirtxml "$W/v2v-in.xml" -o local -os "$W/v2v" -of qcow2 >"$W/v2v.log" 2>&1; then
+    t_v2v=$(secs "$t0" "$(now)")
+    python3 - "$W/v2v/src-v2v.xml" "$W/v2v.console" >"$W/v2v-dom.xml" <<'EOF'
+import re, sys
+x = open(sys.argv[1]).read()
+x = x.replace("type='kvm'", "type='qemu'", 1).replace('type="kvm"', 'type="qemu"', 1)
+x = re.sub(r"<cpu[^>]*/>|<cpu.*?</cpu>", "", x, flags=re.S)
+serial = f"<serial type='pty'><log file='{sys.argv[2]}' append='on'/><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>"
+x = x.replace("</devices>", serial + "</devices>", 1)
+print(x)
+EOF
+    virsh -q -c "$U" define "$W/v2v-dom.xml" >/dev/null || fail "libvirt refused virt-v2v's domain: $(cat "$W/v2v-dom.xml")"
+    virsh -q -c "$U" start src-v2v >/dev/null || fail "virt-v2v's domain did not start"
+    ks_defer virsh -q -c "$U" destroy src-v2v
+    if v2v_up=$(wait_login src-v2v "$W/v2v.console"); then
+        net=no
+        for i in $(seq 1 15); do vssh true 2>/dev/null && { net=yes; break; }; sleep 2; done
+        echo "virt-v2v's conversion: $t_v2v s, login prompt after $v2v_up s, network at 10.0.2.15: $net"
+        ok "reference: virt-v2v's copy boots too (its network: $net)"
+    else
+        echo "virt-v2v's conversion: $t_v2v s; its copy does NOT reach a login prompt; console ends with:"
+        tail -5 "$W/v2v.console" | sed 's/^/    /'
+        ok "reference: virt-v2v's copy does not boot (kvmshift's does)"
+    fi
+    virsh -q -c "$U" destroy src-v2v >/dev/null 2>&1 || true
+else
+    echo "virt-v2v failed on the copy (its log ends with):"
+    tail -5 "$W/v2v.log" | sed 's/^/    /'
+    ok "reference: virt-v2v could not convert the copy (kvmshift could)"
+fi
+echo "conversion time: kvmshift $t_kvmshift s, virt-v2v ${t_v2v:-n/a} s"
