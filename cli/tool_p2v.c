@@ -1,4 +1,4 @@
-/* tool_p2v.c: kvmshift p2v copy|convert|define|status */
+/* tool_p2v.c: kvmshift p2v copy|convert|define|run|status */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,7 +445,10 @@ static int do_convert(int argc, char **argv)
     return rc < 0 ? TOOL_FAIL : TOOL_OK;
 }
 
-static int do_define(int argc, char **argv)
+/* The options of define, and of run (which adds --accept-new-hostkeys):
+ * -1 to go on, else the exit status. */
+static int parse_define(int argc, char **argv, const char *cmd, p2v_define_options *o, bool *json,
+                        bool *accept)
 {
     enum {
         O_URI = 256,
@@ -458,7 +461,8 @@ static int do_define(int argc, char **argv)
         O_FORCE,
         O_DRY,
         O_UNCONV,
-        O_OUTPUT
+        O_OUTPUT,
+        O_ACCEPT
     };
     static const struct option opts[] = {{"target-uri", required_argument, NULL, O_URI},
                                          {"pool", required_argument, NULL, O_POOL},
@@ -470,71 +474,76 @@ static int do_define(int argc, char **argv)
                                          {"force", no_argument, NULL, O_FORCE},
                                          {"dry-run", no_argument, NULL, O_DRY},
                                          {"unconverted", no_argument, NULL, O_UNCONV},
+                                         {"accept-new-hostkeys", no_argument, NULL, O_ACCEPT},
                                          {"output", required_argument, NULL, O_OUTPUT},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    p2v_define_options o = {0};
-    bool json = false;
     uint64_t v;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_URI:
-            o.target_uri = optarg;
+            o->target_uri = optarg;
             break;
         case O_POOL:
-            o.pool = optarg;
+            o->pool = optarg;
             break;
         case O_VCPUS:
             if (!ks_parse_u64(optarg, &v) || v < 1 || v > 4096) {
-                fprintf(stderr, "kvmshift p2v define: --vcpus takes 1 to 4096, not '%s'\n", optarg);
+                fprintf(stderr, "kvmshift p2v %s: --vcpus takes 1 to 4096, not '%s'\n", cmd,
+                        optarg);
                 return TOOL_USAGE;
             }
-            o.vcpus = (unsigned)v;
+            o->vcpus = (unsigned)v;
             break;
         case O_MEMORY:
             if (!ks_parse_u64(optarg, &v) || v < 64 || v > (64ull << 20)) {
-                fprintf(stderr, "kvmshift p2v define: --memory takes MiB, 64 or more, not '%s'\n",
+                fprintf(stderr, "kvmshift p2v %s: --memory takes MiB, 64 or more, not '%s'\n", cmd,
                         optarg);
                 return TOOL_USAGE;
             }
-            o.memory_mib = v;
+            o->memory_mib = v;
             break;
         case O_VTYPE:
             if (strcmp(optarg, "kvm") != 0 && strcmp(optarg, "qemu") != 0) {
-                fprintf(stderr, "kvmshift p2v define: --virt-type takes kvm or qemu, not '%s'\n",
+                fprintf(stderr, "kvmshift p2v %s: --virt-type takes kvm or qemu, not '%s'\n", cmd,
                         optarg);
                 return TOOL_USAGE;
             }
-            o.virt_type = optarg;
+            o->virt_type = optarg;
             break;
         case O_CONSOLE:
             if (optarg[0] != '/') {
-                fprintf(stderr, "kvmshift p2v define: --console-log takes an absolute path\n");
+                fprintf(stderr, "kvmshift p2v %s: --console-log takes an absolute path\n", cmd);
                 return TOOL_USAGE;
             }
-            o.console_log = optarg;
+            o->console_log = optarg;
             break;
         case O_START:
-            o.start = true;
+            o->start = true;
             break;
         case O_FORCE:
-            o.force = true;
+            o->force = true;
             break;
         case O_DRY:
-            o.dry_run = true;
+            o->dry_run = true;
             break;
         case O_UNCONV:
-            o.unconverted = true;
+            o->unconverted = true;
+            break;
+        case O_ACCEPT:
+            if (!accept)
+                return usage_error();
+            *accept = true;
             break;
         case O_OUTPUT:
-            if (!parse_output("define", optarg, &json))
+            if (!parse_output(cmd, optarg, json))
                 return TOOL_USAGE;
             break;
         case 'q':
-            o.quiet = true;
+            o->quiet = true;
             ks_log_set_level(KS_LOG_WARN);
             break;
         case 'h':
@@ -546,16 +555,20 @@ static int do_define(int argc, char **argv)
     }
     if (optind != argc - 2)
         return usage_error();
-    const char *study = argv[optind], *server = argv[optind + 1];
-    if (!study_ok("define", study))
-        return TOOL_FAIL;
+    return -1;
+}
+
+/* Define, and say what was (or with --dry-run would be) defined. */
+static int define_and_tell(const char *cmd, const char *study, const char *server,
+                           const p2v_define_options *o, bool json)
+{
     ks_error err;
     ks_error_clear(&err);
     p2v_define_result res;
-    int rc = p2v_define(study, server, &o, &res, &err);
+    int rc = p2v_define(study, server, o, &res, &err);
     if (json) {
         json_t *j = json_pack("{s:s,s:b,s:b,s:b,s:s,s:I,s:I,s:s,s:s}", "server", server, "dry_run",
-                              o.dry_run, "defined", rc == 0 && !o.dry_run, "started", res.started,
+                              o->dry_run, "defined", rc == 0 && !o->dry_run, "started", res.started,
                               "uuid", res.uuid, "vcpus", (json_int_t)res.vcpus, "memory_mib",
                               (json_int_t)res.memory_mib, "cpu", res.cpu_note, "xml",
                               res.xml ? res.xml : "");
@@ -563,19 +576,85 @@ static int do_define(int argc, char **argv)
             json_object_set_new(j, "error", json_string(err.message));
         print_json(j);
     } else if (rc == 0) {
-        if (o.dry_run)
+        if (o->dry_run)
             fputs(res.xml, stdout);
-        if (*res.cpu_note && !o.quiet)
+        if (*res.cpu_note && !o->quiet)
             fprintf(stderr, "%s: %s\n", server, res.cpu_note);
-        if (!o.dry_run)
+        if (!o->dry_run)
             printf("%s: defined on %s (uuid %s, %u vCPUs, %llu MiB)%s\n", server,
-                   o.target_uri ? o.target_uri : "qemu:///system", res.uuid, res.vcpus,
+                   o->target_uri ? o->target_uri : "qemu:///system", res.uuid, res.vcpus,
                    (unsigned long long)res.memory_mib, res.started ? ", started" : "");
     }
     if (rc < 0)
-        fprintf(stderr, "kvmshift p2v define: %s\n", err.message);
+        fprintf(stderr, "kvmshift p2v %s: %s\n", cmd, err.message);
     p2v_define_result_free(&res);
     return rc < 0 ? TOOL_FAIL : TOOL_OK;
+}
+
+static int do_define(int argc, char **argv)
+{
+    p2v_define_options o = {0};
+    bool json = false;
+    int rc = parse_define(argc, argv, "define", &o, &json, NULL);
+    if (rc >= 0)
+        return rc;
+    const char *study = argv[optind], *server = argv[optind + 1];
+    if (!study_ok("define", study))
+        return TOOL_FAIL;
+    return define_and_tell("define", study, server, &o, json);
+}
+
+/* copy (the final delta when a copy is complete), convert, define. */
+static int do_run(int argc, char **argv)
+{
+    p2v_define_options o = {0};
+    bool json = false, accept = false;
+    int rc = parse_define(argc, argv, "run", &o, &json, &accept);
+    if (rc >= 0)
+        return rc;
+    const char *study = argv[optind], *server = argv[optind + 1];
+    if (!study_ok("run", study))
+        return TOOL_FAIL;
+    ks_error err;
+    ks_error_clear(&err);
+    /* a complete copy gets its final delta; anything else resumes */
+    json_t *st = p2v_status(study, server, &err);
+    const char *state =
+        st ? json_string_value(json_object_get(json_array_get(st, 0), "state")) : NULL;
+    bool sync = state && strcmp(state, "synced") == 0;
+    json_decref(st);
+    if (o.dry_run) {
+        printf("%s: would %s\n", server,
+               sync ? "send the last delta ('p2v copy --sync')" : "copy its disks ('p2v copy')");
+    } else {
+        p2v_copy_options co = {
+            .sync = sync, .snapshot = true, .quiet = o.quiet, .accept_new_hostkeys = accept};
+        p2v_copy_result cres;
+        rc = p2v_copy(study, server, &co, &cres, &err);
+        if (cres.ndisks && !json)
+            print_summary(server, &cres, sync, false);
+        p2v_copy_result_free(&cres);
+        if (rc != 0) {
+            fprintf(stderr, "kvmshift p2v run: %s\n",
+                    rc < 0 || err.code ? err.message
+                                       : "some chunks are not copied yet: run the same command "
+                                         "again");
+            return rc < 0 ? TOOL_FAIL : TOOL_PARTIAL;
+        }
+    }
+    p2v_convert_options cv = {.dry_run = o.dry_run, .quiet = o.quiet};
+    p2v_convert_result cr;
+    rc = p2v_convert(study, server, &cv, &cr, &err);
+    if (!json && cr.changes)
+        fputs(cr.changes, stdout);
+    p2v_convert_result_free(&cr);
+    if (rc < 0) {
+        fprintf(stderr, "kvmshift p2v run: %s\n", err.message);
+        return TOOL_FAIL;
+    }
+    /* a dry run converted nothing: show the domain it would get anyway */
+    o.unconverted |= o.dry_run;
+    return define_and_tell("run", study, server, &o, json);
 }
 
 int tool_p2v(int argc, char **argv)
@@ -591,10 +670,12 @@ int tool_p2v(int argc, char **argv)
         return do_convert(argc - 1, argv + 1);
     if (strcmp(argv[1], "define") == 0)
         return do_define(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return do_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)
         return do_status(argc - 1, argv + 1);
     fprintf(stderr,
-            "kvmshift p2v: no subcommand '%s' (copy, convert, define or status); see "
+            "kvmshift p2v: no subcommand '%s' (copy, convert, define, run or status); see "
             "'kvmshift p2v --help'\n",
             argv[1]);
     return TOOL_USAGE;

@@ -612,13 +612,16 @@ static int pin_nics(conv *c, const char *study, json_t *netj, ks_error *err)
                 "# physical server, whatever PCI slot the VM gives it\n"
                 "[Match]\nMACAddress=%s\nDriver=virtio_net\n\n[Link]\nName=%s\n",
                 x->mac, x->name);
-            if (!c->o->dry_run && (guestfs_mkdir_p(c->g, "/etc/systemd/network") < 0 ||
-                                   guest_write(c, path, text, err) < 0))
+            KS_AUTOFREE char *have = guest_read(c, path);
+            bool done = have && strcmp(have, text) == 0;
+            if (!done && !c->o->dry_run &&
+                (guestfs_mkdir_p(c->g, "/etc/systemd/network") < 0 ||
+                 guest_write(c, path, text, err) < 0))
                 rc = -1;
             how = "pinned to its MAC by a systemd .link file";
             detail = ks_asprintf("%s (MAC %s) keeps its name whatever PCI slot the VM gives it",
                                  x->name, x->mac);
-            if (rc == 0)
+            if (rc == 0 && !done)
                 change(c, "network", path, detail);
         } else {
             KS_AUTOFREE char *path =
@@ -822,6 +825,41 @@ void p2v_convert_result_free(p2v_convert_result *res)
     memset(res, 0, sizeof *res);
 }
 
+/* A handle with the journal's images added, launched; tcg: with
+ * force_tcg. */
+static int launch(conv *c, bool tcg, ks_error *err)
+{
+    c->g = guestfs_create();
+    if (!c->g) {
+        ks_error_set(err, KS_E_CONFIG, errno, "cannot create a libguestfs handle: %s",
+                     strerror(errno));
+        return -1;
+    }
+    guestfs_set_error_handler(c->g, NULL, NULL); /* reported through ks_error */
+    if (tcg) {
+        char *const settings[] = {"force_tcg", NULL};
+        guestfs_set_backend_settings(c->g, settings);
+    }
+    for (size_t k = 0; k < c->j->ndisks; k++) {
+        const p2v_jdisk *d = &c->j->disks[k];
+        if (guestfs_add_drive_opts(c->g, d->image, GUESTFS_ADD_DRIVE_OPTS_FORMAT, d->format,
+                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, c->o->dry_run ? 1 : 0,
+                                   -1) < 0) {
+            ks_error_set(err, KS_E_IO, 0, "libguestfs cannot open the image '%s': %s", d->image,
+                         gerr(c));
+            return -1;
+        }
+    }
+    if (guestfs_launch(c->g) < 0) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "the libguestfs appliance did not start (%s): run libguestfs-test-tool to "
+                     "see why",
+                     gerr(c));
+        return -1;
+    }
+    return 0;
+}
+
 static int open_images(conv *c, ks_error *err)
 {
     if (!c->j->ndisks)
@@ -835,21 +873,20 @@ static int open_images(conv *c, ks_error *err)
                          d->name, c->server);
             return -1;
         }
-        if (guestfs_add_drive_opts(c->g, d->image, GUESTFS_ADD_DRIVE_OPTS_FORMAT, d->format,
-                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, c->o->dry_run ? 1 : 0,
-                                   -1) < 0) {
-            ks_error_set(err, KS_E_IO, 0, "libguestfs cannot open the image '%s': %s", d->image,
-                         gerr(c));
-            return -1;
-        }
     }
     step(c, "starting the libguestfs appliance");
-    if (guestfs_launch(c->g) < 0) {
-        ks_error_set(err, KS_E_CONFIG, 0,
-                     "the libguestfs appliance did not start (%s): run libguestfs-test-tool to "
-                     "see why; where KVM does not work, set LIBGUESTFS_BACKEND_SETTINGS=force_tcg",
-                     gerr(c));
-        return -1;
+    if (launch(c, false, err) < 0) {
+        /* /dev/kvm may be there and not work (no vmx/svm under it): once
+         * more under TCG, unless the user chose the backend's settings */
+        const char *set = getenv("LIBGUESTFS_BACKEND_SETTINGS");
+        if (set && *set)
+            return -1;
+        ks_log_warn("'%s': the libguestfs appliance did not start with KVM: trying TCG (slower)",
+                    c->server);
+        guestfs_close(c->g);
+        c->g = NULL;
+        if (launch(c, true, err) < 0)
+            return -1;
     }
     c->devs = guestfs_list_devices(c->g);
     c->ndevs = strv_len(c->devs);
@@ -891,13 +928,6 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
                          server, jpath, study_dir, server);
         goto out;
     }
-    c.g = guestfs_create();
-    if (!c.g) {
-        ks_error_set(err, KS_E_CONFIG, errno, "cannot create a libguestfs handle: %s",
-                     strerror(errno));
-        goto out;
-    }
-    guestfs_set_error_handler(c.g, NULL, NULL); /* reported through ks_error */
     label = ks_asprintf("%s %s", o.dry_run ? "checking" : "converting", server);
     c.bar = ks_progress_new(label, 6 + 2 * c.j->ndisks, o.quiet);
     if (open_images(&c, err) < 0)

@@ -180,7 +180,10 @@ EOF
 # on the running source: not listed on either side)
 list='for m in / /boot /data; do find $m -xdev -type f ! -path "/var/log/journal/*" ! -path "/run/*" -print0; done | xargs -0 md5sum | LC_ALL=C sort -k2'
 g "$list" | grep -v '^$' >"$KS_WORKDIR/source.md5"
-guestfish --ro -a "$imgs/src-$L.qcow2" -a "$imgs/src-$D.qcow2" -i sh "$list" >"$KS_WORKDIR/image.raw.md5" ||
+# mounted by hand: the copy's LVM metadata lists kvmshift's snapshots too
+# (removed by p2v convert), and inspection would see two systems
+guestfish --ro -a "$imgs/src-$L.qcow2" -a "$imgs/src-$D.qcow2" -m /dev/vg0/root -m /dev/sda1:/boot -m /dev/sdb1:/data \
+    sh "$list" >"$KS_WORKDIR/image.raw.md5" ||
     fail "libguestfs could not read the images"
 grep -v '^$' "$KS_WORKDIR/image.raw.md5" >"$KS_WORKDIR/image.md5"
 n=$(wc -l <"$KS_WORKDIR/source.md5")

@@ -18,6 +18,8 @@
 #      define without --force is refused;
 #   5. virt-v2v -i libvirtxml on the copy as it was, booted the same way:
 #      the test says whether it boots and whether its network came up.
+# With KS_CONVERT_FIGURES=FILE it writes its timings there as JSON
+# (tests/bench/bench_convert.sh reads them).
 # Usage: test_p2v_convert.sh KVMSHIFT
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -245,3 +247,13 @@ else
     ok "reference: virt-v2v could not convert the copy (kvmshift could)"
 fi
 echo "conversion time: kvmshift $t_kvmshift s, virt-v2v ${t_v2v:-n/a} s"
+if [ -n "${KS_CONVERT_FIGURES:-}" ]; then
+    python3 - "$KS_CONVERT_FIGURES" "$t_kvmshift" "$up" "${t_v2v:-}" "${v2v_up:-}" "${net:-}" <<'EOF'
+import json, sys
+f = lambda x: float(x) if x else None
+out, k, kup, v, vup, net = sys.argv[1:]
+json.dump({"kvmshift": {"convert_s": f(k), "login_s": f(kup), "network": True},
+           "virt-v2v": {"convert_s": f(v), "login_s": f(vup), "network": net == "yes" if net else None}},
+          open(out, "w"), indent=2)
+EOF
+fi
