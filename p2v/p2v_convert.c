@@ -324,12 +324,25 @@ static int drop_snapshots(conv *c, ks_error *err)
     return rc;
 }
 
+static int mount_all(conv *c, bool rw);
+
 static int inspect(conv *c, ks_error *err)
 {
-    char **roots = guestfs_inspect_os(c->g);
-    if (!roots)
+    char **all = guestfs_inspect_os(c->g);
+    if (!all)
         return refuse(c, err, gerr(c));
-    size_t n = strv_len(roots);
+    /* kvmshift's own snapshots look like a second system: not counted
+     * (drop_snapshots removes them once the copy is known convertible) */
+    size_t n = 0;
+    char **roots = ks_calloc(strv_len(all) + 1, sizeof *roots);
+    for (size_t i = 0; all[i]; i++) {
+        const char *base = strrchr(all[i], '/');
+        if (base && strncmp(base + 1, P2V_SNAP_PREFIX, strlen(P2V_SNAP_PREFIX)) == 0)
+            free(all[i]);
+        else
+            roots[n++] = all[i];
+    }
+    free(all);
     if (n != 1) {
         free_strv(roots);
         /* an encrypted volume hides the OS it holds */
@@ -360,14 +373,37 @@ static int inspect(conv *c, ks_error *err)
     free(type);
     if (!linux_)
         return refuse(c, err, why);
-    /* mount the guest's file systems, shortest mount point first */
+    return mount_all(c, false);
+}
+
+/* Mount the guest's file systems, shortest mount point first. Read-only
+ * without replaying journals (noload, norecovery) until the copy is known
+ * to be convertible: a refused copy is left bit for bit as it was. */
+static int mount_all(conv *c, bool rw)
+{
     char **mps = guestfs_inspect_get_mountpoints(c->g, c->root);
     size_t nm = strv_len(mps) / 2;
     for (size_t len = 1; len < 4096 && nm; len++)
-        for (size_t i = 0; i < nm; i++)
-            if (strlen(mps[2 * i]) == len && guestfs_mount(c->g, mps[2 * i + 1], mps[2 * i]) < 0)
-                ks_log_warn("'%s': cannot mount %s on %s in the copy: %s", c->server,
-                            mps[2 * i + 1], mps[2 * i], gerr(c));
+        for (size_t i = 0; i < nm; i++) {
+            const char *mp = mps[2 * i], *dev = mps[2 * i + 1];
+            if (strlen(mp) != len)
+                continue;
+            int r;
+            if (rw) {
+                r = guestfs_mount(c->g, dev, mp);
+            } else {
+                char *type = guestfs_vfs_type(c->g, dev);
+                const char *opts = !type                          ? "ro"
+                                   : strncmp(type, "ext", 3) == 0 ? "ro,noload"
+                                   : strcmp(type, "xfs") == 0     ? "ro,norecovery"
+                                                                  : "ro";
+                free(type);
+                r = guestfs_mount_options(c->g, opts, dev, mp);
+            }
+            if (r < 0)
+                ks_log_warn("'%s': cannot mount %s on %s in the copy: %s", c->server, dev, mp,
+                            gerr(c));
+        }
     free_strv(mps);
     return 0;
 }
@@ -814,6 +850,36 @@ static int rehash(conv *c, size_t *changed, ks_error *err)
     return 0;
 }
 
+/* A conversion that failed after it began to write: the journal must not
+ * go on saying that the images hold the source's bytes. The chunks it
+ * changed get their checksum (a sync brings them back from the source),
+ * and the journal says the copy is not converted, and why. */
+static void record_failure(conv *c, const char *jpath, const ks_error *why)
+{
+    if (c->g) {
+        guestfs_umount_all(c->g);
+        guestfs_shutdown(c->g);
+        guestfs_close(c->g);
+        c->g = NULL;
+    }
+    size_t changed = 0;
+    ks_error e;
+    if (rehash(c, &changed, &e) < 0)
+        ks_log_warn("'%s': %s", c->server, e.message);
+    json_t *cj = json_pack("{s:s,s:O,s:I}", "failed", why->message, "changes", c->changes,
+                           "chunks_changed", (json_int_t)changed);
+    json_decref(c->j->conversion);
+    c->j->conversion = cj;
+    c->j->converted_at = 0;
+    c->j->updated = time(NULL);
+    if (p2v_journal_save(c->j, jpath, &e) < 0)
+        ks_log_warn("'%s': %s", c->server, e.message);
+    ks_log_warn("the copy of '%s' is partly converted (%zu chunks changed): run 'p2v convert' "
+                "again once the cause is fixed (it finishes what is left), or 'p2v copy --sync' "
+                "to bring those chunks back from the server",
+                c->server, changed);
+}
+
 /* ---- the command -------------------------------------------------------------- */
 
 void p2v_convert_result_free(p2v_convert_result *res)
@@ -916,6 +982,7 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
     char *product = NULL;
     KS_AUTOFREE char *label = NULL;
     size_t boot = 0;
+    bool wrote = false;
 
     lockfd = p2v_journal_lock(base, server, err);
     if (lockfd < 0)
@@ -933,8 +1000,12 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
     if (open_images(&c, err) < 0)
         goto out;
     step(&c, "inspecting the operating system");
-    if (drop_snapshots(&c, err) < 0 || inspect(&c, err) < 0 || find_kernels(&c, err) < 0 ||
-        find_initramfs_tool(&c, err) < 0)
+    if (inspect(&c, err) < 0 || find_kernels(&c, err) < 0 || find_initramfs_tool(&c, err) < 0)
+        goto out;
+    /* convertible: from here on the images are written (in a dry run, the
+     * overlay only) */
+    wrote = !o.dry_run;
+    if (guestfs_umount_all(c.g) < 0 || drop_snapshots(&c, err) < 0 || mount_all(&c, true) < 0)
         goto out;
     {
         char *distro = guestfs_inspect_get_distro(c.g, c.root);
@@ -986,6 +1057,8 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
     }
     rc = 0;
 out:
+    if (rc < 0 && wrote)
+        record_failure(&c, jpath, err);
     if (c.bar) {
         ks_progress_done(c.bar);
         ks_progress_free(c.bar);

@@ -8,9 +8,9 @@
 #
 # Run as root. Prints only the image directory on stdout (progress and
 # errors on stderr). The image is kept in
-#     ${KS_GUEST_CACHE:-/var/cache/kvmshift-tests}/debian12-HASH/
-# where HASH is the first 16 hex digits of the sha256 of this file: this
-# file is the whole recipe, so any change to it builds a new image and
+#     ${KS_GUEST_CACHE:-/var/cache/kvmshift-tests}/debian12-FLAVOUR-HASH/
+# where HASH is the first 16 hex digits of the sha256 of this file and the
+# flavour: they are the whole recipe, so any change to it builds a new image and
 # never reuses an old one. A second call finds the directory and returns at
 # once. The image is put together in a temporary directory next to it and
 # renamed into place when complete (a half-built image is never used); a
@@ -18,6 +18,14 @@
 # are kept in $KS_GUEST_CACHE/debs for the next recipe.
 #
 # Environment:
+#   KS_GUEST_FLAVOUR lvm (default): / and swap on LVM (vg0) on sda2, /boot on
+#                    sda1, the NIC ens3 (predictable name);
+#                    plain: / on sda2 itself (root=/dev/sda2 on the kernel's
+#                    command line, no LVM, no swap), /boot on sda1, the NIC
+#                    eth0 the old way (net.ifnames=0 and a line of
+#                    70-persistent-net.rules for its MAC), and
+#                    scsi_mod.scan=sync so that its AHCI disks keep their
+#                    names from boot to boot (root=/dev/sda2 needs it)
 #   KS_GUEST_CACHE   cache root (default /var/cache/kvmshift-tests)
 #   KS_GUEST_MIRROR  Debian mirror URL; default: the bookworm mirror that
 #                    this machine's apt sources name
@@ -65,6 +73,19 @@ GUEST_HOSTNAME=ks-physrv
 IFACE=ens3 # the e1000 NIC at PCI slot 3 (guest.sh pins addr=0x3)
 ADDR=10.0.2.15/24
 INITRAMFS_MODULES="ahci libahci sd_mod ata_piix ata_generic libata scsi_mod e1000 ext4 crc32c_generic dm_mod"
+GUEST_MAC=52:54:00:12:34:56 # the NIC's MAC (guest.sh's default)
+FLAVOUR=${KS_GUEST_FLAVOUR:-lvm}
+case $FLAVOUR in
+lvm) ROOT_CMDLINE="root=/dev/mapper/vg0-root" ;;
+plain)
+    IFACE=eth0
+    ROOT_CMDLINE="root=/dev/sda2 net.ifnames=0 scsi_mod.scan=sync"
+    ;;
+*)
+    echo "build-image: KS_GUEST_FLAVOUR must be lvm or plain, not '$FLAVOUR'" >&2
+    exit 2
+    ;;
+esac
 # ---------------------------------------------------------------------------
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -83,9 +104,9 @@ done
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r "$KEYRING" ] || die "'$KEYRING' is missing: install debian-archive-keyring"
 
-HASH=$(sha256sum "$SELF" | cut -c1-16)
+HASH=$({ sha256sum "$SELF" && echo "$FLAVOUR"; } | sha256sum | cut -c1-16)
 CACHE=${KS_GUEST_CACHE:-/var/cache/kvmshift-tests}
-FINAL=$CACHE/debian12-$HASH
+FINAL=$CACHE/debian12-$FLAVOUR-$HASH
 
 # The bookworm mirror from the apt sources (one-line and deb822 formats).
 ks_mirror() {
@@ -261,12 +282,13 @@ part() {
 }
 
 # --- disks -----------------------------------------------------------------
-say "disks: sda ${SDA_MIB} MiB (sda1 /boot, sda2 LVM vg0), sdb ${SDB_MIB} MiB (sdb1 /data)"
+say "disks ($FLAVOUR): sda ${SDA_MIB} MiB (sda1 /boot, sda2 $([ "$FLAVOUR" = lvm ] && echo "LVM vg0" || echo /)), sdb ${SDB_MIB} MiB (sdb1 /data)"
 truncate -s "${SDA_MIB}M" "$TMP/sda.raw"
 truncate -s "${SDB_MIB}M" "$TMP/sdb.raw"
 run parted -s "$TMP/sda.raw" mklabel msdos \
     mkpart primary ext4 "${BOOT_START_MIB}MiB" "${BOOT_END_MIB}MiB" \
-    mkpart primary "${BOOT_END_MIB}MiB" 100% set 2 lvm on
+    mkpart primary "${BOOT_END_MIB}MiB" 100%
+[ "$FLAVOUR" = lvm ] && run parted -s "$TMP/sda.raw" set 2 lvm on
 run parted -s "$TMP/sdb.raw" mklabel msdos mkpart primary ext4 1MiB 100%
 loop LA -P "$TMP/sda.raw"
 loop LB -P "$TMP/sdb.raw"
@@ -274,33 +296,39 @@ SDA1=$(part "$LA" 1)
 SDA2=$(part "$LA" 2)
 SDB1=$(part "$LB" 1)
 
-lvmc "$SDA2" pvcreate -y "$SDA2"
-lvmc "$SDA2" vgcreate -y -s "${EXTENT_MIB}m" vg0 "$SDA2"
-lvmc "$SDA2" lvcreate -y -an -Zn -Wn -l "$ROOT_EXTENTS" -n root vg0
-lvmc "$SDA2" lvcreate -y -an -Zn -Wn -l "$SWAP_EXTENTS" -n swap vg0
-FREE_MIB=$(lvmq "$SDA2" vgs --noheadings --nosuffix --units m -o vg_free vg0 | tr -d ' ')
-FREE_MIB=${FREE_MIB%%.*}
-[ "$FREE_MIB" -ge "$MIN_FREE_MIB" ] || die "vg0 has only $FREE_MIB MiB free (want $MIN_FREE_MIB)"
-PE_START=$(lvmq "$SDA2" pvs --noheadings --nosuffix --units b -o pe_start "$SDA2" | tr -d ' ')
-P2_START=$(($(cat "/sys/block/${LA#/dev/}/${SDA2#/dev/}/start") * 512))
-# Byte offset in sda.raw of a linear, single-segment LV.
-lv_offset() {
-    local r first
-    r=$(lvmq "$SDA2" lvs --noheadings -o seg_pe_ranges "vg0/$1" | tr -d ' ')
-    [[ $r =~ ^[^:]+:([0-9]+)-([0-9]+)$ ]] || die "unexpected layout of vg0/$1: '$r'"
-    first=${BASH_REMATCH[1]}
-    printf '%s\n' $((P2_START + PE_START + first * EXTENT_MIB * MiB))
-}
-ROOT_OFF=$(lv_offset root)
-SWAP_OFF=$(lv_offset swap)
-loop ROOT_DEV -o "$ROOT_OFF" --sizelimit $((ROOT_EXTENTS * EXTENT_MIB * MiB)) "$TMP/sda.raw"
-loop SWAP_DEV -o "$SWAP_OFF" --sizelimit $((SWAP_EXTENTS * EXTENT_MIB * MiB)) "$TMP/sda.raw"
+if [ "$FLAVOUR" = lvm ]; then
+    lvmc "$SDA2" pvcreate -y "$SDA2"
+    lvmc "$SDA2" vgcreate -y -s "${EXTENT_MIB}m" vg0 "$SDA2"
+    lvmc "$SDA2" lvcreate -y -an -Zn -Wn -l "$ROOT_EXTENTS" -n root vg0
+    lvmc "$SDA2" lvcreate -y -an -Zn -Wn -l "$SWAP_EXTENTS" -n swap vg0
+    FREE_MIB=$(lvmq "$SDA2" vgs --noheadings --nosuffix --units m -o vg_free vg0 | tr -d ' ')
+    FREE_MIB=${FREE_MIB%%.*}
+    [ "$FREE_MIB" -ge "$MIN_FREE_MIB" ] || die "vg0 has only $FREE_MIB MiB free (want $MIN_FREE_MIB)"
+    PE_START=$(lvmq "$SDA2" pvs --noheadings --nosuffix --units b -o pe_start "$SDA2" | tr -d ' ')
+    P2_START=$(($(cat "/sys/block/${LA#/dev/}/${SDA2#/dev/}/start") * 512))
+    # Byte offset in sda.raw of a linear, single-segment LV.
+    lv_offset() {
+        local r first
+        r=$(lvmq "$SDA2" lvs --noheadings -o seg_pe_ranges "vg0/$1" | tr -d ' ')
+        [[ $r =~ ^[^:]+:([0-9]+)-([0-9]+)$ ]] || die "unexpected layout of vg0/$1: '$r'"
+        first=${BASH_REMATCH[1]}
+        printf '%s\n' $((P2_START + PE_START + first * EXTENT_MIB * MiB))
+    }
+    ROOT_OFF=$(lv_offset root)
+    SWAP_OFF=$(lv_offset swap)
+    loop ROOT_DEV -o "$ROOT_OFF" --sizelimit $((ROOT_EXTENTS * EXTENT_MIB * MiB)) "$TMP/sda.raw"
+    loop SWAP_DEV -o "$SWAP_OFF" --sizelimit $((SWAP_EXTENTS * EXTENT_MIB * MiB)) "$TMP/sda.raw"
+else
+    FREE_MIB=0
+    ROOT_DEV=$SDA2
+    SWAP_DEV=
+fi
 
 MKFS=(mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0)
 run "${MKFS[@]}" -L boot -U "$UUID_BOOT" "$SDA1"
 run "${MKFS[@]}" -L root -U "$UUID_ROOT" "$ROOT_DEV"
 run "${MKFS[@]}" -L data -U "$UUID_DATA" "$SDB1"
-run mkswap -L swap -U "$UUID_SWAP" "$SWAP_DEV"
+[ -z "$SWAP_DEV" ] || run mkswap -L swap -U "$UUID_SWAP" "$SWAP_DEV"
 mnt "$ROOT_DEV" "$R"
 mkdir -p "$R/boot" "$R/data"
 mnt "$SDA1" "$R/boot"
@@ -339,13 +367,30 @@ mnt -t sysfs sysfs "$R/sys"
 
 # --- configuration -----------------------------------------------------------
 say "configuring"
-cat >"$R/etc/fstab" <<'EOF'
+if [ "$FLAVOUR" = lvm ]; then
+    cat >"$R/etc/fstab" <<'EOF'
 # kvmshift test server: /dev/sdX names, as on an old physical server
 /dev/mapper/vg0-root  /      ext4  errors=remount-ro  0 1
 /dev/sda1             /boot  ext4  defaults           0 2
 /dev/sdb1             /data  ext4  defaults           0 2
 /dev/mapper/vg0-swap  none   swap  sw                 0 0
 EOF
+else
+    cat >"$R/etc/fstab" <<'EOF'
+# kvmshift test server (plain): /dev/sdX names, as on an old physical server
+/dev/sda2             /      ext4  errors=remount-ro  0 1
+/dev/sda1             /boot  ext4  defaults           0 2
+/dev/sdb1             /data  ext4  defaults           0 2
+EOF
+    # the old way of keeping a NIC's name: udev's persistent-net rule
+    mkdir -p "$R/etc/udev/rules.d"
+    cat >"$R/etc/udev/rules.d/70-persistent-net.rules" <<EOF
+# This file was automatically generated by the /lib/udev/write_net_rules
+# program, run by the persistent-net-generator.rules rules file.
+# PCI device 0x8086:0x100e (e1000)
+SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="$GUEST_MAC", ATTR{dev_id}=="0x0", ATTR{type}=="1", KERNEL=="eth*", NAME="$IFACE"
+EOF
+fi
 printf '%s\n' "$GUEST_HOSTNAME" >"$R/etc/hostname"
 cat >"$R/etc/hosts" <<EOF
 127.0.0.1	localhost
@@ -393,8 +438,10 @@ install -d -m 0700 "$R/root/.ssh"
 install -m 0600 "$OUT/id_ed25519.pub" "$R/root/.ssh/authorized_keys"
 in_root passwd -l root
 # The VG's metadata backup, as the guest's own lvm would keep it.
-mkdir -p "$R/etc/lvm/backup"
-lvmc "$SDA2" vgcfgbackup -f "$R/etc/lvm/backup/vg0" vg0
+if [ "$FLAVOUR" = lvm ]; then
+    mkdir -p "$R/etc/lvm/backup"
+    lvmc "$SDA2" vgcfgbackup -f "$R/etc/lvm/backup/vg0" vg0
+fi
 
 KVER=$(basename "$(ls -1 "$R"/boot/vmlinuz-* | tail -n 1)")
 KVER=${KVER#vmlinuz-}
@@ -426,7 +473,7 @@ insmod part_msdos
 insmod ext2
 set root=(hd0,msdos1)
 menuentry 'Debian GNU/Linux 12, kernel $KVER' {
-    linux /vmlinuz-$KVER root=/dev/mapper/vg0-root ro console=tty0 console=ttyS0,115200n8
+    linux /vmlinuz-$KVER $ROOT_CMDLINE ro console=tty0 console=ttyS0,115200n8
     initrd /initrd.img-$KVER
 }
 EOF
@@ -475,6 +522,7 @@ done
 cat >"$OUT/image.env" <<EOF
 # kvmshift test server image, written by tests/guest/build-image.sh
 KS_GUEST_RECIPE=$HASH
+KS_GUEST_FLAVOUR=$FLAVOUR
 KS_GUEST_SUITE=$SUITE
 KS_GUEST_KERNEL=$KVER
 KS_GUEST_FORMAT=qcow2
