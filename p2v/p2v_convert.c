@@ -83,7 +83,9 @@ typedef struct conv {
     char **devs; /* the appliance's devices, in the journal's disk order */
     size_t ndevs;
     char *root;
-    ks_buf notes; /* one line per change (or what would be done) */
+    bool readonly; /* the images added read-only (the checks, a dry run) */
+    bool tcg;      /* the appliance under TCG (KVM did not work) */
+    ks_buf notes;  /* one line per change (or what would be done) */
     size_t nchanges;
     json_t *changes;
     bool systemd;
@@ -445,7 +447,10 @@ static int find_kernels(conv *c, ks_error *err)
                                   "virtio_pci): install a kernel that has them on the server "
                                   "first",
                                   missing)
-                    : ks_strdup("no kernel found under /boot with its modules in /lib/modules");
+                    : ks_strdup("no kernel found under /boot with its modules in /lib/modules (if "
+                                "fstab names /boot by /dev/sdX, the server may have mounted "
+                                "another disk's partition there when it was copied: fix its "
+                                "fstab, reboot it, copy again)");
         return refuse(c, err, why);
     }
     return 0;
@@ -909,8 +914,7 @@ static int launch(conv *c, bool tcg, ks_error *err)
     for (size_t k = 0; k < c->j->ndisks; k++) {
         const p2v_jdisk *d = &c->j->disks[k];
         if (guestfs_add_drive_opts(c->g, d->image, GUESTFS_ADD_DRIVE_OPTS_FORMAT, d->format,
-                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, c->o->dry_run ? 1 : 0,
-                                   -1) < 0) {
+                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, c->readonly ? 1 : 0, -1) < 0) {
             ks_error_set(err, KS_E_IO, 0, "libguestfs cannot open the image '%s': %s", d->image,
                          gerr(c));
             return -1;
@@ -941,7 +945,9 @@ static int open_images(conv *c, ks_error *err)
         }
     }
     step(c, "starting the libguestfs appliance");
-    if (launch(c, false, err) < 0) {
+    if (launch(c, c->tcg, err) < 0) {
+        if (c->tcg)
+            return -1;
         /* /dev/kvm may be there and not work (no vmx/svm under it): once
          * more under TCG, unless the user chose the backend's settings */
         const char *set = getenv("LIBGUESTFS_BACKEND_SETTINGS");
@@ -953,12 +959,37 @@ static int open_images(conv *c, ks_error *err)
         c->g = NULL;
         if (launch(c, true, err) < 0)
             return -1;
+        c->tcg = true;
     }
     c->devs = guestfs_list_devices(c->g);
     c->ndevs = strv_len(c->devs);
     if (c->ndevs != c->j->ndisks) {
         ks_error_set(err, KS_E_INTERNAL, 0, "libguestfs shows %zu disks for the %zu images of '%s'",
                      c->ndevs, c->j->ndisks, c->server);
+        return -1;
+    }
+    return 0;
+}
+
+/* The same images again, writable, inspected (the root is the same). */
+static int reopen_rw(conv *c, ks_error *err)
+{
+    guestfs_close(c->g);
+    c->g = NULL;
+    free_strv(c->devs);
+    c->devs = NULL;
+    c->readonly = false;
+    if (open_images(c, err) < 0)
+        return -1;
+    char **roots = guestfs_inspect_os(c->g);
+    bool found = false;
+    for (size_t i = 0; roots && roots[i]; i++)
+        found |= strcmp(roots[i], c->root) == 0;
+    free_strv(roots);
+    if (!found) {
+        ks_error_set(err, KS_E_INTERNAL, 0,
+                     "libguestfs does not find the system of '%s' (%s) a second time", c->server,
+                     c->root);
         return -1;
     }
     return 0;
@@ -996,7 +1027,10 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
         goto out;
     }
     label = ks_asprintf("%s %s", o.dry_run ? "checking" : "converting", server);
-    c.bar = ks_progress_new(label, 6 + 2 * c.j->ndisks, o.quiet);
+    c.bar = ks_progress_new(label, 7 + 2 * c.j->ndisks, o.quiet);
+    /* the checks on read-only images: even activating LVM volumes can
+     * write (a snapshot's empty exception store gets its header) */
+    c.readonly = true;
     if (open_images(&c, err) < 0)
         goto out;
     step(&c, "inspecting the operating system");
@@ -1004,6 +1038,8 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
         goto out;
     /* convertible: from here on the images are written (in a dry run, the
      * overlay only) */
+    if (!o.dry_run && reopen_rw(&c, err) < 0)
+        goto out;
     wrote = !o.dry_run;
     if (guestfs_umount_all(c.g) < 0 || drop_snapshots(&c, err) < 0 || mount_all(&c, true) < 0)
         goto out;

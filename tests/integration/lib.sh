@@ -740,6 +740,14 @@ while True:
 # KS_LIBVIRT_NETNS=NS it runs in network namespace NS (its guests' bridges
 # and taps are made there, out of the machine's sight). Skips (77) when
 # libvirtd is not installed.
+# Stop every running domain of the libvirtd at URI (cleanup).
+ks__libvirt_destroy_all() {
+    local dom
+    for dom in $(virsh -q -c "$1" list --name 2>/dev/null); do
+        virsh -q -c "$1" destroy "$dom" >/dev/null 2>&1 || true
+    done
+}
+
 ks_libvirtd_start() {
     ks__need_workdir || return 1
     command -v libvirtd >/dev/null 2>&1 || ks_skip "libvirtd is not installed (package libvirt-daemon)"
@@ -807,6 +815,8 @@ EOC
     KS_HARNESS_RUN=$KS_RUN_ID "${pre[@]}" unshare -m --propagation private sh "$d/start.sh" </dev/null >"$d/out.log" 2>&1 &
     local pid=$! i
     ks__track "$pid" "libvirtd"
+    # its guests first (qemu is not libvirtd's child once started), then it
+    [ $qemu = 1 ] && ks_defer ks__libvirt_destroy_all "qemu:///system?socket=$d/sock/libvirt-sock"
     ks_defer kill "$pid"
     for i in $(seq 1 100); do
         [ -S "$d/sock/libvirt-sock" ] && break

@@ -212,9 +212,10 @@ pool=$KS_WORKDIR/pool
 mkdir -p "$pool"
 virsh -q -c "$KS_LIBVIRT_URI" pool-define-as kspool dir --target "$pool" >/dev/null
 virsh -q -c "$KS_LIBVIRT_URI" pool-start kspool >/dev/null
-"$KVMSHIFT" p2v copy "$study" src --to pool:kspool --target-uri "$KS_LIBVIRT_URI" --format raw --force -q --compress none >/dev/null || fail "raw copy into the pool"
+# (the data disk only: the others' copies were checked above)
+"$KVMSHIFT" p2v copy "$study" src --disk "$D" --to pool:kspool --target-uri "$KS_LIBVIRT_URI" --format raw --force -q --compress none >/dev/null || fail "raw copy into the pool"
 virsh -q -c "$KS_LIBVIRT_URI" vol-list kspool >"$KS_WORKDIR/vols.txt"
-grep -q 'src-sda.raw' "$KS_WORKDIR/vols.txt" && grep -q 'src-sdb.raw' "$KS_WORKDIR/vols.txt" ||
+grep -q "src-$D.raw" "$KS_WORKDIR/vols.txt" ||
     fail "libvirt does not list the images as volumes: $(cat "$KS_WORKDIR/vols.txt")"
 [ "$(virsh -q -c "$KS_LIBVIRT_URI" vol-info --bytes src-$D.raw --pool kspool | awk '/Capacity/ {print $2}')" = "$(g "blockdev --getsize64 /dev/$D")" ] ||
     fail "the volume's capacity is not the disk's size"
