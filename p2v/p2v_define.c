@@ -220,7 +220,13 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
         }
     }
     if (c && strcmp(virt_type, "kvm") == 0 && cpu_class &&
-        !cpu_usable(c, virt_type, "pc", cpu_class)) {
+        !cpu_usable(
+            c, virt_type,
+            json_is_string(json_object_get(facts, "boot_mode")) &&
+                    strcmp(json_string_value(json_object_get(facts, "boot_mode")), "uefi") == 0
+                ? "q35"
+                : "pc",
+            cpu_class)) {
         snprintf(res->cpu_note, sizeof res->cpu_note,
                  "the host cannot offer the source's CPU class (%s): the VM gets the host's model",
                  cpu_class);

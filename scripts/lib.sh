@@ -15,7 +15,7 @@ KS_PACKAGES=(
   qemu-system-x86 debootstrap lvm2 parted e2fsprogs dosfstools
   libguestfs-tools linux-image-amd64
   libvirt-dev libxml2-dev libvirt-daemon libvirt-clients
-  qemu-block-extra virt-v2v nbdkit libguestfs-dev iptables
+  qemu-block-extra virt-v2v nbdkit libnbd-bin libguestfs-dev iptables
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 
