@@ -279,13 +279,18 @@ import re, sys
 x = open(sys.argv[1]).read()
 x = x.replace("type='kvm'", "type='qemu'", 1).replace('type="kvm"', 'type="qemu"', 1)
 x = re.sub(r"<cpu[^>]*/>|<cpu.*?</cpu>", "", x, flags=re.S)
+# its own serial/console devices give way to ours (a log file of the console)
+x = re.sub(r"<(serial|console)\b[^>]*/>|<(serial|console)\b.*?</\2>", "", x, flags=re.S)
 serial = f"<serial type='pty'><log file='{sys.argv[2]}' append='on'/><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>"
 x = x.replace("</devices>", serial + "</devices>", 1)
 print(x)
 EOF
-    virsh -q -c "$U" define "$W/v2v-dom.xml" >/dev/null || fail "libvirt refused virt-v2v's domain: $(cat "$W/v2v-dom.xml")"
-    virsh -q -c "$U" start src-v2v >/dev/null || fail "virt-v2v's domain did not start"
-    if v2v_up=$(wait_login src-v2v "$W/v2v.console"); then
+    # the reference is reported, never the test's failure
+    if ! virsh -q -c "$U" define "$W/v2v-dom.xml" >"$W/v2v-define.txt" 2>&1 ||
+        ! virsh -q -c "$U" start src-v2v >>"$W/v2v-define.txt" 2>&1; then
+        echo "virt-v2v's conversion: $t_v2v s; libvirt did not define or start its domain: $(tail -2 "$W/v2v-define.txt")"
+        ok "reference: virt-v2v converted in $t_v2v s, its domain could not be started here"
+    elif v2v_up=$(wait_login src-v2v "$W/v2v.console"); then
         net=no
         for i in $(seq 1 15); do vssh true 2>/dev/null && { net=yes; break; }; sleep 2; done
         echo "virt-v2v's conversion: $t_v2v s, login prompt after $v2v_up s, network at 10.0.2.15: $net"
