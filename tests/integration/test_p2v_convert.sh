@@ -10,8 +10,8 @@
 #      the NIC's name pinned to its MAC, kvmshift's snapshots gone from the
 #      copy's LVM metadata;
 #   4. the domain, in a libvirtd (qemu driver, TCG: type='qemu') running in
-#      a network namespace of the test, its NIC on a libvirt network without
-#      <forward> (a bridge there, no route out): it reaches its login
+#      a network namespace of the test, its NIC on an isolated libvirt
+#      network (no forward element: a bridge there, no route out): it reaches its login
 #      prompt on the serial console; over SSH from the namespace, with the
 #      source's host key, root is on the virtio disk, the static address is
 #      on ens3 with the kept MAC, multi-user.target is active; a second
