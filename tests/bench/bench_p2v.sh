@@ -80,7 +80,7 @@ qemu-img create -q -f qcow2 -F qcow2 -b "$cache/sparse.qcow2" "$KS_WORKDIR/vda.q
 qemu-img create -q -f qcow2 -F qcow2 -b "$cache/random.qcow2" "$KS_WORKDIR/vdb.qcow2"
 
 ks_guest_image
-KS_GUEST_EXTRA_DISKS="$KS_WORKDIR/vda.qcow2 $KS_WORKDIR/vdb.qcow2" ks_guest_boot src "$KS_WORKDIR"
+KS_GUEST_EXTRA_DISKS="$KS_WORKDIR/vda.qcow2 $KS_WORKDIR/vdb.qcow2" ks_guest_boot_sane src "$KS_WORKDIR"
 g() { ks_guest_ssh src "$@"; }
 used=$(g 'mkdir -p /mnt/b && mount -o ro /dev/vda /mnt/b && df -B1 --output=used /mnt/b | tail -1; umount /mnt/b')
 echo "bench: vda $(g 'blockdev --getsize64 /dev/vda') bytes, $((used >> 20)) MiB used; vdb $(g 'blockdev --getsize64 /dev/vdb') bytes random" >&2

@@ -51,6 +51,17 @@
 #                            KS_GUEST_HOSTKEY_PUB as ks_guest_image (called
 #                            first if needed). Several guests can run at once
 #                            under different NAMEs.
+#   ks_guest_boot_sane NAME WORKDIR
+#                            ks_guest_boot a fresh NAME (WORKDIR/NAME removed
+#                            first) until the kernel gave the AHCI disks the
+#                            names the image's fstab uses: the kernel probes
+#                            the two ports in parallel, and at some boots sda
+#                            and sdb swap (/boot is then the data partition,
+#                            or root is not found), as on a real server with
+#                            such an fstab. Up to KS_GUEST_BOOT_TRIES (4)
+#                            boots of KS_GUEST_BOOT_TIMEOUT (default 200 s
+#                            here) each; a note on stdout for each retry.
+#                            For tests that need the server as it was built.
 #   ks_guest_ssh NAME CMD... run CMD as root in guest NAME over ssh (its
 #                            arguments joined by spaces and run by the guest's
 #                            shell, as ssh does; stdin is passed on, so
@@ -371,6 +382,28 @@ EOF
     fi
     KS_GUEST_BOOT_SECONDS=$((SECONDS - t0))
     printf 'guest %s: up after %s s (%s), ssh root@127.0.0.1 -p %s\n' "$name" "$KS_GUEST_BOOT_SECONDS" "$accel" "$port"
+}
+
+# The test server as built: /boot holds the kernel and /data is the data
+# disk (its README), i.e. sda and sdb kept their names at this boot.
+ks__guest_layout_ok() {
+    ks_guest_ssh "$1" 'ls /boot/vmlinuz-* && test -f /data/README' >/dev/null 2>&1
+}
+
+ks_guest_boot_sane() {
+    local name=${1:?ks_guest_boot_sane NAME WORKDIR} work=${2:?ks_guest_boot_sane NAME WORKDIR}
+    local try tries=${KS_GUEST_BOOT_TRIES:-4}
+    for ((try = 1; try <= tries; try++)); do
+        rm -rf "${work:?}/$name"
+        if KS_GUEST_BOOT_TIMEOUT=${KS_GUEST_BOOT_TIMEOUT:-200} ks_guest_boot "$name" "$work"; then
+            ks__guest_layout_ok "$name" && return 0
+            echo "note: guest $name came up with its disk names swapped (boot $try of $tries): booting it again"
+            ks_guest_stop "$name" --now >/dev/null || return 1
+        else
+            echo "note: guest $name did not come up (boot $try of $tries; disk names swapped?): booting it again"
+        fi
+    done
+    ks__guest_err "guest '$name' did not boot with its own disk names in $tries tries"
 }
 
 # Wait up to SECS for PID to end; true if it did.

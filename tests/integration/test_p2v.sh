@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # P2V part 1 against the test "physical server" (tests/guest): a Debian 12
 # under qemu with root on LVM and a plain data disk (the kernel probes the
-# two AHCI ports in parallel: which one is sda changes from boot to boot, as
-# on real servers; the test finds them by what they hold: L and D).
+# two AHCI ports in parallel and their names can swap: such a boot, where
+# fstab mounts the wrong partitions, is booted again; the test still finds
+# the disks by what they hold: L and D).
 #   1. a live copy into qcow2 while a writer changes files inside it; no
 #      snapshot and no helper left on the source;
 #   2. --sync after writing a known set of chunks (on an LV made for it)
@@ -42,12 +43,12 @@ ks_guest_image
 # is data (a chunk whose data arrives after its header must be waited for)
 head -c 12M /dev/urandom >"$KS_WORKDIR/tail.raw"
 qemu-img convert -f raw -O qcow2 "$KS_WORKDIR/tail.raw" "$KS_WORKDIR/tail.qcow2"
-KS_GUEST_EXTRA_DISKS=$KS_WORKDIR/tail.qcow2 ks_guest_boot src "$KS_WORKDIR"
+KS_GUEST_EXTRA_DISKS=$KS_WORKDIR/tail.qcow2 ks_guest_boot_sane src "$KS_WORKDIR" || fail "the test server"
 g() { ks_guest_ssh src "$@"; }
 L=$(g 'pvs --noheadings -o pv_name' | tr -d ' ' | sed 's|^/dev/||; s|[0-9]*$||')
 D=$(g 'findmnt -no SOURCE /data' | sed 's|^/dev/||; s|[0-9]*$||')
 R=$(g 'lsblk -bdno NAME,SIZE' | awk '$2 == 12582912 {print $1}')
-case "$L$D$R" in sd?sd?vd?) ;; *) fail "disks not found: LVM '$L', data '$D', random '$R'" ;; esac
+case "$L$D$R" in sdasdbvd?) ;; *) fail "disks not found: LVM '$L', data '$D', random '$R'" ;; esac
 echo "LVM disk: $L, data disk: $D, random disk: $R"
 
 study=$KS_WORKDIR/study
