@@ -88,6 +88,8 @@ const char col_facts_command[] =
     "  s rc-services\n"
     "  for f in /etc/rc[2-5].d/S*; do [ -e \"$f\" ] && printf '%s\\n' \"${f##*/}\"; done\n"
     "fi\n"
+    "o=$($T systemctl list-units --type=service --all --no-legend --plain --no-pager)\n"
+    "[ -n \"$o\" ] && { s units; printf '%s\\n' \"$o\"; }\n"
     "s usb\n"
     "for d in /sys/bus/usb/devices/*; do\n"
     "  [ -r \"$d/idVendor\" ] || continue\n"
@@ -194,6 +196,7 @@ enum {
     SEC_PROC_TCP,
     SEC_SYSTEMCTL,
     SEC_RC_SERVICES,
+    SEC_UNITS,
     SEC_USB,
     SEC_FC,
     SEC_PCI_DISPLAY,
@@ -226,6 +229,7 @@ static const char *const sec_names[SEC_COUNT] = {
     [SEC_PROC_TCP] = "proc-tcp",
     [SEC_SYSTEMCTL] = "systemctl",
     [SEC_RC_SERVICES] = "rc-services",
+    [SEC_UNITS] = "units",
     [SEC_USB] = "usb",
     [SEC_FC] = "fc",
     [SEC_PCI_DISPLAY] = "pci-display",
@@ -1522,6 +1526,7 @@ static void parse_nics(const sections *s, json_t *out)
         put(nic, "state", jstr_or_null(w[3]));
         put(nic, "physical", json_boolean(cur_is(w[4], "1")));
         put(nic, "addresses", json_array());
+        put(nic, "addresses_dynamic", json_array());
         json_array_append_new(out, nic);
     }
     if (!s->have[SEC_IP_ADDR])
@@ -1546,8 +1551,18 @@ static void parse_nics(const sections *s, json_t *out)
         char *nm = cur_dup(name);
         json_t *nic = find_by(out, "name", nm);
         free(nm);
-        if (nic)
-            json_array_append_new(json_object_get(nic, "addresses"), jstr_or_null(w[3]));
+        if (!nic)
+            continue;
+        json_array_append_new(json_object_get(nic, "addresses"), jstr_or_null(w[3]));
+        /* given by the network (DHCP, SLAAC): "... scope site dynamic mngtmpaddr\" */
+        ks_cursor f;
+        while (next_word(&line, &f) && !cur_starts(f, "\\")) {
+            if (cur_is(f, "dynamic")) {
+                json_array_append_new(json_object_get(nic, "addresses_dynamic"),
+                                      jstr_or_null(w[3]));
+                break;
+            }
+        }
     }
 }
 
@@ -1786,6 +1801,32 @@ static void parse_services(const sections *s, json_t *out)
     }
 }
 
+/* systemctl list-units --all --plain: "ssh.service loaded active running
+ * OpenBSD Secure Shell server" (a "●" before a failed one on some
+ * versions): the services running and those failed, as the validator
+ * compares them with a VM's. */
+static void parse_units(const sections *s, json_t *running, json_t *failed)
+{
+    ks_cursor body = s->body[SEC_UNITS], line, w[4];
+    for (size_t lines = 0; lines < MAX_ITEMS * 4 && next_line(&body, &line); lines++) {
+        int n = 0;
+        while (n < 4 && next_word(&line, &w[n])) {
+            if (n == 0 && (cur_is(w[0], "\xe2\x97\x8f") || cur_is(w[0], "*")))
+                continue;
+            n++;
+        }
+        static const char suffix[] = ".service";
+        size_t len = n == 4 ? ks_cur_len(&w[0]) : 0, k = sizeof suffix - 1;
+        if (len <= k || memcmp(w[0].end - k, suffix, k) != 0)
+            continue;
+        w[0].end -= k;
+        if (cur_is(w[3], "running"))
+            add_service(running, w[0]);
+        else if (cur_is(w[2], "failed"))
+            add_service(failed, w[0]);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Hardware that complicates virtualization. */
 
@@ -1995,6 +2036,12 @@ json_t *col_facts_parse(const char *text, size_t len, const char *name, ks_error
     json_t *services = json_array();
     parse_services(&s, services);
     put(facts, "services", services);
+    if (s.have[SEC_UNITS]) {
+        json_t *running = json_array(), *failed = json_array();
+        parse_units(&s, running, failed);
+        put(facts, "services_running", running);
+        put(facts, "services_failed", failed);
+    }
 
     json_t *hw = json_object(), *usb = json_array(), *fc = json_array(), *gpus = json_array();
     json_t *blockers = json_array();

@@ -260,3 +260,15 @@ const col_backend col_backend_ssh = {
     .step = ssh_step,
     .phase = ssh_phase,
 };
+
+json_t *col_facts_take(ks_ssh *s, const char *name, double timeout, ks_error *err)
+{
+    ks_buf out;
+    ks_buf_init(&out, 16 << 20);
+    int status = -1;
+    json_t *facts = NULL;
+    if (ks_ssh_run(s, col_facts_command, NULL, 0, &out, &status, timeout, err) == 0)
+        facts = col_facts_parse(out.data ? out.data : "", out.len, name, err);
+    ks_buf_free(&out);
+    return facts;
+}

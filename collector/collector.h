@@ -13,8 +13,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "ks_error.h"
 #include "ks_inventory.h"
+#include "ks_ssh.h"
 #include "ks_study.h"
 
 /* The data sources of every STUDY/rrd/NAME.rrd, in this order. Rates are
@@ -61,6 +64,13 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
 size_t col_run_count(const col_run *run);
 const col_result *col_run_result(const col_run *run, size_t i);
 void col_run_free(col_run *run);
+
+/* Take the facts of a server over an authenticated session (the script of
+ * `kvmshift facts`, the schema of STUDY/facts/NAME.json) and return them,
+ * stored nowhere: for the validator, which compares a VM with the facts of
+ * its physical server. name is stored as "name". NULL with err filled
+ * (the session's error, or output that is not the script's). */
+json_t *col_facts_take(ks_ssh *s, const char *name, double timeout, ks_error *err);
 
 /* Per-server collection status read back from the study directory. */
 typedef struct col_status {

@@ -16,7 +16,8 @@ typedef enum phase { P_CONNECT, P_AUTH, P_READY } phase;
 
 struct ks_ssh {
     char *name, *address, *user, *key_path, *known_hosts, *origin;
-    int port;
+    char *known_address; /* NULL: address */
+    int port, known_port;
     bool accept_new;
     ssh_session s;
     ssh_key key;
@@ -71,6 +72,7 @@ void ks_ssh_free(ks_ssh *s)
     free(s->user);
     free(s->key_path);
     free(s->known_hosts);
+    free(s->known_address);
     free(s->origin);
     free(s);
 }
@@ -105,16 +107,46 @@ static char *server_fingerprint(ssh_session s)
 /* The name under which known_hosts stores this server. */
 static char *known_hosts_label(const ks_ssh *s)
 {
-    if (s->port == 22)
-        return ks_strdup(s->address);
-    return ks_asprintf("[%s]:%d", s->address, s->port);
+    const char *a = s->known_address ? s->known_address : s->address;
+    int port = s->known_address ? s->known_port : s->port;
+    if (port == 22)
+        return ks_strdup(a);
+    return ks_asprintf("[%s]:%d", a, port);
+}
+
+/* libssh looks the key up under the session's host and port: for a server
+ * known by another name, they are that name's for the lookup only (the
+ * socket is connected by then). */
+static enum ssh_known_hosts_e known_server(ks_ssh *s)
+{
+    if (!s->known_address)
+        return ssh_session_is_known_server(s->s);
+    unsigned kp = (unsigned)s->known_port, p = (unsigned)s->port;
+    if (ssh_options_set(s->s, SSH_OPTIONS_HOST, s->known_address) < 0 ||
+        ssh_options_set(s->s, SSH_OPTIONS_PORT, &kp) < 0)
+        return SSH_KNOWN_HOSTS_ERROR;
+    enum ssh_known_hosts_e k = ssh_session_is_known_server(s->s);
+    if (ssh_options_set(s->s, SSH_OPTIONS_HOST, s->address) < 0 ||
+        ssh_options_set(s->s, SSH_OPTIONS_PORT, &p) < 0)
+        return SSH_KNOWN_HOSTS_ERROR;
+    return k;
 }
 
 static int check_host_key(ks_ssh *s, ks_error *err)
 {
     KS_AUTOFREE char *fp = server_fingerprint(s->s);
     KS_AUTOFREE char *label = known_hosts_label(s);
-    enum ssh_known_hosts_e k = ssh_session_is_known_server(s->s);
+    enum ssh_known_hosts_e k = known_server(s);
+    if (s->known_address && k != SSH_KNOWN_HOSTS_OK && k != SSH_KNOWN_HOSTS_ERROR) {
+        ks_error_set(err, KS_E_HOSTKEY, 0,
+                     "'%s' at %s port %d does not present the host key known for %s: it "
+                     "presents %s (%s)",
+                     s->name, s->address, s->port, label, fp,
+                     k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER
+                         ? "another key"
+                         : "no key is recorded for that name");
+        return -1;
+    }
     switch (k) {
     case SSH_KNOWN_HOSTS_OK:
         return 0;
@@ -160,7 +192,11 @@ ks_ssh *ks_ssh_new(const ks_ssh_target *t, ks_error *err)
     s->known_hosts = ks_strdup(t->known_hosts);
     s->origin = ks_strdup(t->origin ? t->origin : "the inventory");
     s->port = t->port;
-    s->accept_new = t->accept_new_hostkeys;
+    s->accept_new = t->accept_new_hostkeys && !t->known_address;
+    if (t->known_address) {
+        s->known_address = ks_strdup(t->known_address);
+        s->known_port = t->known_port;
+    }
 
     if (t->key && *t->key) {
         s->key_path = t->key[0] == '/' || !t->study_dir ? ks_strdup(t->key)

@@ -45,6 +45,13 @@ typedef struct ks_ssh_target {
     bool accept_new_hostkeys;
     /* where the settings come from, for messages ("inventory line 4") */
     const char *origin;
+    /* The server reached at another address than the one known_hosts
+     * knows it by (a VM checked at a test address before it takes the
+     * source's over): its host key must be the one recorded for
+     * known_address:known_port. NULL: address and port. Never recorded
+     * (accept_new_hostkeys does not apply). */
+    const char *known_address;
+    int known_port;
 } ks_ssh_target;
 
 typedef struct ks_ssh ks_ssh;

@@ -44,7 +44,19 @@ static void schema_fail(const char *what)
     schema_errors++;
 }
 
-enum kind { K_STR, K_STR_NULL, K_INT, K_INT_NULL, K_NUM_NULL, K_BOOL, K_BOOL_NULL, K_ARR, K_OBJ };
+/* K_ARR_OPT: an array, or absent (services_running: systemd only) */
+enum kind {
+    K_STR,
+    K_STR_NULL,
+    K_INT,
+    K_INT_NULL,
+    K_NUM_NULL,
+    K_BOOL,
+    K_BOOL_NULL,
+    K_ARR,
+    K_ARR_OPT,
+    K_OBJ
+};
 
 static bool kind_ok(const json_t *v, enum kind k)
 {
@@ -65,6 +77,8 @@ static bool kind_ok(const json_t *v, enum kind k)
         return json_is_boolean(v) || json_is_null(v);
     case K_ARR:
         return json_is_array(v);
+    case K_ARR_OPT:
+        return !v || json_is_array(v);
     case K_OBJ:
         return json_is_object(v);
     }
@@ -84,8 +98,13 @@ static void check_fields(const json_t *o, const char *where, const field *fields
         schema_fail(msg);
         return;
     }
-    if (json_object_size(o) != n) {
-        snprintf(msg, sizeof msg, "%s has %zu keys, expected %zu", where, json_object_size(o), n);
+    size_t want = n;
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].kind == K_ARR_OPT && !json_object_get(o, fields[i].key))
+            want--;
+    if (json_object_size(o) != want) {
+        snprintf(msg, sizeof msg, "%s has %zu keys, expected %zu", where, json_object_size(o),
+                 want);
         schema_fail(msg);
     }
     for (size_t i = 0; i < n; i++) {
@@ -122,7 +141,8 @@ static bool schema_ok(const json_t *f)
                  {"collected_at", K_STR_NULL}, {"os", K_OBJ}, {"cpu", K_OBJ}, {"memory", K_OBJ},
                  {"disks", K_ARR}, {"lvm", K_ARR}, {"filesystems", K_ARR}, {"nfs_mounts", K_ARR},
                  {"nics", K_ARR}, {"boot_mode", K_STR_NULL}, {"virtualization", K_STR_NULL},
-                 {"listening", K_ARR}, {"services", K_ARR}, {"hardware", K_OBJ},
+                 {"listening", K_ARR}, {"services", K_ARR}, {"services_running", K_ARR_OPT},
+                 {"services_failed", K_ARR_OPT}, {"hardware", K_OBJ},
                  {"virtualization_blockers", K_ARR});
     if (schema_errors != before)
         return false;
@@ -151,7 +171,8 @@ static bool schema_ok(const json_t *f)
                 {"type", K_STR_NULL}, {"mountpoint", K_STR});
     const json_t *nics = json_object_get(f, "nics");
     CHECK_ARRAY(nics, "nic", {"name", K_STR_NULL}, {"mac", K_STR_NULL}, {"speed_mbps", K_INT_NULL},
-                {"state", K_STR_NULL}, {"physical", K_BOOL}, {"addresses", K_ARR});
+                {"state", K_STR_NULL}, {"physical", K_BOOL}, {"addresses", K_ARR},
+                {"addresses_dynamic", K_ARR});
     json_array_foreach(nics, i, e)
     {
         size_t k;
