@@ -23,6 +23,7 @@ int tool_analyze(int argc, char **argv);
 int tool_demo(int argc, char **argv);
 int tool_report(int argc, char **argv);
 int tool_p2v(int argc, char **argv);
+int tool_validate(int argc, char **argv);
 
 /* Print the usage text of a subcommand ("collect") to f; false if unknown. */
 int tool_usage(const char *cmd, FILE *f);

@@ -175,4 +175,11 @@ void p2v_define_result_free(p2v_define_result *res);
  * disks. NULL with err filled when a journal cannot be read. */
 json_t *p2v_status(const char *study_dir, const char *server, ks_error *err);
 
+/* The units the last conversion of server disabled on its copy (hardware
+ * agents, other hypervisors' tools: "hp-health.service"), read from its
+ * journal: a new JSON array of strings, empty when there was none or no
+ * conversion. NULL with err filled when the journal cannot be read (no
+ * copy of server: KS_E_USAGE). */
+json_t *p2v_disabled_units(const char *study_dir, const char *server, ks_error *err);
+
 #endif

@@ -136,3 +136,32 @@ json_t *p2v_status(const char *study_dir, const char *server, ks_error *err)
     }
     return arr;
 }
+
+json_t *p2v_disabled_units(const char *study_dir, const char *server, ks_error *err)
+{
+    KS_AUTOFREE char *path = ks_asprintf("%s/p2v/%s/journal.json", study_dir, server);
+    ks_error je;
+    p2v_journal *j = p2v_journal_load(path, &je);
+    if (!j) {
+        if (je.errnum == ENOENT)
+            ks_error_set(err, KS_E_USAGE, 0, "no copy of '%s' in this study (no %s)", server, path);
+        else
+            ks_error_copy(err, &je);
+        return NULL;
+    }
+    json_t *units = json_array();
+    json_t *changes = j->conversion ? json_object_get(j->conversion, "changes") : NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(changes, i, c)
+    {
+        const char *what = json_string_value(json_object_get(c, "what"));
+        const char *file = json_string_value(json_object_get(c, "file"));
+        if (!what || !file || strcmp(what, "agents") != 0)
+            continue;
+        const char *base = strrchr(file, '/');
+        json_array_append_new(units, json_string(base ? base + 1 : file));
+    }
+    p2v_journal_free(j);
+    return units;
+}
