@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "ks_fs.h"
+#include "ks_json.h"
 #include "ks_mem.h"
 #include "ks_progress.h"
+#include "ks_study.h"
 #include "ks_time.h"
 
 static const char *const weekdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -778,6 +780,88 @@ static void section_nights(const rep_doc *d, ks_buf *b)
     ks_buf_appends(b, "</section>\n");
 }
 
+/* The results of `kvmshift validate` (STUDY/validation/NAME.json), read
+ * for every server of the plan; NULL entries where there is none. */
+static json_t **validations(const rep_doc *d, size_t *count)
+{
+    json_t **v = ks_calloc(d->ns ? d->ns : 1, sizeof *v);
+    *count = 0;
+    for (size_t k = 0; k < d->ns; k++) {
+        size_t i = d->by_name[k];
+        KS_AUTOFREE char *rel = ks_asprintf("validation/%s.json", d->s[i].name);
+        KS_AUTOFREE char *path = ks_study_path(d->study, rel);
+        if (!ks_path_exists(path))
+            continue;
+        ks_error e;
+        v[i] = ks_json_read_file(path, &e);
+        if (!v[i] || !json_is_array(json_object_get(v[i], "checks"))) {
+            if (!d->quiet)
+                fprintf(stderr, "kvmshift report: %s left out: %s\n", path,
+                        v[i] ? "not a validation result" : e.message);
+            json_decref(v[i]);
+            v[i] = NULL;
+            continue;
+        }
+        (*count)++;
+    }
+    return v;
+}
+
+static void section_validation(const rep_doc *d, json_t **v, size_t count, ks_buf *b)
+{
+    if (!count)
+        return;
+    ks_buf_appends(b, "<section id=\"validation\">\n<h2>Validation of the migrated servers</h2>\n");
+    ks_buf_printf(b,
+                  "<p>%zu server%s validated with <code>kvmshift validate</code>: its VM "
+                  "compared with the facts taken of the physical server (host key, KVM, file "
+                  "systems, listeners, services, MACs and addresses). What did not pass is "
+                  "listed with its evidence.</p>\n",
+                  count, count == 1 ? "" : "s");
+    table_begin(b, "validation");
+    ks_buf_appends(b, "<table>\n<thead><tr><th>Server</th><th>Verdict</th><th>Validated "
+                      "(UTC)</th><th class=\"n\">Pass</th><th class=\"n\">Warn</th><th "
+                      "class=\"n\">Fail</th><th>Not passed</th></tr></thead>\n<tbody>\n");
+    for (size_t k = 0; k < d->ns; k++) {
+        const json_t *r = v[d->by_name[k]];
+        if (!r)
+            continue;
+        const json_t *n = json_object_get(r, "counts");
+        ks_buf_appends(b, "<tr><td>");
+        rep_html(b, d->s[d->by_name[k]].name);
+        ks_buf_appends(b, "</td><td>");
+        rep_html(b, rep_jstr(r, "verdict"));
+        ks_buf_appends(b, "</td><td>");
+        rep_html(b, rep_jstr(r, "validated_at"));
+        ks_buf_printf(b,
+                      "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td "
+                      "class=\"n\">%.0f</td><td>",
+                      rep_jnum(n, "pass"), rep_jnum(n, "warn"), rep_jnum(n, "fail"));
+        size_t i, j;
+        json_t *c, *e;
+        bool any = false;
+        json_array_foreach(json_object_get(r, "checks"), i, c)
+        {
+            if (strcmp(rep_jstr(c, "status"), "pass") == 0)
+                continue;
+            json_array_foreach(json_object_get(c, "evidence"), j, e)
+            {
+                ks_buf_appends(b, any ? "<br>" : "");
+                any = true;
+                rep_html(b, rep_jstr(c, "status"));
+                ks_buf_appends(b, " ");
+                rep_html(b, rep_jstr(c, "check"));
+                ks_buf_appends(b, ": ");
+                rep_html(b, json_string_value(e) ? json_string_value(e) : "");
+            }
+        }
+        ks_buf_appends(b, any ? "</td></tr>\n" : "everything passed</td></tr>\n");
+    }
+    ks_buf_appends(b, "</tbody></table>\n");
+    table_end(b);
+    ks_buf_appends(b, "</section>\n");
+}
+
 static void section_quality(const rep_doc *d, ks_buf *b)
 {
     double minc = rep_jnum(d->jpol, "min_confidence_percent");
@@ -927,8 +1011,12 @@ static int write_index(rep_doc *d, ks_error *err)
                        "href=\"#eligibility\">Eligibility</a></li><li><a "
                        "href=\"#placements\">Placements</a></li><li><a "
                        "href=\"#scenarios\">Scenarios</a></li><li><a "
-                       "href=\"#nights\">Migration nights</a></li><li><a "
-                       "href=\"#quality\">Data quality</a></li><li>CSV: <a "
+                       "href=\"#nights\">Migration nights</a></li>");
+    size_t nval;
+    json_t **val = validations(d, &nval);
+    if (nval)
+        ks_buf_appends(&b, "<li><a href=\"#validation\">Validation</a></li>");
+    ks_buf_appends(&b, "<li><a href=\"#quality\">Data quality</a></li><li>CSV: <a "
                        "href=\"servers.csv\">servers</a>, <a "
                        "href=\"placements.csv\">placements</a>, <a "
                        "href=\"nights.csv\">nights</a></li></ul></nav>\n");
@@ -938,6 +1026,10 @@ static int write_index(rep_doc *d, ks_error *err)
     section_placements(d, &b);
     section_scenarios(d, &b);
     section_nights(d, &b);
+    section_validation(d, val, nval, &b);
+    for (size_t i = 0; i < d->ns; i++)
+        json_decref(val[i]);
+    free(val);
     section_quality(d, &b);
     rep_page_end(&b);
     KS_AUTOFREE char *path = ks_path_join(d->tmp, "index.html");

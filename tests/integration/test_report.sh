@@ -184,6 +184,26 @@ ks_check "a host model named with a path: exit 1" test "$(code "$BIN" report "$S
 ks_check "a host model named with a path: says why" grep -q "host model name '../../evil' is not allowed" "$W/err"
 cp "$W/study.ini.good" "$S/study.ini"
 
+# the results of `kvmshift validate`: a section only when there are some,
+# the evidence escaped
+ks_check "no validation: no section" sh -c "! grep -q 'id=\"validation\"' '$R/index.html'"
+v=$(ls "$S/facts" | head -1)
+v=${v%.json}
+mkdir -p "$S/validation"
+cat >"$S/validation/$v.json" <<EOF
+{"server": "$v", "address": "10.0.0.1", "port": 22, "validated_at": "2026-12-03T18:00:00Z",
+ "verdict": "fail", "counts": {"pass": 8, "warn": 1, "fail": 1},
+ "checks": [{"check": "listening", "status": "fail", "summary": "1 of 2",
+             "evidence": ["tcp 0.0.0.0:443 (<nginx>) no longer listens on the VM"]},
+            {"check": "host_key", "status": "pass", "summary": "", "evidence": ["the key"]}]}
+EOF
+echo '{"not": "a result"}' >"$S/validation/zz-not-a-server.json"
+ks_check "with a validation: exit 0" test "$(code "$BIN" report "$S" -q)" -eq 0
+ks_check "with a validation: its section" grep -q '<section id="validation">' "$R/index.html"
+ks_check "with a validation: in the menu" grep -q 'href="#validation"' "$R/index.html"
+ks_check "with a validation: the failed check, escaped" grep -q "<td>$v</td><td>fail</td>.*fail listening: tcp 0.0.0.0:443 (&lt;nginx&gt;) no longer listens" "$R/index.html"
+rm -r "$S/validation"
+
 # ---- (4) a large study: pages per server and per host ----------------------------
 L=$W/large
 ks_check "large study: made" ks_report_study_large "$L" 70
