@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 figs=$(mktemp)
 trap 'rm -f "$figs"' EXIT
-KS_CONVERT_REFERENCE=1 KS_CONVERT_FIGURES=$figs bash "$here/../integration/test_p2v_convert.sh" "$(readlink -f "$BIN")" >&2
+KS_CONVERT_FIGURES=$figs bash "$here/../integration/test_p2v_convert.sh" "$(readlink -f "$BIN")" >&2
 python3 - "$figs" "$JSON" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
