@@ -7,19 +7,19 @@
 #include <jansson.h>
 
 #include "ks_error.h"
+#include "ks_parse.h"
 #include "migrate.h"
 #include "tool.h"
 
-static int number(const char *opt, const char *arg, double lo, double hi, double *out)
+/* --wait and --timeout: seconds from 1 to max (ks_parse_double: decimal,
+ * the whole value) */
+static int seconds(const char *opt, const char *arg, double max, double *out)
 {
-    char *end;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "kvmshift validate: %s takes a number from %g to %g, not '%s'\n", opt, lo,
-                hi, arg);
+    if (!ks_parse_double(arg, out) || *out < 1 || *out > max) {
+        fprintf(stderr, "kvmshift validate: %s takes seconds from 1 to %.0f, not '%s'\n", opt, max,
+                arg);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
@@ -57,7 +57,7 @@ int tool_validate(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     mig_validate_options o = {0};
     bool json = false;
-    double v;
+    long port;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -69,16 +69,18 @@ int tool_validate(int argc, char **argv)
             o.address = optarg;
             break;
         case 'p':
-            if (number("--port", optarg, 1, 65535, &v) < 0 || v != (int)v)
+            if (!ks_parse_int(optarg, 1, 65535, &port)) {
+                fprintf(stderr, "kvmshift validate: --port takes 1 to 65535, not '%s'\n", optarg);
                 return TOOL_USAGE;
-            o.port = (int)v;
+            }
+            o.port = (int)port;
             break;
         case 'w':
-            if (number("--wait", optarg, 1, 86400, &o.wait) < 0)
+            if (seconds("--wait", optarg, 86400, &o.wait) < 0)
                 return TOOL_USAGE;
             break;
         case 't':
-            if (number("--timeout", optarg, 1, 3600, &o.timeout) < 0)
+            if (seconds("--timeout", optarg, 3600, &o.timeout) < 0)
                 return TOOL_USAGE;
             break;
         case 'o':

@@ -237,54 +237,47 @@ static char *listener_key(const json_t *l)
                        (long long)json_integer_value(json_object_get(l, "port")));
 }
 
+/* The listener of arr whose key is key, or NULL. */
+static const json_t *find_listener(const json_t *arr, const char *key)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(arr, i, l)
+    {
+        KS_AUTOFREE char *k = listener_key(l);
+        if (strcmp(k, key) == 0)
+            return l;
+    }
+    return NULL;
+}
+
 static void check_listening(json_t *checks, const json_t *base, const json_t *vm)
 {
     check c = check_new("listening");
     const json_t *bl = json_object_get(base, "listening"), *vl = json_object_get(vm, "listening");
+    /* a listener seen twice (IPv4 and IPv6 of one socket) counts once */
+    json_t *seen = json_array();
     size_t i, k, n = 0, same = 0;
     json_t *l, *m;
     json_array_foreach(bl, i, l)
     {
-        /* a listener seen twice (IPv4 and IPv6 of one socket) counts once */
         KS_AUTOFREE char *key = listener_key(l);
-        bool dup = false;
-        for (k = 0; k < i && !dup; k++) {
-            KS_AUTOFREE char *other = listener_key(json_array_get(bl, k));
-            dup = strcmp(other, key) == 0;
-        }
-        if (dup)
+        if (array_has(seen, key))
             continue;
+        json_array_append_new(seen, json_string(key));
         n++;
         const char *proc = str(l, "process");
-        const json_t *found = NULL;
-        json_array_foreach(vl, k, m)
-        {
-            KS_AUTOFREE char *vk = listener_key(m);
-            if (strcmp(vk, key) == 0) {
-                found = m;
-                break;
-            }
-        }
+        const json_t *found = find_listener(vl, key);
         if (!found) {
-            /* the same program on another port (RPC services pick theirs
-             * at each start) is a warning, not a loss */
+            /* the same program on a port of the VM's own (RPC services
+             * pick theirs at each start) is a warning, not a loss */
             const json_t *moved = NULL;
             json_array_foreach(vl, k, m)
             {
-                if (*proc && strcmp(str(m, "process"), proc) == 0) {
-                    KS_AUTOFREE char *vk = listener_key(m);
-                    bool known = false;
-                    size_t q;
-                    json_t *x;
-                    json_array_foreach(bl, q, x)
-                    {
-                        KS_AUTOFREE char *bk = listener_key(x);
-                        known = known || strcmp(bk, vk) == 0;
-                    }
-                    if (!known) {
-                        moved = m;
-                        break;
-                    }
+                KS_AUTOFREE char *vk = listener_key(m);
+                if (*proc && strcmp(str(m, "process"), proc) == 0 && !find_listener(bl, vk)) {
+                    moved = m;
+                    break;
                 }
             }
             if (moved) {
@@ -303,16 +296,11 @@ static void check_listening(json_t *checks, const json_t *base, const json_t *vm
         evidence(&c, L_PASS, "%s %s", key, *vproc ? vproc : proc);
         same++;
     }
+    json_decref(seen);
     json_array_foreach(vl, k, m)
     {
         KS_AUTOFREE char *vk = listener_key(m);
-        bool known = false;
-        json_array_foreach(bl, i, l)
-        {
-            KS_AUTOFREE char *bk = listener_key(l);
-            known = known || strcmp(bk, vk) == 0;
-        }
-        if (!known)
+        if (!find_listener(bl, vk))
             evidence(&c, L_PASS, "new on the VM: %s (%s)", vk, str(m, "process"));
     }
     if (n == 0)
