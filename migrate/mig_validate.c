@@ -544,7 +544,7 @@ static void say(const mig_validate_options *o, const char *server, const char *w
 /* Log in to the VM, waiting for it to boot; the checks "reachable" and
  * "host_key" go to checks. The session, or NULL when there is none. */
 static ks_ssh *login(const ks_ssh_target *t, const mig_validate_options *o, json_t *checks,
-                     ks_error *err)
+                     double *answered_after, ks_error *err)
 {
     check reach = check_new("reachable"), hk = check_new("host_key");
     double t0 = ks_time_mono();
@@ -568,6 +568,7 @@ static ks_ssh *login(const ks_ssh_target *t, const mig_validate_options *o, json
         sleep(3);
     }
     double waited = ks_time_mono() - t0;
+    *answered_after = s || ce.code == KS_E_HOSTKEY ? waited : -1;
     if (!s && ce.code == KS_E_HOSTKEY) {
         evidence(&reach, L_PASS, "SSH answered at %s port %d", t->address, t->port);
         finish(checks, &reach, "SSH at %s port %d", t->address, t->port);
@@ -595,7 +596,7 @@ static ks_ssh *login(const ks_ssh_target *t, const mig_validate_options *o, json
 
 /* The result object, written to STUDY/validation/. */
 static json_t *result_write(const char *study_dir, const char *server, const ks_ssh_target *t,
-                            json_t *checks, const json_t *vmf, ks_error *err)
+                            json_t *checks, const json_t *vmf, double answered_after, ks_error *err)
 {
     size_t cnt[3] = {0, 0, 0}, i;
     json_t *c;
@@ -614,6 +615,8 @@ static json_t *result_write(const char *study_dir, const char *server, const ks_
         "{s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:i},s:O}", "server", server, "address", t->address,
         "port", t->port, "validated_at", iso, "verdict", level_names[worst], "counts", "pass",
         (int)cnt[L_PASS], "warn", (int)cnt[L_WARN], "fail", (int)cnt[L_FAIL], "checks", checks);
+    json_object_set_new(result, "answered_after_s",
+                        answered_after >= 0 ? json_real(answered_after) : json_null());
     KS_AUTOFREE char *dir = ks_path_join(study_dir, "validation");
     KS_AUTOFREE char *path = ks_asprintf("%s/%s.json", dir, server);
     KS_AUTOFREE char *vpath = ks_asprintf("%s/%s.vm-facts.json", dir, server);
@@ -671,7 +674,8 @@ static json_t *validate_server(const char *study_dir, const ks_server *srv,
              o->wait);
     say(o, server, msg);
     json_t *checks = json_array(), *vmf = NULL, *result = NULL;
-    ks_ssh *s = login(&t, o, checks, err);
+    double answered = -1;
+    ks_ssh *s = login(&t, o, checks, &answered, err);
     if (!s && err->code != KS_OK)
         goto out;
     if (s) {
@@ -688,7 +692,7 @@ static json_t *validate_server(const char *study_dir, const ks_server *srv,
             json_decref(more);
         }
     }
-    result = result_write(study_dir, server, &t, checks, vmf, err);
+    result = result_write(study_dir, server, &t, checks, vmf, answered, err);
 out:
     ks_ssh_free(s);
     json_decref(checks);

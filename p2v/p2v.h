@@ -169,10 +169,24 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
                p2v_define_result *res, ks_error *err);
 void p2v_define_result_free(p2v_define_result *res);
 
+/* Stop and undefine the domain p2v_define made for server (the journal's
+ * record: its libvirt URI and UUID), keeping its images: a migration
+ * rolled back. A domain of that UUID that no longer has the server's name
+ * is left alone (an error). 0 also when the journal records no domain, or
+ * one undefined already, or libvirt no longer has it; *undefined (may be
+ * NULL) says whether a domain was removed. -1 with err filled (libvirt
+ * unreachable or refusing, the journal unreadable or locked). */
+int p2v_undefine(const char *study_dir, const char *server, bool quiet, bool *undefined,
+                 ks_error *err);
+
 /* The state of the conversions of a study (server NULL: all), as a JSON
  * array of objects: server, state ("copying", "synced", "failed",
  * "interrupted"), percent, updated, synced_at, changed_percent, error,
- * disks. NULL with err filled when a journal cannot be read. */
+ * disks, converted_at, domain_uri, and what the runs measured:
+ * copy_seconds (the first complete copy, its resumptions summed; null
+ * before), last_sync_seconds and last_changed_bytes (the last sync; null
+ * when none), size_bytes (the disks'). NULL with err filled when a journal
+ * cannot be read. */
 json_t *p2v_status(const char *study_dir, const char *server, ks_error *err);
 
 /* The units the last conversion of server disabled on its copy (hardware

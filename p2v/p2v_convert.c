@@ -808,53 +808,6 @@ static int regenerate(conv *c, bool regen_grub, const char *grub_cfg, ks_error *
 
 /* ---- the journal's view of the images after the conversion -------------- */
 
-/* Checksum every chunk of each image again; the chunks that differ from
- * the journal's (the ones the conversion wrote) get their new checksum,
- * so that a later sync sends them again from the source. */
-static int rehash(conv *c, size_t *changed, ks_error *err)
-{
-    *changed = 0;
-    for (size_t k = 0; k < c->j->ndisks; k++) {
-        p2v_jdisk *d = &c->j->disks[k];
-        const p2v_target_ops *ops = p2v_target_ops_for(d->format);
-        p2v_hasher *h = p2v_hasher_new(d->hash);
-        if (!ops || !h) {
-            p2v_hasher_free(h);
-            ks_error_set(err, KS_E_PARSE, 0,
-                         "disk '%s': the journal names format '%s', checksum "
-                         "'%s'",
-                         d->name, d->format, d->hash);
-            return -1;
-        }
-        p2v_target *t = p2v_target_open(ops, d->image, d->map.disk_size, false, err);
-        if (!t) {
-            p2v_hasher_free(h);
-            return -1;
-        }
-        unsigned char *buf = ks_malloc(d->map.chunk_size);
-        int rc = 0;
-        for (size_t i = 0; i < d->map.n && rc == 0; i++) {
-            uint64_t len = p2v_chunk_len(&d->map, i);
-            rc = p2v_target_read(t, (uint64_t)i * d->map.chunk_size, buf, (size_t)len, err);
-            if (rc < 0)
-                break;
-            char hex[160];
-            p2v_hash_hex(h, buf, (size_t)len, hex);
-            if (memcmp(hex, d->map.hex + i * P2V_HASH_HEX, P2V_HASH_HEX) != 0) {
-                hex[P2V_HASH_HEX] = '\0';
-                p2v_chunkmap_set(&d->map, i, hex);
-                (*changed)++;
-            }
-        }
-        free(buf);
-        p2v_target_close(t);
-        p2v_hasher_free(h);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* A conversion that failed after it began to write: the journal must not
  * go on saying that the images hold the source's bytes. The chunks it
  * changed get their checksum (a sync brings them back from the source),
@@ -869,7 +822,7 @@ static void record_failure(conv *c, const char *jpath, const ks_error *why)
     }
     size_t changed = 0;
     ks_error e;
-    if (rehash(c, &changed, &e) < 0)
+    if (p2v_journal_rehash(c->j, &changed, &e) < 0)
         ks_log_warn("'%s': %s", c->server, e.message);
     json_t *cj = json_pack("{s:s,s:O,s:I}", "failed", why->message, "changes", c->changes,
                            "chunks_changed", (json_int_t)changed);
@@ -1026,6 +979,8 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
                          server, jpath, study_dir, server);
         goto out;
     }
+    if (p2v_journal_recover(c.j, jpath, err) < 0)
+        goto out;
     label = ks_asprintf("%s %s", o.dry_run ? "checking" : "converting", server);
     c.bar = ks_progress_new(label, 7 + 2 * c.j->ndisks, o.quiet);
     /* the checks on read-only images: even activating LVM volumes can
@@ -1038,6 +993,10 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
         goto out;
     /* convertible: from here on the images are written (in a dry run, the
      * overlay only) */
+    /* from here the images may be written: a kvmshift killed before the
+     * end leaves a mark that the next copy or conversion recovers from */
+    if (!o.dry_run && p2v_journal_mark_converting(c.j, jpath, err) < 0)
+        goto out;
     if (!o.dry_run && reopen_rw(&c, err) < 0)
         goto out;
     wrote = !o.dry_run;
@@ -1068,7 +1027,7 @@ int p2v_convert(const char *study_dir, const char *server, const p2v_convert_opt
         guestfs_close(c.g);
         c.g = NULL;
         step(&c, "checksumming the converted images");
-        if (rehash(&c, &chunks_changed, err) < 0)
+        if (p2v_journal_rehash(c.j, &chunks_changed, err) < 0)
             goto out;
         json_t *cj = json_object();
         char iso[KS_TIME_ISO_LEN];

@@ -984,6 +984,8 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
                          je.message);
             return -1;
         }
+        if (r->j && p2v_journal_recover(r->j, r->journal_path, err) < 0)
+            return -1;
     }
     bool had_journal = r->j != NULL;
     if (!r->j)

@@ -342,3 +342,88 @@ out:
         close(lockfd);
     return rc;
 }
+
+/* The domain of the journal's record, by UUID on the libvirt it names:
+ * stopped if it runs, undefined (its NVRAM, managed save and snapshot
+ * metadata with it), the images kept. */
+int p2v_undefine(const char *study_dir, const char *server, bool quiet, bool *undefined,
+                 ks_error *err)
+{
+    KS_AUTOFREE char *base = ks_asprintf("%s/p2v/%s", study_dir, server);
+    KS_AUTOFREE char *jpath = ks_path_join(base, "journal.json");
+    int rc = -1, lockfd = -1;
+    p2v_journal *j = NULL;
+    virConnectPtr c = NULL;
+    virDomainPtr dom = NULL;
+    char iso[KS_TIME_ISO_LEN];
+    bool had = false;
+    const char *uri = NULL, *uuid = NULL, *name = NULL;
+    if (undefined)
+        *undefined = false;
+
+    lockfd = p2v_journal_lock(base, server, err);
+    if (lockfd < 0)
+        goto out;
+    j = p2v_journal_load(jpath, err);
+    if (!j)
+        goto out;
+    uri = j->domain ? json_string_value(json_object_get(j->domain, "uri")) : NULL;
+    uuid = j->domain ? json_string_value(json_object_get(j->domain, "uuid")) : NULL;
+    if (!uri || !uuid || json_object_get(j->domain, "undefined_at")) {
+        rc = 0; /* nothing defined by kvmshift, or undefined already */
+        goto out;
+    }
+    virSetErrorFunc(NULL, quiet_errors);
+    c = virConnectOpen(uri);
+    if (!c) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "cannot connect to libvirt at '%s' to remove the domain of '%s': %s", uri,
+                     server, last_error());
+        goto out;
+    }
+    dom = virDomainLookupByUUIDString(c, uuid);
+    if (dom) {
+        had = true;
+        name = virDomainGetName(dom);
+        if (!name || strcmp(name, server) != 0) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "the domain kvmshift defined for '%s' (uuid %s) is now called '%s' on "
+                         "'%s': it is left alone; remove it by hand",
+                         server, uuid, name ? name : "?", uri);
+            goto out;
+        }
+        if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0) {
+            ks_error_set(err, KS_E_CONFIG, 0, "cannot stop domain '%s' on '%s': %s", server, uri,
+                         last_error());
+            goto out;
+        }
+        unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                         VIR_DOMAIN_UNDEFINE_NVRAM;
+        if (virDomainUndefineFlags(dom, flags) < 0) {
+            ks_error_set(err, KS_E_CONFIG, 0, "cannot undefine domain '%s' on '%s': %s", server,
+                         uri, last_error());
+            goto out;
+        }
+        if (!quiet)
+            ks_log_info("'%s': domain stopped and undefined on %s (its images are kept)", server,
+                        uri);
+    }
+    ks_time_iso(time(NULL), iso);
+    json_object_set_new(j->domain, "undefined_at", json_string(iso));
+    json_object_set_new(j->domain, "started", json_false());
+    j->updated = time(NULL);
+    if (p2v_journal_save(j, jpath, err) < 0)
+        goto out;
+    if (undefined)
+        *undefined = had;
+    rc = 0;
+out:
+    if (dom)
+        virDomainFree(dom);
+    if (c)
+        virConnectClose(c);
+    p2v_journal_free(j);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}

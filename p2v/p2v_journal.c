@@ -10,9 +10,11 @@
 
 #include "ks_fs.h"
 #include "ks_json.h"
+#include "ks_log.h"
 #include "ks_mem.h"
 #include "ks_time.h"
 #include "p2v_journal.h"
+#include "p2v_target.h"
 
 #define JOURNAL_FORMAT 1
 #define MAX_RUNS 50
@@ -299,4 +301,82 @@ int p2v_journal_lock(const char *dir, const char *server, ks_error *err)
         return -1;
     }
     return fd; /* held until the process ends or closes it */
+}
+
+int p2v_journal_rehash(p2v_journal *jr, size_t *changed, ks_error *err)
+{
+    *changed = 0;
+    for (size_t k = 0; k < jr->ndisks; k++) {
+        p2v_jdisk *d = &jr->disks[k];
+        const p2v_target_ops *ops = p2v_target_ops_for(d->format);
+        p2v_hasher *h = p2v_hasher_new(d->hash);
+        if (!ops || !h) {
+            p2v_hasher_free(h);
+            ks_error_set(err, KS_E_PARSE, 0,
+                         "disk '%s': the journal names format '%s', checksum "
+                         "'%s'",
+                         d->name, d->format, d->hash);
+            return -1;
+        }
+        p2v_target *t = p2v_target_open(ops, d->image, d->map.disk_size, false, err);
+        if (!t) {
+            p2v_hasher_free(h);
+            return -1;
+        }
+        unsigned char *buf = ks_malloc(d->map.chunk_size);
+        int rc = 0;
+        for (size_t i = 0; i < d->map.n && rc == 0; i++) {
+            if (!p2v_chunkmap_present(&d->map, i))
+                continue; /* not copied: nothing known to compare with */
+            uint64_t len = p2v_chunk_len(&d->map, i);
+            rc = p2v_target_read(t, (uint64_t)i * d->map.chunk_size, buf, (size_t)len, err);
+            if (rc < 0)
+                break;
+            char hex[160];
+            p2v_hash_hex(h, buf, (size_t)len, hex);
+            if (memcmp(hex, d->map.hex + i * P2V_HASH_HEX, P2V_HASH_HEX) != 0) {
+                hex[P2V_HASH_HEX] = '\0';
+                p2v_chunkmap_set(&d->map, i, hex);
+                (*changed)++;
+            }
+        }
+        free(buf);
+        p2v_target_close(t);
+        p2v_hasher_free(h);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int p2v_journal_mark_converting(p2v_journal *j, const char *path, ks_error *err)
+{
+    char iso[KS_TIME_ISO_LEN];
+    ks_time_iso(time(NULL), iso);
+    json_decref(j->conversion);
+    j->conversion = json_pack("{s:b,s:s}", "in_progress", 1, "started_at", iso);
+    j->converted_at = 0;
+    j->updated = time(NULL);
+    return p2v_journal_save(j, path, err);
+}
+
+int p2v_journal_recover(p2v_journal *j, const char *path, ks_error *err)
+{
+    if (!j->conversion || !json_is_true(json_object_get(j->conversion, "in_progress")))
+        return 0;
+    ks_log_warn("'%s': a conversion of its copy was interrupted while it wrote the images: "
+                "checksumming them again, so that a sync brings back what it changed",
+                j->server);
+    size_t changed = 0;
+    if (p2v_journal_rehash(j, &changed, err) < 0)
+        return -1;
+    json_t *cj = json_pack("{s:s,s:I}", "failed",
+                           "interrupted while it wrote the images (kvmshift stopped or killed)",
+                           "chunks_changed", (json_int_t)changed);
+    json_object_set(cj, "started_at", json_object_get(j->conversion, "started_at"));
+    json_decref(j->conversion);
+    j->conversion = cj;
+    j->converted_at = 0;
+    j->updated = time(NULL);
+    return p2v_journal_save(j, path, err);
 }

@@ -63,6 +63,24 @@ void p2v_journal_remove_disk(p2v_journal *j, p2v_jdisk *d);
 void p2v_journal_set(char **field, const char *value);
 double p2v_jdisk_percent(const p2v_jdisk *d);
 
+/* Checksum every chunk of each image of j again; the chunks that differ
+ * from the journal's (the ones a conversion wrote) get their new
+ * checksum, so that a later sync sends them again from the source.
+ * *changed: how many. -1 with err filled when an image cannot be read. */
+int p2v_journal_rehash(p2v_journal *j, size_t *changed, ks_error *err);
+
+/* Before a conversion writes the images: the journal (saved to path) says
+ * a conversion is in progress and the copy is not converted. */
+int p2v_journal_mark_converting(p2v_journal *j, const char *path, ks_error *err);
+
+/* After loading, under the server's lock: a conversion that was killed
+ * while it wrote the images (the mark above still there) left chunks the
+ * journal does not know of; they are checksummed again (p2v_journal_rehash)
+ * and the conversion recorded as failed, so that the next sync brings them
+ * back from the source and the next conversion starts from what the
+ * images hold. 0 when there was nothing to do or it is done. */
+int p2v_journal_recover(p2v_journal *j, const char *path, ks_error *err);
+
 /* Lock STUDY/p2v/SERVER (dir) against another kvmshift working on the
  * same server (copy, convert, define): the descriptor, held until closed
  * or the process ends; -1 with err filled when it is taken. */

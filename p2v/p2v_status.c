@@ -12,10 +12,56 @@
 #include "p2v.h"
 #include "p2v_journal.h"
 
+/* What the kept runs measured (the journal keeps the last 50): the
+ * first complete copy's seconds (a "copy" run and the "resume" runs after
+ * it, before the first sync), the last sync's seconds and changed bytes;
+ * null when the runs do not show it. */
+static void runs_measured(const p2v_journal *j, json_t *o)
+{
+    double copy_s = 0, sync_s = -1;
+    json_int_t sync_changed = 0;
+    bool in_copy = false, copy_done = false;
+    size_t i;
+    json_t *run;
+    json_array_foreach(j->runs, i, run)
+    {
+        const char *kind = json_string_value(json_object_get(run, "kind"));
+        double secs = json_number_value(json_object_get(run, "seconds"));
+        if (!kind)
+            continue;
+        if (strcmp(kind, "copy") == 0) {
+            in_copy = true;
+            copy_done = false;
+            copy_s = secs;
+        } else if (strcmp(kind, "resume") == 0 && in_copy) {
+            copy_s += secs;
+        } else if (strcmp(kind, "sync") == 0) {
+            if (in_copy)
+                copy_done = true;
+            in_copy = false;
+            sync_s = secs;
+            sync_changed = 0;
+            size_t k;
+            json_t *d;
+            json_array_foreach(json_object_get(run, "disks"), k, d)
+            {
+                sync_changed += json_integer_value(json_object_get(d, "changed_bytes"));
+            }
+        }
+    }
+    /* a copy not followed by a sync is complete when every chunk is there */
+    if (in_copy && j->ndisks > 0 && strcmp(j->state, "synced") == 0)
+        copy_done = true;
+    json_object_set_new(o, "copy_seconds", copy_done ? json_real(copy_s) : json_null());
+    json_object_set_new(o, "last_sync_seconds", sync_s >= 0 ? json_real(sync_s) : json_null());
+    json_object_set_new(o, "last_changed_bytes",
+                        sync_s >= 0 ? json_integer(sync_changed) : json_null());
+}
+
 static json_t *one(const p2v_journal *j)
 {
     json_t *o = json_object();
-    uint64_t total = 0, have = 0;
+    uint64_t total = 0, have = 0, size = 0;
     time_t synced = 0;
     size_t changed = 0, chunks = 0;
     bool all_synced = j->ndisks > 0;
@@ -24,6 +70,7 @@ static json_t *one(const p2v_journal *j)
         const p2v_jdisk *d = &j->disks[i];
         size_t present = p2v_chunkmap_count_present(&d->map);
         total += d->map.n;
+        size += d->map.disk_size;
         have += present;
         chunks += d->map.n;
         changed += d->changed;
@@ -67,6 +114,8 @@ static json_t *one(const p2v_journal *j)
     json_object_set_new(o, "converted_at", j->converted_at ? json_string(iso) : json_null());
     json_t *dom = j->domain ? json_object_get(j->domain, "uri") : NULL;
     json_object_set_new(o, "domain_uri", json_is_string(dom) ? json_incref(dom) : json_null());
+    runs_measured(j, o);
+    json_object_set_new(o, "size_bytes", json_integer((json_int_t)size));
     return o;
 }
 
