@@ -104,7 +104,9 @@ done
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r "$KEYRING" ] || die "'$KEYRING' is missing: install debian-archive-keyring"
 
-HASH=$({ sha256sum "$SELF" && echo "$FLAVOUR"; } | sha256sum | cut -c1-16)
+# the recipe is this file's content and the flavour (not where the checkout
+# is: a clone in another directory, as CI's, finds the same image)
+HASH=$({ sha256sum <"$SELF" && echo "$FLAVOUR"; } | sha256sum | cut -c1-16)
 CACHE=${KS_GUEST_CACHE:-/var/cache/kvmshift-tests}
 FINAL=$CACHE/debian12-$FLAVOUR-$HASH
 
