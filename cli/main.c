@@ -20,6 +20,7 @@ static const command commands[] = {
     {"analyze", tool_analyze, "judge, right-size and pack the servers onto KVM hosts: plan.json"},
     {"report", tool_report, "write the study's report: report/index.html, CSV files, charts"},
     {"p2v", tool_p2v, "copy a running server's disks into VM images over SSH, then only the delta"},
+    {"night", tool_night, "run a migration night of the plan: cutovers, rollback, validation"},
     {"validate", tool_validate, "compare a migrated server's VM with the physical server's facts"},
     {"demo", tool_demo, "a bundled sample study imported, analyzed and reported, to try kvmshift"},
 };

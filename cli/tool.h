@@ -24,6 +24,7 @@ int tool_demo(int argc, char **argv);
 int tool_report(int argc, char **argv);
 int tool_p2v(int argc, char **argv);
 int tool_validate(int argc, char **argv);
+int tool_night(int argc, char **argv);
 
 /* Print the usage text of a subcommand ("collect") to f; false if unknown. */
 int tool_usage(const char *cmd, FILE *f);

@@ -28,6 +28,7 @@ static const char css[] =
     "table.kv th{width:16em}\n"
     "tr.st-eligible td.st{background:var(--ok)}tr.st-conditional td.st{background:var(--cond)}"
     "tr.st-not_eligible td.st{background:var(--no)}\n"
+    "td.mig-ok{background:var(--ok)}td.mig-bad{background:var(--no)}\n"
     "td.reasons{min-width:22em;max-width:40em;font-size:12px}\n"
     "tr.rec th,td.rec{background:#e5eefc}\n"
     ".filters{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:8px 0}\n"

@@ -782,6 +782,25 @@ static void section_nights(const rep_doc *d, ks_buf *b)
 
 /* The results of `kvmshift validate` (STUDY/validation/NAME.json), read
  * for every server of the plan; NULL entries where there is none. */
+/* STUDY/rel for a section of the report, or NULL: when there is none, or
+ * (said on stderr) when it is not JSON with an array member `must` (then
+ * it is not `what`). */
+static json_t *study_json(const rep_doc *d, const char *rel, const char *must, const char *what)
+{
+    KS_AUTOFREE char *path = ks_study_path(d->study, rel);
+    if (!ks_path_exists(path))
+        return NULL;
+    ks_error e;
+    json_t *j = ks_json_read_file(path, &e);
+    if (!j || !json_is_array(json_object_get(j, must))) {
+        if (!d->quiet)
+            fprintf(stderr, "kvmshift report: %s left out: %s\n", path, j ? what : e.message);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
 static json_t **validations(const rep_doc *d, size_t *count)
 {
     json_t **v = ks_calloc(d->ns ? d->ns : 1, sizeof *v);
@@ -789,20 +808,8 @@ static json_t **validations(const rep_doc *d, size_t *count)
     for (size_t k = 0; k < d->ns; k++) {
         size_t i = d->by_name[k];
         KS_AUTOFREE char *rel = ks_asprintf("validation/%s.json", d->s[i].name);
-        KS_AUTOFREE char *path = ks_study_path(d->study, rel);
-        if (!ks_path_exists(path))
-            continue;
-        ks_error e;
-        v[i] = ks_json_read_file(path, &e);
-        if (!v[i] || !json_is_array(json_object_get(v[i], "checks"))) {
-            if (!d->quiet)
-                fprintf(stderr, "kvmshift report: %s left out: %s\n", path,
-                        v[i] ? "not a validation result" : e.message);
-            json_decref(v[i]);
-            v[i] = NULL;
-            continue;
-        }
-        (*count)++;
+        v[i] = study_json(d, rel, "checks", "not a validation result");
+        *count += v[i] != NULL;
     }
     return v;
 }
@@ -859,6 +866,119 @@ static void section_validation(const rep_doc *d, json_t **v, size_t count, ks_bu
     }
     ks_buf_appends(b, "</tbody></table>\n");
     table_end(b);
+    ks_buf_appends(b, "</section>\n");
+}
+
+/* The summaries of `kvmshift night` (STUDY/nights/N/summary.json) of the
+ * plan's nights; NULL entries where a night was not run. */
+static json_t **night_runs(const rep_doc *d, size_t *count)
+{
+    const json_t *nights = json_object_get(d->pj, "nights");
+    size_t nn = json_array_size(nights);
+    json_t **v = ks_calloc(nn ? nn : 1, sizeof *v);
+    *count = 0;
+    for (size_t i = 0; i < nn; i++) {
+        KS_AUTOFREE char *rel =
+            ks_asprintf("nights/%.0f/summary.json", rep_jnum(json_array_get(nights, i), "night"));
+        v[i] = study_json(d, rel, "servers", "not a night's summary");
+        *count += v[i] != NULL;
+    }
+    return v;
+}
+
+/* "21:05" of an ISO time, or "" */
+static void clock_of(const char *iso, char *buf, size_t n)
+{
+    const char *t = strchr(iso, 'T');
+    snprintf(buf, n, "%.5s", t ? t + 1 : "");
+}
+
+static void section_progress(const rep_doc *d, json_t **v, size_t count, ks_buf *b)
+{
+    if (!count)
+        return;
+    const json_t *nights = json_object_get(d->pj, "nights");
+    ks_buf_appends(b, "<section id=\"progress\">\n<h2>Migration progress</h2>\n");
+    ks_buf_printf(b,
+                  "<p>%zu night%s run with <code>kvmshift night</code>. Planned times are the "
+                  "plan's; actual ones from the start of the cutover to the VM validated (or "
+                  "the rollback). Downtime runs from the source's services stopped to the VM's "
+                  "first SSH answer. A server rolled back is as it was before the night; one "
+                  "postponed moves to the next night.</p>\n",
+                  count, count == 1 ? "" : "s");
+    for (size_t i = 0; i < json_array_size(nights); i++) {
+        const json_t *s = v[i];
+        if (!s)
+            continue;
+        const json_t *c = json_object_get(s, "counts");
+        ks_buf_printf(b, "<h3>Night %.0f, ", rep_jnum(s, "night"));
+        rep_html(b, rep_jstr(s, "date"));
+        ks_buf_printf(b,
+                      "</h3>\n<p>%.0f migrated, %.0f rolled back, %.0f postponed, %.0f skipped, "
+                      "%.0f not finished%s.</p>\n",
+                      rep_jnum(c, "migrated"), rep_jnum(c, "rolled_back"), rep_jnum(c, "postponed"),
+                      rep_jnum(c, "skipped"), rep_jnum(c, "running") + rep_jnum(c, "pending"),
+                      json_is_string(json_object_get(s, "ended_at")) ? ""
+                                                                     : " (the night is not over)");
+        table_begin(b, "progress");
+        ks_buf_appends(b, "<table>\n<thead><tr><th>Server</th><th>State</th><th>Planned "
+                          "(UTC)</th><th class=\"n\">Planned min</th><th>Actual (UTC)</th><th "
+                          "class=\"n\">Actual min</th><th class=\"n\">Downtime s</th><th>Note"
+                          "</th></tr></thead>\n<tbody>\n");
+        size_t k;
+        json_t *r;
+        json_array_foreach(json_object_get(s, "servers"), k, r)
+        {
+            const json_t *p = json_object_get(r, "planned");
+            const char *st = rep_jstr(r, "state");
+            char ps[8], as[8];
+            clock_of(rep_jstr(p, "start"), ps, sizeof ps);
+            clock_of(rep_jstr(r, "started_at"), as, sizeof as);
+            ks_buf_appends(b, "<tr><td>");
+            rep_html(b, rep_jstr(r, "server"));
+            ks_buf_printf(b, "</td><td class=\"%s\">",
+                          strcmp(st, "migrated") == 0 ? "mig-ok" : "mig-bad");
+            rep_html(b, st);
+            ks_buf_appends(b, "</td><td>");
+            rep_html(b, ps);
+            ks_buf_appends(b, "</td><td class=\"n\">");
+            if (json_is_number(json_object_get(p, "minutes")))
+                ks_buf_printf(b, "%.0f", rep_jnum(p, "minutes"));
+            ks_buf_appends(b, "</td><td>");
+            rep_html(b, as);
+            ks_buf_appends(b, "</td><td class=\"n\">");
+            if (json_is_number(json_object_get(r, "minutes")))
+                ks_buf_printf(b, "%.1f", rep_jnum(r, "minutes"));
+            ks_buf_appends(b, "</td><td class=\"n\">");
+            if (json_is_number(json_object_get(r, "downtime_s")))
+                ks_buf_printf(b, "%.0f", rep_jnum(r, "downtime_s"));
+            ks_buf_appends(b, "</td><td>");
+            if (strcmp(st, "migrated") == 0) {
+                const json_t *val = json_object_get(r, "validation");
+                ks_buf_appends(b, "validation ");
+                rep_html(b, rep_jstr(val, "verdict"));
+                if (*rep_jstr(val, "not_passed")) {
+                    ks_buf_appends(b, ": ");
+                    rep_html(b, rep_jstr(val, "not_passed"));
+                }
+            } else {
+                rep_html(b, rep_jstr(r, "reason"));
+                const json_t *rb = json_object_get(r, "rollback");
+                size_t j;
+                json_t *a;
+                json_array_foreach(json_object_get(rb, "actions"), j, a)
+                {
+                    ks_buf_appends(b, "<br>");
+                    rep_html(b, json_is_true(json_object_get(a, "ok")) ? "rollback: "
+                                                                       : "ROLLBACK FAILED: ");
+                    rep_html(b, rep_jstr(a, "detail"));
+                }
+            }
+            ks_buf_appends(b, "</td></tr>\n");
+        }
+        ks_buf_appends(b, "</tbody></table>\n");
+        table_end(b);
+    }
     ks_buf_appends(b, "</section>\n");
 }
 
@@ -1012,8 +1132,11 @@ static int write_index(rep_doc *d, ks_error *err)
                        "href=\"#placements\">Placements</a></li><li><a "
                        "href=\"#scenarios\">Scenarios</a></li><li><a "
                        "href=\"#nights\">Migration nights</a></li>");
-    size_t nval;
+    size_t nval, nrun;
     json_t **val = validations(d, &nval);
+    json_t **runs = night_runs(d, &nrun);
+    if (nrun)
+        ks_buf_appends(&b, "<li><a href=\"#progress\">Migration progress</a></li>");
     if (nval)
         ks_buf_appends(&b, "<li><a href=\"#validation\">Validation</a></li>");
     ks_buf_appends(&b, "<li><a href=\"#quality\">Data quality</a></li><li>CSV: <a "
@@ -1026,6 +1149,10 @@ static int write_index(rep_doc *d, ks_error *err)
     section_placements(d, &b);
     section_scenarios(d, &b);
     section_nights(d, &b);
+    section_progress(d, runs, nrun, &b);
+    for (size_t i = 0; i < json_array_size(json_object_get(d->pj, "nights")); i++)
+        json_decref(runs[i]);
+    free(runs);
     section_validation(d, val, nval, &b);
     for (size_t i = 0; i < d->ns; i++)
         json_decref(val[i]);

@@ -16,6 +16,7 @@ KS_PACKAGES=(
   libguestfs-tools linux-image-amd64
   libvirt-dev libxml2-dev libvirt-daemon libvirt-clients
   qemu-block-extra virt-v2v nbdkit libnbd-bin libguestfs-dev iptables
+  socat
 )
 # Fuzzing for real (cmake -DKS_FUZZ=ON) also needs: clang libclang-rt-14-dev
 
