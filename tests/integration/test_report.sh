@@ -204,6 +204,31 @@ ks_check "with a validation: in the menu" grep -q 'href="#validation"' "$R/index
 ks_check "with a validation: the failed check, escaped" grep -q "<td>$v</td><td>fail</td>.*fail listening: tcp 0.0.0.0:443 (&lt;nginx&gt;) no longer listens" "$R/index.html"
 rm -r "$S/validation"
 
+# the summaries of `kvmshift night`: a "Migration progress" section per
+# night run, the notes escaped, an incomplete rollback said
+ks_check "no night run: no section" sh -c "! grep -q 'id=\"progress\"' '$R/index.html'"
+n1=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['nights'][0]['night'])" "$S/plan.json")
+mkdir -p "$S/nights/$n1"
+cat >"$S/nights/$n1/summary.json" <<EOF
+{"night": $n1, "date": "2026-02-02", "ended_at": "2026-02-03T01:00:00Z",
+ "counts": {"migrated": 1, "rolled_back": 1, "postponed": 0, "skipped": 0, "running": 0, "pending": 0},
+ "servers": [{"server": "$v", "state": "migrated",
+              "planned": {"start": "2026-02-02T20:00:00Z", "minutes": 50},
+              "started_at": "2026-02-02T20:05:00Z", "minutes": 42.5, "downtime_s": 310,
+              "validation": {"verdict": "warn", "not_passed": "network warn (<x>)"}},
+             {"server": "other", "state": "rolled_back",
+              "planned": {"start": "2026-02-02T21:00:00Z", "minutes": 60},
+              "started_at": "2026-02-02T20:50:00Z", "minutes": 3.0, "reason": "final_delta failed: lost",
+              "rollback": {"complete": false, "actions": [{"action": "start_services", "ok": false,
+                                                            "detail": "could not start <x> again"}]}}]}
+EOF
+ks_check "with a night run: exit 0" test "$(code "$BIN" report "$S" -q)" -eq 0
+ks_check "with a night run: its section" grep -q '<section id="progress">' "$R/index.html"
+ks_check "with a night run: in the menu" grep -q 'href="#progress"' "$R/index.html"
+ks_check "with a night run: planned and actual" grep -q "<td>$v</td><td class=\"mig-ok\">migrated</td><td>20:00</td><td class=\"n\">50</td><td>20:05</td><td class=\"n\">42.5</td><td class=\"n\">310</td><td>validation warn: network warn (&lt;x&gt;)" "$R/index.html"
+ks_check "with a night run: the failed rollback, escaped" grep -q "final_delta failed: lost<br>ROLLBACK FAILED: could not start &lt;x&gt; again" "$R/index.html"
+rm -r "$S/nights"
+
 # ---- (4) a large study: pages per server and per host ----------------------------
 L=$W/large
 ks_check "large study: made" ks_report_study_large "$L" 70
