@@ -81,8 +81,8 @@ static void print_dry(const json_t *s, const char *study)
 
 static void print_table(const json_t *s, const char *study)
 {
-    printf("%-20s %-12s %-13s %-13s %9s  %s\n", "SERVER", "STATE", "PLANNED", "ACTUAL", "DOWNTIME",
-           "NOTE");
+    printf("%-20s %-12s %-13s %-13s %9s %9s  %s\n", "SERVER", "STATE", "PLANNED", "ACTUAL",
+           "DOWNTIME", "OFFLINE", "NOTE");
     size_t i;
     json_t *r;
     json_array_foreach(json_object_get(s, "servers"), i, r)
@@ -105,6 +105,11 @@ static void print_table(const json_t *s, const char *study)
         json_t *d = json_object_get(r, "downtime_s");
         if (json_is_integer(d))
             snprintf(down, sizeof down, "%llds", (long long)json_integer_value(d));
+        /* the downtime an offline copy would have cost: the full copy */
+        char offline[16] = "-";
+        json_t *fc = json_object_get(r, "full_copy_s");
+        if (json_is_number(fc))
+            snprintf(offline, sizeof offline, "%.0fs", json_number_value(fc));
         const char *st = str(r, "state");
         const char *note = str(r, "reason");
         char buf[600];
@@ -122,8 +127,8 @@ static void print_table(const json_t *s, const char *study)
                      str(r, "step"), str(r, "server"));
             note = buf;
         }
-        printf("%-20s %-12s %-13s %-13s %9s  %s\n", str(r, "server"), st, planned, actual, down,
-               note);
+        printf("%-20s %-12s %-13s %-13s %9s %9s  %s\n", str(r, "server"), st, planned, actual, down,
+               offline, note);
     }
     const json_t *c = json_object_get(s, "counts");
     printf("\nnight %lld: %lld migrated, %lld rolled back, %lld postponed, %lld skipped, %lld "

@@ -1342,6 +1342,11 @@ static int run_night(night *n)
                 continue;
             }
             write_runbook(n, e, &est);
+            /* what the same move would have cost offline: its full copy */
+            if (!json_object_get(e->rec, "full_copy_s"))
+                json_object_set_new(e->rec, "full_copy_s",
+                                    b.copy_s >= 0 ? json_real(round(b.copy_s * 10) / 10)
+                                                  : json_null());
             say(n, e->name, "starting (estimated %s)", est.basis);
             if (fork_child(n, e, cutover, &est) < 0) {
                 set_reason(e, "skipped", "the runner could not start its process (fork failed)");
