@@ -1311,10 +1311,27 @@ static int run_presync(night *n)
     return failed;
 }
 
+/* The records of the cutovers running now, as their processes last wrote
+ * them (for a summary that shows where each is). */
+static void refresh_running(night *n)
+{
+    for (size_t i = 0; i < n->ne; i++) {
+        if (!n->e[i].pid)
+            continue;
+        ks_error err;
+        json_t *r = ks_json_read_file(n->e[i].rec_path, &err);
+        if (r) {
+            json_decref(n->e[i].rec);
+            n->e[i].rec = r;
+        }
+    }
+}
+
 static int run_night(night *n)
 {
     size_t next = 0;
     for (;;) {
+        refresh_running(n);
         summary_write(n, false);
         while (!ks_signal_stop_requested(n->sig) && running(n) < n->parallel && next < n->ne) {
             entry *e = &n->e[next++];
