@@ -328,6 +328,7 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
     const json_t *be = json_object_get(base, "services"), *ve = json_object_get(vm, "services");
     size_t i, n = 0, same = 0;
     json_t *s;
+    const char *unknown = json_string_value(json_object_get(base, "services_unknown"));
     json_array_foreach(be, i, s)
     {
         const char *u = json_string_value(s);
@@ -341,7 +342,12 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
         else
             evidence(&c, L_FAIL, "%s is enabled on the source, not on the VM", u);
     }
-    if (n == 0)
+    if (unknown)
+        evidence(&c, L_WARN,
+                 "the source's enabled services are not known (%s when its facts were taken): "
+                 "nothing to compare",
+                 unknown);
+    else if (n == 0)
         evidence(&c, L_WARN, "no enabled service in the facts of the source");
     finish(checks, &c, "%zu of %zu services enabled as on the source", same, n);
 

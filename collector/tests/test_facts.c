@@ -55,6 +55,7 @@ enum kind {
     K_BOOL_NULL,
     K_ARR,
     K_ARR_OPT,
+    K_STR_OPT, /* a string, or absent */
     K_OBJ
 };
 
@@ -79,6 +80,8 @@ static bool kind_ok(const json_t *v, enum kind k)
         return json_is_array(v);
     case K_ARR_OPT:
         return !v || json_is_array(v);
+    case K_STR_OPT:
+        return !v || json_is_string(v);
     case K_OBJ:
         return json_is_object(v);
     }
@@ -100,7 +103,8 @@ static void check_fields(const json_t *o, const char *where, const field *fields
     }
     size_t want = n;
     for (size_t i = 0; i < n; i++)
-        if (fields[i].kind == K_ARR_OPT && !json_object_get(o, fields[i].key))
+        if ((fields[i].kind == K_ARR_OPT || fields[i].kind == K_STR_OPT) &&
+            !json_object_get(o, fields[i].key))
             want--;
     if (json_object_size(o) != want) {
         snprintf(msg, sizeof msg, "%s has %zu keys, expected %zu", where, json_object_size(o),
@@ -141,9 +145,9 @@ static bool schema_ok(const json_t *f)
                  {"collected_at", K_STR_NULL}, {"os", K_OBJ}, {"cpu", K_OBJ}, {"memory", K_OBJ},
                  {"disks", K_ARR}, {"lvm", K_ARR}, {"filesystems", K_ARR}, {"nfs_mounts", K_ARR},
                  {"nics", K_ARR}, {"boot_mode", K_STR_NULL}, {"virtualization", K_STR_NULL},
-                 {"listening", K_ARR}, {"services", K_ARR}, {"services_running", K_ARR_OPT},
-                 {"services_failed", K_ARR_OPT}, {"hardware", K_OBJ},
-                 {"virtualization_blockers", K_ARR});
+                 {"listening", K_ARR}, {"services", K_ARR}, {"services_unknown", K_STR_OPT},
+                 {"services_running", K_ARR_OPT}, {"services_failed", K_ARR_OPT},
+                 {"hardware", K_OBJ}, {"virtualization_blockers", K_ARR});
     if (schema_errors != before)
         return false;
     CHECK_FIELDS(json_object_get(f, "os"), "os", {"id", K_STR_NULL}, {"version_id", K_STR_NULL},
@@ -869,6 +873,38 @@ KS_TEST(test_lvm_nfs)
     json_decref(f);
 }
 
+/* systemd runs but its systemctl gave nothing in time (a loaded server):
+ * the script says so instead of reading the SysV links, and the facts say
+ * the enabled services are not known. */
+KS_TEST(test_systemctl_failed)
+{
+    size_t len;
+    char *text = ks_test_read("facts/lvm-nfs-centos7.txt", &len);
+    char *a = strstr(text, "\n@@KS systemctl\n");
+    KS_CHECK(a != NULL);
+    if (!a) {
+        free(text);
+        return;
+    }
+    char *b = strstr(a + 1, "\n@@KS ");
+    KS_CHECK(b != NULL);
+    char *cut = ks_asprintf("%.*s\n@@KS systemctl-failed%s", (int)(a - text), text, b);
+    json_t *f = parse_text(cut, strlen(cut), "filesrv02");
+    KS_CHECK(f != NULL);
+    if (f) {
+        KS_CHECK(schema_ok(f));
+        KS_CHECK(at_len(f, "services") == 0);
+        KS_CHECK_STR(at_str(f, "services_unknown"),
+                     "systemctl list-unit-files gave nothing within 15 s");
+    }
+    json_t *g = corpus("lvm-nfs-centos7", "filesrv02");
+    KS_CHECK(g && !json_object_get(g, "services_unknown"));
+    json_decref(g);
+    json_decref(f);
+    free(cut);
+    free(text);
+}
+
 /* HP DL380 G5, CentOS 5.11: no os-release, lsblk, ss, systemctl nor
  * systemd-detect-virt; the script falls back to /proc and /etc. */
 KS_TEST(test_old_server_fallbacks)
@@ -1246,6 +1282,7 @@ int main(void)
     KS_RUN(test_arm);
     KS_RUN(test_blockers);
     KS_RUN(test_lvm_nfs);
+    KS_RUN(test_systemctl_failed);
     KS_RUN(test_old_server_fallbacks);
     KS_RUN(test_truncated);
     KS_RUN(test_not_script_output);

@@ -226,6 +226,23 @@ KS_TEST(old_baseline_without_running_list)
     json_decref(v);
 }
 
+/* The source's systemctl did not answer when its facts were taken (a
+ * loaded server): its few SysV links are not read as its enabled
+ * services, and the check warns instead of passing on an empty list. */
+KS_TEST(baseline_services_unknown)
+{
+    json_t *b = base(), *v = good_vm();
+    json_object_set_new(b, "services", json_pack("[s]", "ssh.service"));
+    json_object_set_new(b, "services_unknown",
+                        json_string("systemctl list-unit-files gave nothing within 15 s"));
+    json_t *c = mig_compare_facts(b, v, NULL);
+    KS_CHECK_STR(status(c, "services_enabled"), "warn");
+    KS_CHECK(said(c, "services_enabled", "enabled services are not known (systemctl"));
+    json_decref(c);
+    json_decref(b);
+    json_decref(v);
+}
+
 int main(void)
 {
     KS_RUN(same_server_passes);
@@ -233,5 +250,6 @@ int main(void)
     KS_RUN(sizes_addresses_and_the_source_itself);
     KS_RUN(addresses_the_network_gave);
     KS_RUN(old_baseline_without_running_list);
+    KS_RUN(baseline_services_unknown);
     return ks_test_summary();
 }
