@@ -105,11 +105,11 @@ static void print_table(const json_t *s, const char *study)
         json_t *d = json_object_get(r, "downtime_s");
         if (json_is_integer(d))
             snprintf(down, sizeof down, "%llds", (long long)json_integer_value(d));
-        /* the downtime an offline copy would have cost: the full copy */
+        /* the downtime had the server been stopped for its whole copy */
         char offline[16] = "-";
-        json_t *fc = json_object_get(r, "full_copy_s");
-        if (json_is_number(fc))
-            snprintf(offline, sizeof offline, "%.0fs", json_number_value(fc));
+        json_t *fc = json_object_get(r, "offline_downtime_s");
+        if (json_is_integer(fc))
+            snprintf(offline, sizeof offline, "%llds", (long long)json_integer_value(fc));
         const char *st = str(r, "state");
         const char *note = str(r, "reason");
         char buf[600];

@@ -143,9 +143,25 @@ static bool terminal(const char *state)
            strcmp(state, "postponed") == 0 || strcmp(state, "skipped") == 0;
 }
 
+/* Write j to path atomically; reals with 12 significant digits (3.2, not
+ * 3.2000000000000002). */
+static int json_save(const char *path, const json_t *j, ks_error *err)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    if (!text) {
+        ks_error_set(err, KS_E_INTERNAL, 0, "cannot encode JSON for '%s'", path);
+        return -1;
+    }
+    size_t len = strlen(text);
+    text[len] = '\n'; /* over the NUL: written with its length */
+    int rc = ks_write_file_atomic(path, text, len + 1, 0644, err);
+    free(text);
+    return rc;
+}
+
 static int rec_save(const entry *e, ks_error *err)
 {
-    return ks_json_write_file(e->rec_path, e->rec, err);
+    return json_save(e->rec_path, e->rec, err);
 }
 
 /* Save, and only warn when that fails: the step goes on (its outcome is
@@ -779,6 +795,8 @@ static void rollback(night *n, entry *e, const char *why)
     say(n, e->name, "rolled back%s", complete ? "" : " IN PART: see its record");
 }
 
+static double step_secs(const json_t *rec, mig_step s);
+
 /* ---- one cutover (the child) -------------------------------------------------- */
 
 static int cutover(night *n, entry *e, const mig_estimate *est)
@@ -885,6 +903,14 @@ static int cutover(night *n, entry *e, const mig_estimate *est)
     json_object_set_new(rec, "state", json_string("migrated"));
     json_object_set_new(rec, "step", json_null());
     set_time(rec, "ended_at", time(NULL));
+    /* the same downtime had the server been stopped for its whole copy
+     * instead of its final delta: what the live copy saved */
+    json_t *down = json_object_get(rec, "downtime_s"), *full = json_object_get(rec, "full_copy_s");
+    double delta = step_secs(rec, MIG_STEP_DELTA);
+    if (json_is_integer(down) && json_is_number(full) && delta >= 0)
+        json_object_set_new(rec, "offline_downtime_s",
+                            json_integer((json_int_t)lround((double)json_integer_value(down) -
+                                                            delta + json_number_value(full))));
     time_t t0 = get_time(rec, "started_at");
     json_object_set_new(rec, "minutes", json_real(round((double)(time(NULL) - t0) / 6) / 10));
     rec_save_warn(e);
@@ -1156,7 +1182,7 @@ static void summary_write(const night *n, bool ended)
     json_t *s = summary_of(n, false, ended);
     KS_AUTOFREE char *path = ks_asprintf("%s/summary.json", n->dir);
     ks_error err;
-    if (ks_json_write_file(path, s, &err) < 0)
+    if (json_save(path, s, &err) < 0)
         ks_log_warn("%s", err.message);
     json_decref(s);
 }

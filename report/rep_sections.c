@@ -903,8 +903,9 @@ static void section_progress(const rep_doc *d, json_t **v, size_t count, ks_buf 
                   "<p>%zu night%s run with <code>kvmshift night</code>. Planned times are the "
                   "plan's; actual ones from the start of the cutover to the VM validated (or "
                   "the rollback). Downtime runs from the source's services stopped to the VM's "
-                  "first SSH answer; the offline copy is the downtime the same move would "
-                  "have cost with the server stopped for its whole copy. A server rolled back "
+                  "first SSH answer; the offline downtime is what the same move would have "
+                  "cost with the server stopped for its whole copy instead of its last delta. "
+                  "A server rolled back "
                   "is as it was before the night; one postponed moves to the next night.</p>\n",
                   count, count == 1 ? "" : "s");
     for (size_t i = 0; i < json_array_size(nights); i++) {
@@ -925,7 +926,7 @@ static void section_progress(const rep_doc *d, json_t **v, size_t count, ks_buf 
         ks_buf_appends(b, "<table>\n<thead><tr><th>Server</th><th>State</th><th>Planned "
                           "(UTC)</th><th class=\"n\">Planned min</th><th>Actual (UTC)</th><th "
                           "class=\"n\">Actual min</th><th class=\"n\">Downtime s</th><th "
-                          "class=\"n\">Offline copy s</th><th>Note"
+                          "class=\"n\">Offline downtime s</th><th>Note"
                           "</th></tr></thead>\n<tbody>\n");
         size_t k;
         json_t *r;
@@ -955,8 +956,8 @@ static void section_progress(const rep_doc *d, json_t **v, size_t count, ks_buf 
             if (json_is_number(json_object_get(r, "downtime_s")))
                 ks_buf_printf(b, "%.0f", rep_jnum(r, "downtime_s"));
             ks_buf_appends(b, "</td><td class=\"n\">");
-            if (json_is_number(json_object_get(r, "full_copy_s")))
-                ks_buf_printf(b, "%.0f", rep_jnum(r, "full_copy_s"));
+            if (json_is_number(json_object_get(r, "offline_downtime_s")))
+                ks_buf_printf(b, "%.0f", rep_jnum(r, "offline_downtime_s"));
             ks_buf_appends(b, "</td><td>");
             if (strcmp(st, "migrated") == 0) {
                 const json_t *val = json_object_get(r, "validation");

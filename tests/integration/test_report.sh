@@ -214,7 +214,7 @@ cat >"$S/nights/$n1/summary.json" <<EOF
  "counts": {"migrated": 1, "rolled_back": 1, "postponed": 0, "skipped": 0, "running": 0, "pending": 0},
  "servers": [{"server": "$v", "state": "migrated",
               "planned": {"start": "2026-02-02T20:00:00Z", "minutes": 50},
-              "started_at": "2026-02-02T20:05:00Z", "minutes": 42.5, "downtime_s": 310, "full_copy_s": 1200,
+              "started_at": "2026-02-02T20:05:00Z", "minutes": 42.5, "downtime_s": 310, "full_copy_s": 1200, "offline_downtime_s": 1450,
               "validation": {"verdict": "warn", "not_passed": "network warn (<x>)"}},
              {"server": "other", "state": "rolled_back",
               "planned": {"start": "2026-02-02T21:00:00Z", "minutes": 60},
@@ -225,7 +225,7 @@ EOF
 ks_check "with a night run: exit 0" test "$(code "$BIN" report "$S" -q)" -eq 0
 ks_check "with a night run: its section" grep -q '<section id="progress">' "$R/index.html"
 ks_check "with a night run: in the menu" grep -q 'href="#progress"' "$R/index.html"
-ks_check "with a night run: planned and actual" grep -q "<td>$v</td><td class=\"mig-ok\">migrated</td><td>20:00</td><td class=\"n\">50</td><td>20:05</td><td class=\"n\">42.5</td><td class=\"n\">310</td><td class=\"n\">1200</td><td>validation warn: network warn (&lt;x&gt;)" "$R/index.html"
+ks_check "with a night run: planned and actual" grep -q "<td>$v</td><td class=\"mig-ok\">migrated</td><td>20:00</td><td class=\"n\">50</td><td>20:05</td><td class=\"n\">42.5</td><td class=\"n\">310</td><td class=\"n\">1450</td><td>validation warn: network warn (&lt;x&gt;)" "$R/index.html"
 ks_check "with a night run: the failed rollback, escaped" grep -q "final_delta failed: lost<br>ROLLBACK FAILED: could not start &lt;x&gt; again" "$R/index.html"
 rm -r "$S/nights"
 
