@@ -649,6 +649,9 @@ static int do_validate(night *n, entry *e, ks_error *err)
     if (json_is_number(ans)) {
         time_t answered = t0 + (time_t)lround(json_number_value(ans));
         set_time(e->rec, "vm_answered_at", answered);
+        /* from the domain started to its SSH answering: its boot */
+        json_object_set_new(e->rec, "vm_answered_after_s",
+                            json_real(round(json_number_value(ans) * 10) / 10));
         time_t down = get_time(e->rec, "downtime_from");
         if (down)
             json_object_set_new(e->rec, "downtime_s", json_integer((json_int_t)(answered - down)));
@@ -1029,8 +1032,23 @@ static void hhmm(time_t t, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-static void write_runbook(const night *n, const entry *e, const mig_estimate *est)
+/* "12 min" or "40 s" */
+static void dur(char *buf, size_t n, double secs)
 {
+    if (secs >= 90)
+        snprintf(buf, n, "%.0f min", secs / 60);
+    else
+        snprintf(buf, n, "%.0f s", secs);
+}
+
+static void write_runbook(const night *n, const entry *e, const mig_basis *basis,
+                          const mig_estimate *est)
+{
+    char d_stop[32], d_delta[32], d_conv[32], d_start[32];
+    dur(d_stop, sizeof d_stop, est->stop_s);
+    dur(d_delta, sizeof d_delta, est->delta_s);
+    dur(d_conv, sizeof d_conv, est->convert_s);
+    dur(d_start, sizeof d_start, est->start_s);
     ks_buf b;
     ks_buf_init(&b, 1 << 20);
     char t1[40], t2[40];
@@ -1077,29 +1095,36 @@ static void write_runbook(const night *n, const entry *e, const mig_estimate *es
                   e->name);
     ks_buf_printf(&b, "| # | step | estimate | by hand |\n| --- | --- | --- | --- |\n");
     KS_AUTOFREE char *units = unit_list(e->services, e->nservices);
-    ks_buf_printf(&b, "| 1 | stop %s on the source | %.0f s | `systemctl stop %s` |\n",
-                  e->nservices ? units : "nothing (none named)", est->stop_s,
+    ks_buf_printf(&b, "| 1 | stop %s on the source | %s | `systemctl stop %s` |\n",
+                  e->nservices ? units : "nothing (none named)", d_stop,
                   e->nservices ? units : "-");
-    ks_buf_printf(&b,
-                  "| 2 | final delta (only the chunks changed since the last sync) | %.0f s | "
-                  "`kvmshift p2v copy %s %s --sync` |\n",
-                  est->delta_s, n->study, e->name);
+    if (basis->copied)
+        ks_buf_printf(&b,
+                      "| 2 | final delta (only the chunks changed since the last copy) | %s | "
+                      "`kvmshift p2v copy %s %s --sync` |\n",
+                      d_delta, n->study, e->name);
+    else
+        ks_buf_printf(&b,
+                      "| 2 | **the copy itself** (not complete yet: %.0f %% copied), with the "
+                      "services stopped: run the presync first | %s | `kvmshift p2v copy %s %s` "
+                      "|\n",
+                      basis->percent, d_delta, n->study, e->name);
     int k = 3;
     if (n->shutdown)
         ks_buf_printf(&b, "| %d | power the source off | 1 min | `systemctl poweroff` |\n", k++);
     ks_buf_printf(&b,
-                  "| %d | convert the copy (virtio, fstab, NIC names, initramfs) | %.0f s | "
+                  "| %d | convert the copy (virtio, fstab, NIC names, initramfs) | %s | "
                   "`kvmshift p2v convert %s %s` |\n",
-                  k++, est->convert_s, n->study, e->name);
+                  k++, d_conv, n->study, e->name);
     ks_buf_printf(&b,
                   "| %d | define and start the VM | | `kvmshift p2v define %s %s --target-uri "
                   "'%s'%s%s --start` |\n",
                   k++, n->study, e->name, e->uri, e->pool ? " --pool " : "",
                   e->pool ? e->pool : "");
     ks_buf_printf(&b,
-                  "| %d | validate against the physical baseline | %.0f s with the step "
+                  "| %d | validate against the physical baseline | %s with the step "
                   "before | `kvmshift validate %s %s%s%s` |\n\n",
-                  k, est->start_s, n->study, e->name, e->vm_address ? " --address " : "",
+                  k, d_start, n->study, e->name, e->vm_address ? " --address " : "",
                   e->vm_address ? e->vm_address : "");
     ks_buf_printf(&b,
                   "Only then is %s marked migrated. The downtime runs from the services' "
@@ -1384,7 +1409,7 @@ static int run_night(night *n)
                 postpone(n, e, &est, now);
                 continue;
             }
-            write_runbook(n, e, &est);
+            write_runbook(n, e, &b, &est);
             /* what the same move would have cost offline: its full copy */
             if (!json_object_get(e->rec, "full_copy_s"))
                 json_object_set_new(e->rec, "full_copy_s",
@@ -1430,7 +1455,7 @@ static void dry_run(night *n, time_t start)
         mig_estimate est;
         basis_of(n, e, &b);
         mig_night_estimate(&b, &r, ks_plan_migration_policy(n->plan), &est);
-        write_runbook(n, e, &est);
+        write_runbook(n, e, &b, &est);
         json_object_set_new(d, "estimate_minutes", json_real(round(est.total_s / 6) / 10));
         json_object_set_new(d, "basis", json_string(est.basis));
         const char *no = refusal(n, e);

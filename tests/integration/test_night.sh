@@ -77,7 +77,7 @@ assert {d[a]["lane"], d[b]["lane"]} == {1, 2}, (d[a], d[b])
 assert all(r["state"] == "pending" for r in s["servers"])
 EOF
 ks_check "dry run: a runbook per server" test "$(ls "$L/nights/1/"*.md | wc -l)" -eq 10
-ks_check "dry run: the runbook's steps and rollback" sh -c "grep -q 'systemctl stop apache2 mariadb' '$L/nights/1/$N1.md' && grep -q 'kvmshift p2v copy $L $N1 --sync' '$L/nights/1/$N1.md' && grep -q 'systemctl start apache2 mariadb' '$L/nights/1/$N1.md'"
+ks_check "dry run: the runbook's steps and rollback" sh -c "grep -q 'systemctl stop apache2 mariadb' '$L/nights/1/$N1.md' && grep -q 'the copy itself.*kvmshift p2v copy $L $N1. ' '$L/nights/1/$N1.md' && grep -q 'systemctl start apache2 mariadb' '$L/nights/1/$N1.md'"
 ks_check "dry run: the runbook of a skipped server says what is missing" grep -q 'name the services to stop' "$L/nights/1/$N3.md"
 ks_check "dry run: no summary, no record" sh -c "test ! -e '$L/nights/1/summary.json' && test -z \"\$(ls '$L/nights/1/servers')\""
 ks_check "dry run: the table" test "$(code "$BIN" night "$L" 1 --dry-run --until "$LATER")" -eq 0
