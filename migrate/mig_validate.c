@@ -329,7 +329,13 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
     size_t i, n = 0, same = 0;
     json_t *s;
     const char *unknown = json_string_value(json_object_get(base, "services_unknown"));
-    json_array_foreach(be, i, s)
+    const char *vm_unknown = json_string_value(json_object_get(vm, "services_unknown"));
+    /* no line per service when the VM's list is not known: none can be judged */
+    const json_t *compared = vm_unknown ? NULL : be;
+    if (vm_unknown)
+        evidence(&c, L_WARN, "the VM's enabled services are not known (%s): nothing compared",
+                 vm_unknown);
+    json_array_foreach(compared, i, s)
     {
         const char *u = json_string_value(s);
         if (!u)
@@ -347,7 +353,7 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
                  "the source's enabled services are not known (%s when its facts were taken): "
                  "nothing to compare",
                  unknown);
-    else if (n == 0)
+    else if (n == 0 && !vm_unknown)
         evidence(&c, L_WARN, "no enabled service in the facts of the source");
     finish(checks, &c, "%zu of %zu services enabled as on the source", same, n);
 

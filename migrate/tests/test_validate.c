@@ -239,6 +239,16 @@ KS_TEST(baseline_services_unknown)
     KS_CHECK_STR(status(c, "services_enabled"), "warn");
     KS_CHECK(said(c, "services_enabled", "enabled services are not known (systemctl"));
     json_decref(c);
+    /* the same on the VM's side: no service reported missing */
+    json_decref(b);
+    b = base();
+    json_object_set_new(v, "services", json_array());
+    json_object_set_new(v, "services_unknown", json_string("systemctl gave nothing"));
+    c = mig_compare_facts(b, v, NULL);
+    KS_CHECK_STR(status(c, "services_enabled"), "warn");
+    KS_CHECK(said(c, "services_enabled", "the VM's enabled services are not known"));
+    KS_CHECK(!said(c, "services_enabled", "not on the VM"));
+    json_decref(c);
     json_decref(b);
     json_decref(v);
 }

@@ -34,7 +34,8 @@ for name in ("kvmshift", "virt-v2v"):
     fmt = lambda v: "%.1f" % v if v is not None else "-"
     net = {True: "yes", False: "no", None: "-"}[x["network"]]
     print("%-10s %11s %10s %8s %9s" % (name, fmt(x["convert_s"]), fmt(x["login_s"]), net, ratio))
-print("(x time: conversion time over kvmshift's; login: from start to the serial console's login prompt)")
+print("(x time: conversion time over kvmshift's; login: from start to the VM answering: kvmshift's SSH "
+      "answering the night's validation, virt-v2v's login prompt on the serial console)")
 if sys.argv[2]:
     json.dump(r, open(sys.argv[2], "w"), indent=2)
 PY

@@ -19,7 +19,10 @@
 #
 # Environment:
 #   KS_GUEST_FLAVOUR lvm (default): / and swap on LVM (vg0) on sda2, /boot on
-#                    sda1, the NIC ens3 (predictable name);
+#                    sda1, the NIC ens3 (predictable name), and
+#                    scsi_mod.scan=sync (the disks keep their names: a boot
+#                    with sda and sdb swapped had to be done again, minutes
+#                    under TCG);
 #                    plain: / on sda2 itself (root=/dev/sda2 on the kernel's
 #                    command line, no LVM, no swap), /boot on sda1, the NIC
 #                    eth0 the old way (net.ifnames=0 and a line of
@@ -76,7 +79,7 @@ INITRAMFS_MODULES="ahci libahci sd_mod ata_piix ata_generic libata scsi_mod e100
 GUEST_MAC=52:54:00:12:34:56 # the NIC's MAC (guest.sh's default)
 FLAVOUR=${KS_GUEST_FLAVOUR:-lvm}
 case $FLAVOUR in
-lvm) ROOT_CMDLINE="root=/dev/mapper/vg0-root" ;;
+lvm) ROOT_CMDLINE="root=/dev/mapper/vg0-root scsi_mod.scan=sync" ;;
 plain)
     IFACE=eth0
     ROOT_CMDLINE="root=/dev/sda2 net.ifnames=0 scsi_mod.scan=sync"

@@ -78,6 +78,11 @@
 #   ks_guest_stop_all [--now]
 #                            ks_guest_stop every guest booted in this shell.
 #   ks_guest_running NAME    true while NAME's qemu runs
+#   ks_guest_pause NAME / ks_guest_resume NAME
+#                            stop and continue NAME's virtual CPUs and clock
+#                            (QMP stop and cont; needs socat): an idle guest
+#                            under TCG still takes most of a core, which a
+#                            test can give to its conversions meanwhile
 #
 # Stopping qemu at exit, even when a test fails:
 #   - with tests/integration/lib.sh (ks_workdir called before
@@ -439,6 +444,22 @@ ks_guest_stop() {
     fi
     rm -f "$d/qmp.sock"
 }
+
+# Send one QMP command to NAME's qemu.
+ks__guest_qmp() {
+    local d
+    d=$(ks__guest_rundir "$1") || return 1
+    [ -S "$d/qmp.sock" ] || ks__guest_err "guest '$1' has no QMP socket ($d/qmp.sock)" || return 1
+    local out
+    # (the answer read whole: grep -q stopping early would make socat fail
+    # on its pipe under pipefail)
+    out=$(printf '{"execute":"qmp_capabilities"}\n{"execute":"%s"}\n' "$2" |
+        socat -t 2 - "UNIX-CONNECT:$d/qmp.sock" 2>&1) || true
+    [ "$(grep -c '"return": {}' <<<"$out")" = 2 ] ||
+        ks__guest_err "guest '$1': QMP '$2' failed: $out"
+}
+ks_guest_pause() { ks__guest_qmp "${1:?ks_guest_pause NAME}" stop; }
+ks_guest_resume() { ks__guest_qmp "${1:?ks_guest_resume NAME}" cont; }
 
 ks_guest_stop_all() {
     local name r=0

@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# P2V part 2 against the test "physical server" (tests/guest): its copy
-# converted by `kvmshift p2v convert`, defined by `kvmshift p2v define` in a
-# libvirtd of this test's own and booted there; the same copy converted by
-# Debian's virt-v2v as the reference.
+# P2V part 2 and the migration night against the test "physical server"
+# (tests/guest): its copy converted, defined in a libvirtd of this test's
+# own and booted there; the same copy converted by Debian's virt-v2v as the
+# reference.
 #   1. refusals before anything is written or defined: an image without an
 #      OS, a copy whose initramfs tool is gone;
 #   2. --dry-run says what would change and leaves the images as they were;
-#   3. the conversion: fstab by UUID, the virtio drivers in the initramfs,
-#      the NIC's name pinned to its MAC, kvmshift's snapshots gone from the
-#      copy's LVM metadata;
-#   4. the domain, in a libvirtd (qemu driver, TCG: type='qemu') running in
-#      a network namespace of the test, its NIC on an isolated libvirt
-#      network (no forward element: a bridge there, no route out): it reaches its login
-#      prompt on the serial console; over SSH from the namespace, with the
-#      source's host key, root is on the virtio disk, the static address is
-#      on ens3 with the kept MAC, multi-user.target is active; a second
-#      define without --force is refused; `kvmshift validate` passes it
-#      against the source's facts, then finds what the test breaks in it
-#      (a service disabled, a listener gone, a mount missing, another MAC);
+#   3+4. (lvm) `kvmshift night`: the server under two names (src and src2,
+#      one running server, two copies) planned by `kvmshift analyze` into
+#      night 1, one after the other; the night's dry run and runbooks; a
+#      live presync of both; the runner SIGKILLed while the first one's
+#      conversion writes its images, then resumed (the interrupted
+#      conversion recovered, nothing repeated that was done); the second
+#      one's source killed during its final delta: rolled back (no domain
+#      left, the services it stopped reported as not started again); the
+#      first converted, defined, booted and validated by the night (exit
+#      3, summary and report right);
+#   3+4. (plain) `kvmshift night --shutdown-source`: the final delta with
+#      nothing stopped, the source powered off, conversion (root= and fstab
+#      by UUID, eth0 kept by its persistent-net rule), define, validation;
+#   in both, the conversion read back with libguestfs (fstab by UUID, the
+#   virtio drivers in the initramfs, the NIC's name pinned to its MAC,
+#   kvmshift's snapshots gone from the copy's LVM metadata), and the
+#   domain, in a libvirtd (qemu driver, TCG: type='qemu') running in a
+#   network namespace of the test, its NIC on an isolated libvirt network
+#   (no forward element: a bridge there, no route out): it reaches its
+#   login prompt on the serial console; over SSH from the namespace, with
+#   the source's host key, root is on the virtio disk, the static address
+#   is on the NIC with the kept MAC, multi-user.target is active; a second
+#   define without --force is refused; `kvmshift validate` passes it
+#   against the source's facts, then finds what the test breaks in it (a
+#   service disabled, a listener gone, a mount missing, another MAC);
 #   5. virt-v2v -i libvirtxml on the copy as it was (converted while
 #      kvmshift converts its own, one after the other with
 #      KS_CONVERT_FIGURES), booted the same way: the test says whether it
@@ -43,7 +56,7 @@ plain) IFACE=eth0 ;;
 esac
 
 ks_need_root
-ks_need qemu-system-x86_64 qemu-img guestfish virsh libvirtd ip python3
+ks_need qemu-system-x86_64 qemu-img guestfish virsh libvirtd ip python3 socat flock
 ks_workdir
 export LIBGUESTFS_BACKEND=direct
 [ "${KS_GUEST_ACCEL_FORCE:-}" = kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
@@ -92,10 +105,23 @@ systemctl daemon-reload && systemctl enable -q --now ks-work.service ks-echo.soc
     fail "the test's services on the source"
 study=$W/study
 ks_guest_study "$KVMSHIFT" "$study" || fail "the study of the guest"
+# the baseline validation compares with: taken again when the guest's
+# systemctl did not answer in time (a loaded machine: services_unknown)
+enabled() {
+    python3 -c "import json, sys; f = json.load(open(sys.argv[1])); sys.exit('ks-work.service' not in f['services'])" "$study/facts/src.json"
+}
+for i in 1 2 3 4; do
+    enabled && break
+    echo "note: the facts lack the test's enabled service ($(grep -o '"services_unknown": "[^"]*"' "$study/facts/src.json" || echo 'no reason given')): taking them again"
+    sleep 10
+    "$KVMSHIFT" facts "$study" -q >/dev/null || true
+done
+enabled || fail "the source's facts do not list ks-work.service as enabled"
 g 'cat /etc/ssh/ssh_host_ed25519_key.pub' | cut -d' ' -f1-2 >"$W/hostkey"
 MAC=$KS_GUEST_MAC
 "$KVMSHIFT" p2v copy "$study" src -q >/dev/null || fail "the copy"
-ks_guest_stop src
+# the source stays up, paused until the migration night reads it again
+ks_guest_pause src || fail "pausing the source"
 imgs=$study/p2v/src/disks
 # The reference (step 5): virt-v2v converts a pristine copy of the same
 # images while kvmshift converts its own (both take minutes under TCG;
@@ -202,49 +228,9 @@ done
 ok "dry run: $(grep -c 'dry run: not done' "$W/dry.txt") changes listed, the images unchanged"
 fi
 
-# ---- 3. conversion ---------------------------------------------------------------
-t0=$(now)
-"$KVMSHIFT" p2v convert "$study" src -q --output json >"$W/convert.json" || fail "convert: $(cat "$W/convert.json")"
-t_kvmshift=$(secs "$t0" "$(now)")
-python3 - "$W/convert.json" "$study/p2v/src/journal.json" "$IFACE" <<'EOF' || fail "the conversion's summary or journal"
-import json, sys
-s = json.load(open(sys.argv[1])); j = json.load(open(sys.argv[2])); iface = sys.argv[3]
-assert s["converted"] and s["initramfs_tool"] == "initramfs-tools", s
-how = "pinned to its MAC by a systemd .link file" if iface == "ens3" else "kept by the guest's persistent-net rule (same MAC)"
-assert s["network"] == [{"nic": iface, "mac": "52:54:00:12:34:56", "how": how}], s["network"]
-assert j["converted_at"] and j["conversion"]["changes"], j.get("conversion")
-assert j["conversion"]["boot_disk"] in ("sda", "sdb"), j["conversion"]
-assert 0 < s["chunks_changed"] < 200, s["chunks_changed"]
-print("conversion:", s["changes"], "changes,", s["chunks_changed"], "chunks changed, boot disk", j["conversion"]["boot_disk"])
-EOF
-args=()
-for d in "$imgs"/src-*.qcow2; do args+=(-a "$d"); done
-guestfish --ro "${args[@]}" -i <<'EOF' >"$W/after.txt" || fail "cannot read the converted copy"
-cat /etc/fstab
-echo ---
-sh "lsinitramfs /boot/initrd.img-$(ls /lib/modules | tail -1) | grep -c 'virtio_blk.ko'"
-echo ---
--cat /etc/systemd/network/10-kvmshift-ens3.link
-echo ---
--cat /boot/grub/grub.cfg
-echo ---
--lvs
-EOF
-grep -q '^/dev/sd' "$W/after.txt" && fail "fstab still names /dev/sdX: $(cat "$W/after.txt")"
-grep -q '^UUID=5e2c3b1a-0b00-4a5d-9c1e-000000000001 ' "$W/after.txt" || fail "/boot is not mounted by UUID"
-grep -qx '[1-9]' "$W/after.txt" || fail "the initramfs lacks virtio_blk"
-if [ "$FLAVOUR" = lvm ]; then
-    grep -q "MACAddress=$MAC" "$W/after.txt" && grep -q 'Name=ens3' "$W/after.txt" || fail "no .link file pinning ens3"
-    grep -q ksp2v "$W/after.txt" && fail "kvmshift's snapshots are still in the copy's LVM metadata"
-    ok "converted in $t_kvmshift s: fstab by UUID, virtio in the initramfs, ens3 pinned to $MAC, no snapshot left"
-else
-    grep -q 'root=/dev/sd' "$W/after.txt" && fail "the boot loader still names root=/dev/sdX"
-    grep -q 'root=UUID=' "$W/after.txt" || fail "the boot loader does not name the root by UUID"
-    grep -q 'MACAddress=' "$W/after.txt" && fail "a .link file was written though a persistent-net rule keeps eth0"
-    ok "converted in $t_kvmshift s: fstab and root= by UUID, virtio in the initramfs, eth0 left to its persistent-net rule"
-fi
-
-# ---- 4. the domain, booted in a libvirtd of the test's own -------------------------
+# ---- the libvirtd of the test's own, where the converted VMs run -----------------
+# (in a network namespace: its bridge and the VMs' taps out of the machine's
+# sight; ksnet has no forward element: a bare bridge, no route out)
 ns=ks-$$-vm
 ip netns add "$ns"
 ks_defer ip netns del "$ns"
@@ -277,19 +263,292 @@ wait_login() {
     done
     return 1
 }
-"$KVMSHIFT" p2v define "$study" src --target-uri "$U" --vcpus 2 --memory 1024 --console-log "$W/vm.log" --dry-run >"$W/dom.xml" ||
-    fail "define --dry-run"
+# after_checks SERVER: the converted images of SERVER, read with libguestfs
+after_checks() {
+    local args=() d
+    for d in "$study/p2v/$1/disks/$1"-*.qcow2; do args+=(-a "$d"); done
+    guestfish --ro "${args[@]}" -i <<'EOF' >"$W/after.txt" || fail "cannot read the converted copy"
+cat /etc/fstab
+echo ---
+sh "lsinitramfs /boot/initrd.img-$(ls /lib/modules | tail -1) | grep -c 'virtio_blk.ko'"
+echo ---
+-cat /etc/systemd/network/10-kvmshift-ens3.link
+echo ---
+-cat /boot/grub/grub.cfg
+echo ---
+-lvs
+EOF
+    grep -q '^/dev/sd' "$W/after.txt" && fail "fstab still names /dev/sdX: $(cat "$W/after.txt")"
+    grep -q '^UUID=5e2c3b1a-0b00-4a5d-9c1e-000000000001 ' "$W/after.txt" || fail "/boot is not mounted by UUID"
+    grep -qx '[1-9]' "$W/after.txt" || fail "the initramfs lacks virtio_blk"
+    if [ "$FLAVOUR" = lvm ]; then
+        grep -q "MACAddress=$MAC" "$W/after.txt" && grep -q 'Name=ens3' "$W/after.txt" || fail "no .link file pinning ens3"
+        grep -q ksp2v "$W/after.txt" && fail "kvmshift's snapshots are still in the copy's LVM metadata"
+        ok "converted: fstab by UUID, virtio in the initramfs, ens3 pinned to $MAC, no snapshot left"
+    else
+        grep -q 'root=/dev/sd' "$W/after.txt" && fail "the boot loader still names root=/dev/sdX"
+        grep -q 'root=UUID=' "$W/after.txt" || fail "the boot loader does not name the root by UUID"
+        grep -q 'MACAddress=' "$W/after.txt" && fail "a .link file was written though a persistent-net rule keeps eth0"
+        ok "converted: fstab and root= by UUID, virtio in the initramfs, eth0 left to its persistent-net rule"
+    fi
+}
+
+# ---- 3+4. a migration night: kvmshift night converts, defines and validates --------
+# night_study SERVER...: a week of load for each (imported into a scratch
+# study: the analyzer reads rrd/NAME.rrd whatever the server's method), a
+# host model, night 1 from tomorrow one server at a time; analyzed
+night_study() {
+    python3 - "$W/load.csv" "$@" <<'EOF'
+import sys, time
+end = int(time.time()) // 86400 * 86400
+with open(sys.argv[1], "w") as f:
+    f.write("server,timestamp,cpu_pct,cpu_mhz,mem_used[MiB],mem_total[MiB],disk_rd_bps,disk_wr_bps,net_rx_bps,net_tx_bps,cores,mhz\n")
+    for s in sys.argv[2:]:
+        for t in range(end - 7 * 86400, end, 300):
+            busy = 12 if 8 <= t // 3600 % 24 < 18 else 3
+            f.write(f"{s},{t},{busy},{busy * 40},{300 + busy * 5},1024,20000,10000,5000,5000,2,2000\n")
+EOF
+    "$KVMSHIFT" init "$W/load" >/dev/null
+    "$KVMSHIFT" import "$W/load" --format csv "$W/load.csv" -q >/dev/null || fail "importing the load"
+    local x
+    for x in "$@"; do cp "$W/load/rrd/$x.rrd" "$study/rrd/"; done
+    cat >>"$study/study.ini" <<EOF
+
+[host-model small]
+cores = 8
+mhz = 2000
+memory_gib = 16
+
+[policy]
+n_plus_1 = no
+
+[migration]
+start_date = $(date -u -d tomorrow +%F)
+max_parallel = 1
+
+[night]
+console_log = yes
+rollback_wait = 5
+EOF
+    "$KVMSHIFT" analyze "$study" -q >/dev/null || fail "analyze"
+}
+# the VM answers in the namespace at 10.0.2.15; the runner reaches it through
+# a forwarder on this machine's loopback
+VMPORT=$(ks_free_ports 1 23000)
+ks_run socat "TCP-LISTEN:$VMPORT,bind=127.0.0.1,reuseaddr,fork" "EXEC:ip netns exec $ns socat STDIO TCP\:10.0.2.15\:22"
+ks_wait_port 127.0.0.1 "$VMPORT" || fail "the forwarder to the VM's SSH"
+UNTIL=$(date -u -d '+4 hours' +%FT%TZ)
+
+if [ "$FLAVOUR" = plain ]; then
+# The plain server alone, its source powered off at cutover
+# (--shutdown-source) after a final delta taken with nothing stopped
+# (stop_services = none: the power-off ends its service).
+night_study src
+ks_guest_resume src || fail "resuming the source"
+HOST=$(python3 -c "import json, sys; p = json.load(open(sys.argv[1])); print([x['host'] for s in p['scenarios'] if s['name'] == p['recommended'] for x in s['placements']][0])" "$study/plan.json")
+cat >>"$study/study.ini" <<EOF
+
+[target-host $HOST]
+uri = $U
+
+[cutover src]
+stop_services = none
+vm_address = 127.0.0.1
+vm_port = $VMPORT
+EOF
+set +e
+"$KVMSHIFT" night "$study" 1 --until "$UNTIL" --shutdown-source >"$W/night.txt" 2>&1
+rc=$?
+set -e
+cat "$W/night.txt"
+[ $rc = 0 ] || fail "the night (exit $rc)"
+ks_guest_running src && fail "the source still runs after a night with --shutdown-source"
+python3 - "$study" "$IFACE" <<'EOF' || fail "the night's record or the conversion's journal"
+import json, sys
+study, iface = sys.argv[1:]
+s = json.load(open(f"{study}/nights/1/summary.json"))
+assert s["counts"]["migrated"] == 1 and s["mode"] == "shutdown", s
+r = s["servers"][0]
+assert r["state"] == "migrated" and r["source_powered_off"] is True, r
+assert [k for k in ("stop_services", "final_delta", "power_off", "convert", "define", "validate")
+        if not r["steps"][k]["ok"]] == [], r["steps"]
+assert r["services_stopped"] == [] and 0 < r["downtime_s"] < 3600, r
+j = json.load(open(f"{study}/p2v/src/journal.json"))
+assert j["converted_at"] and j["conversion"]["boot_disk"] in ("sda", "sdb"), j["conversion"]
+assert j["conversion"]["network"] == [{"nic": iface, "mac": "52:54:00:12:34:56",
+                                       "how": "kept by the guest's persistent-net rule (same MAC)"}], j["conversion"]
+assert 0 < j["conversion"]["chunks_changed"] < 200, j["conversion"]
+print(f"src: planned {r['planned']['minutes']} min, took {r['minutes']} min (final delta "
+      f"{r['steps']['final_delta']['seconds']} s, power-off {r['steps']['power_off']['seconds']} s, "
+      f"conversion {r['steps']['convert']['seconds']} s, define {r['steps']['define']['seconds']} s, "
+      f"validation {r['steps']['validate']['seconds']} s), downtime {r['downtime_s']} s, "
+      f"full copy {r['full_copy_s']} s")
+open(f"{study}/../convert.secs", "w").write(str(r["steps"]["convert"]["seconds"]))
+EOF
+ok "night 1: src's final delta, power-off, conversion, define and validation; migrated"
+"$KVMSHIFT" p2v define "$study" src --target-uri "$U" --dry-run >"$W/dom.xml" || fail "define --dry-run"
 grep -q "<mac address=\"$MAC\"/>" "$W/dom.xml" && grep -q '<domain type="qemu">' "$W/dom.xml" ||
     fail "the domain XML lacks the kept MAC or type qemu: $(cat "$W/dom.xml")"
-virsh -q -c "$U" list --all --name | grep -qx src && fail "--dry-run defined the domain"
-if [ "$FLAVOUR" = lvm ]; then
-    "$KVMSHIFT" p2v define "$study" noinit --target-uri "$U" --vcpus 1 --memory 512 2>"$W/err.txt" && fail "an unconverted copy was defined"
-    grep -q 'not converted' "$W/err.txt" || fail "no reason for the unconverted copy: $(cat "$W/err.txt")"
+DOM=src
+else
+# The running server under a second name too, src2 (a copy of the same
+# disks: src's images cloned, its journal renamed; the same facts). The
+# night moves the first of the two in the plan's order, with its runner
+# SIGKILLed in the middle of the conversion and resumed; the second's
+# source disappears during its final delta: it is rolled back.
+mkdir -p "$study/p2v/src2/disks"
+for d in "$imgs"/src-*.qcow2; do
+    cp --sparse=always "$d" "$study/p2v/src2/disks/src2-${d##*/src-}"
+done
+python3 - "$study/p2v/src/journal.json" "$study/p2v/src2/journal.json" <<'EOF'
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+j["server"] = "src2"
+for d in j["disks"]:
+    d["image"] = os.path.join(os.path.dirname(sys.argv[2]), "disks", "src2-" + os.path.basename(d["image"])[4:])
+json.dump(j, open(sys.argv[2], "w"))
+EOF
+cp "$study/facts/src.json" "$study/facts/src2.json"
+printf 'src2,127.0.0.1,ssh,%s,root,%s\n' "$KS_GUEST_PORT" "$KS_GUEST_KEY" >>"$study/inventory.csv"
+night_study src src2
+ks_guest_resume src || fail "resuming the source"
+read -r FIRST SECOND HOST < <(python3 - "$study/plan.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+n = p["nights"][0]["servers"]
+assert sorted(x["name"] for x in n) == ["src", "src2"], n
+sc = [s for s in p["scenarios"] if s["name"] == p["recommended"]][0]
+host = [x["host"] for x in sc["placements"] if x["server"] == n[0]["name"]][0]
+print(n[0]["name"], n[1]["name"], host)
+EOF
+) || fail "the plan has not both servers in night 1"
+echo "night 1 of the plan: $FIRST, then $SECOND, on host $HOST"
+cat >>"$study/study.ini" <<EOF
+
+[target-host $HOST]
+uri = $U
+
+[cutover $FIRST]
+stop_services = ks-work.service
+vm_address = 127.0.0.1
+vm_port = $VMPORT
+
+[cutover $SECOND]
+stop_services = ks-echo.socket
+vm_address = 127.0.0.1
+vm_port = $VMPORT
+EOF
+"$KVMSHIFT" p2v define "$study" noinit --target-uri "$U" --vcpus 1 --memory 512 2>"$W/err.txt" && fail "an unconverted copy was defined"
+grep -q 'not converted' "$W/err.txt" || fail "no reason for the unconverted copy: $(cat "$W/err.txt")"
+# the dry run: both cut over, one after the other, nothing done
+"$KVMSHIFT" night "$study" 1 --dry-run --until "$UNTIL" --output json >"$W/dry-night.json" || fail "night --dry-run"
+python3 - "$W/dry-night.json" "$FIRST" "$SECOND" <<'EOF' || fail "the night's dry run"
+import json, sys
+s = json.load(open(sys.argv[1]))
+d = [(r["server"], r["dry_run"]["decision"], r["dry_run"]["lane"]) for r in s["servers"]]
+assert d == [(sys.argv[2], "cut over", 1), (sys.argv[3], "cut over", 1)], d
+assert all(r["state"] == "pending" for r in s["servers"]), s
+EOF
+[ -f "$study/nights/1/$FIRST.md" ] && grep -q 'ks-work.service' "$study/nights/1/$FIRST.md" || fail "no runbook for $FIRST"
+[ ! -e "$study/nights/1/summary.json" ] || fail "the dry run wrote a summary"
+# presync: a live delta of each, the services running
+"$KVMSHIFT" night "$study" 1 --presync -q >"$W/presync.txt" || fail "presync: $(cat "$W/presync.txt")"
+grep -c ' sync .* complete$' "$W/presync.txt" | grep -qx 2 || fail "presync did not sync both: $(cat "$W/presync.txt")"
+ok "night 1 planned ($FIRST then $SECOND), runbooks written, both presynced live"
+rec() {
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print((r.get('step') or '-') + ' ' + r['state'])" \
+        "$study/nights/1/servers/$1.json" 2>/dev/null || echo "- none"
+}
+lock_free() {
+    local i
+    for i in $(seq 1 120); do flock -n "$study/nights/1/lock" true && return 0; sleep 0.5; done
+    return 1
+}
+# (a) the runner, SIGKILLed while the first server's conversion writes its images
+t_night=$(now)
+ks_run "$KVMSHIFT" night "$study" 1 --until "$UNTIL"
+runner=$KS_LAST_PID night_log=$KS_LAST_LOG
+for i in $(seq 1 1800); do
+    grep -q '"in_progress": true' "$study/p2v/$FIRST/journal.json" 2>/dev/null && break
+    kill -0 "$runner" 2>/dev/null || fail "the runner ended before $FIRST's conversion wrote: $(cat "$night_log")"
+    sleep 0.5
+done
+sleep 5
+kill -KILL "$runner"
+wait "$runner" 2>/dev/null || true
+lock_free || fail "the night's lock is still held 60 s after the runner was killed"
+[ "$(rec "$FIRST")" = "convert running" ] || fail "$FIRST's record after the kill: $(rec "$FIRST")"
+[ "$(rec "$SECOND")" = "- pending" ] || fail "$SECOND's record after the kill: $(rec "$SECOND")"
+grep -q '"in_progress": true' "$study/p2v/$FIRST/journal.json" || fail "the interrupted conversion left no mark in the journal"
+if "$KVMSHIFT" night "$study" 1 --until "$UNTIL" 2>"$W/err.txt"; then fail "the night ran again without --resume"; fi
+grep -q -- '--resume' "$W/err.txt" || fail "no hint at --resume: $(cat "$W/err.txt")"
+ok "runner SIGKILLed during $FIRST's conversion: its record says so, its children are gone, a rerun needs --resume"
+# (b) resumed; the source disappears during the second server's final delta
+ks_run "$KVMSHIFT" night "$study" 1 --resume --until "$UNTIL"
+runner=$KS_LAST_PID night_log2=$KS_LAST_LOG
+for i in $(seq 1 3600); do
+    [ "$(rec "$SECOND")" = "final_delta running" ] && break
+    kill -0 "$runner" 2>/dev/null || fail "the resumed runner ended before $SECOND's final delta: $(cat "$night_log2")"
+    sleep 0.2
+done
+sleep 2
+ks_guest_stop src --now
+set +e
+wait "$runner"
+rc=$?
+set -e
+t_night=$(secs "$t_night" "$(now)")
+cat "$night_log2"
+[ $rc = 3 ] || fail "the night did not exit 3 (one rolled back): $rc"
+grep -q 'conversion of its copy was interrupted' "$night_log2" || fail "the resumed run did not recover the interrupted conversion"
+python3 - "$study" "$FIRST" "$SECOND" "$IFACE" <<'EOF' || fail "the night's summary and records"
+import json, sys
+study, first, second, iface = sys.argv[1:]
+s = json.load(open(f"{study}/nights/1/summary.json"))
+c = s["counts"]
+assert (c["migrated"], c["rolled_back"], c["postponed"], c["running"]) == (1, 1, 0, 0), c
+assert s["ended_at"], s
+r = {x["server"]: x for x in s["servers"]}
+a, b = r[first], r[second]
+assert a["state"] == "migrated" and a["attempts"] == 2, (a["state"], a["attempts"])
+assert all(a["steps"][k]["ok"] for k in ("stop_services", "final_delta", "convert", "define", "validate")), a["steps"]
+assert a["services_stopped"] == ["ks-work.service"], a["services_stopped"]
+assert a["validation"]["verdict"] in ("pass", "warn"), a["validation"]
+assert 0 < a["downtime_s"] < 3600, a.get("downtime_s")
+assert a["planned"]["minutes"] > 0 and a["minutes"] > 0, a
+assert b["state"] == "rolled_back" and b["reason"].startswith("final_delta failed"), (b["state"], b["reason"])
+assert "define" not in b["steps"], b["steps"]
+acts = {x["action"]: x for x in b["rollback"]["actions"]}
+assert not acts["start_services"]["ok"] and "ks-echo.socket" in acts["start_services"]["detail"], acts
+assert b["rollback"]["complete"] is False, b["rollback"]
+j = json.load(open(f"{study}/p2v/{first}/journal.json"))
+assert j["converted_at"] and "in_progress" not in j["conversion"], j["conversion"]
+assert j["conversion"]["network"] == [{"nic": iface, "mac": "52:54:00:12:34:56",
+                                       "how": "pinned to its MAC by a systemd .link file"}], j["conversion"]
+print(f"{first}: planned {a['planned']['minutes']} min, took {a['minutes']} min over 2 attempts "
+      f"(final delta {a['steps']['final_delta']['seconds']} s, conversion {a['steps']['convert']['seconds']} s, "
+      f"define {a['steps']['define']['seconds']} s, validation {a['steps']['validate']['seconds']} s), "
+      f"downtime {a['downtime_s']} s; {second}: {b['reason'][:100]}")
+open(f"{study}/../convert.secs", "w").write(str(a["steps"]["convert"]["seconds"]))
+EOF
+virsh -q -c "$U" list --all --name >"$W/doms.txt"
+grep -qx "$FIRST" "$W/doms.txt" || fail "$FIRST's domain is not defined"
+grep -qx "$SECOND" "$W/doms.txt" && fail "$SECOND's domain was left defined"
+virsh -q -c "$U" domstate "$FIRST" | grep -q running || fail "$FIRST's VM does not run"
+"$KVMSHIFT" report "$study" -q >/dev/null || fail "the report"
+grep -q 'Migration progress' "$study/report/index.html" && grep -q 'rolled_back' "$study/report/index.html" ||
+    fail "the report has no migration progress"
+ok "night 1 in $t_night s: $FIRST migrated and validated after its runner was resumed, $SECOND rolled back (its source gone), the report shows both"
+DOM=$FIRST
 fi
-"$KVMSHIFT" p2v define "$study" src --target-uri "$U" --vcpus 2 --memory 1024 --console-log "$W/vm.log" --start ||
-    fail "define --start"
-up=$(wait_login src "$W/vm.log") || fail "the converted VM did not reach its login prompt; its console ends with: $(tail -25 "$W/vm.log")"
-echo "kvmshift's conversion: login prompt after $up s (TCG)"
+
+t_kvmshift=$(cat "$W/convert.secs")
+wait_login "$DOM" "$study/nights/1/$DOM.console.log" >/dev/null || fail "the console of $DOM shows no login prompt: $(tail -25 "$study/nights/1/$DOM.console.log")"
+# (its boot: from the domain started to SSH answering the night's validation)
+up=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['vm_answered_after_s'])" "$study/nights/1/servers/$DOM.json")
+echo "kvmshift's conversion: $t_kvmshift s; SSH answered $up s after the domain started (TCG)"
+
+# ---- 4a. the VM ---------------------------------------------------------------------
 for i in $(seq 1 30); do vssh true 2>/dev/null && break; sleep 2; done
 vssh "findmnt -no SOURCE /; pvs --noheadings -o pv_name 2>/dev/null; findmnt -no SOURCE /data; ip -o link show $IFACE; ip -o -4 addr show $IFACE; systemctl is-active multi-user.target" >"$W/vm.txt" ||
     fail "no SSH with the source's host key on 10.0.2.15 ($IFACE with the static address)"
@@ -304,17 +563,17 @@ grep -q '/dev/vd[ab]1' "$W/vm.txt" || fail "/data is not on a virtio disk"
 grep -q "link/ether $MAC" "$W/vm.txt" || fail "$IFACE does not have the kept MAC"
 grep -q 'inet 10.0.2.15/24' "$W/vm.txt" || fail "$IFACE has not the static address"
 grep -qx active "$W/vm.txt" || fail "multi-user.target is not active"
-ok "the VM boots (login after $up s), root on a virtio disk, $IFACE keeps $MAC and 10.0.2.15, sshd has the source's host key"
+ok "the VM boots (SSH after $up s), root on a virtio disk, $IFACE keeps $MAC and 10.0.2.15, sshd has the source's host key"
 # ---- 4b. kvmshift validate: the VM against the facts of the source -------------
 # (at the VM's address in the namespace: its host key must be the one known
 # for the source's address, 127.0.0.1 and the guest's forwarded port)
 set +e
-ip netns exec "$ns" "$KVMSHIFT" validate "$study" src --address 10.0.2.15 --port 22 --wait 120 -q >"$W/valid1.txt"
+ip netns exec "$ns" "$KVMSHIFT" validate "$study" "$DOM" --address 10.0.2.15 --port 22 --wait 120 -q >"$W/valid1.txt"
 rc=$?
 set -e
 cat "$W/valid1.txt"
 [ $rc = 0 ] || fail "validate failed on the VM as converted (exit $rc)"
-python3 - "$study/validation/src.json" <<'EOF' || fail "validation of the VM as converted"
+python3 - "$study/validation/$DOM.json" <<'EOF' || fail "validation of the VM as converted"
 import json, sys
 r = json.load(open(sys.argv[1]))
 st = {c["check"]: c["status"] for c in r["checks"]}
@@ -344,7 +603,7 @@ vssh "systemctl disable -q --now ks-work.service && systemctl stop ks-echo.socke
 sleep 4
 ip netns exec "$ns" ip neigh flush all
 set +e
-ip netns exec "$ns" "$KVMSHIFT" validate "$study" src --address 10.0.2.15 --port 22 --wait 120 -q --output json >"$W/valid2.json"
+ip netns exec "$ns" "$KVMSHIFT" validate "$study" "$DOM" --address 10.0.2.15 --port 22 --wait 120 -q --output json >"$W/valid2.json"
 rc=$?
 set -e
 [ $rc = 3 ] || fail "validate did not fail on the broken VM (exit $rc): $(cat "$W/valid2.json")"
@@ -366,12 +625,14 @@ for c in want:
     print("  %s: %s" % (c, [e for e in ev[c].split(" | ") if want[c] in e][0]))
 EOF
 ok "validate finds the disabled service, the listener gone, the missing mount and the changed MAC"
-if "$KVMSHIFT" p2v define "$study" src --target-uri "$U" --vcpus 2 --memory 1024 2>"$W/err.txt"; then
+if "$KVMSHIFT" p2v define "$study" "$DOM" --target-uri "$U" --vcpus 2 --memory 1024 2>"$W/err.txt"; then
     fail "an existing domain was redefined without --force"
 fi
 grep -q 'force' "$W/err.txt" || fail "no hint at --force: $(cat "$W/err.txt")"
 ok "an existing domain is not redefined without --force"
-virsh -q -c "$U" destroy src >/dev/null
+virsh -q -c "$U" destroy "$DOM" >/dev/null
+# the night's conversion, read on its images (the VM stopped)
+after_checks "$DOM"
 
 # ---- 5. virt-v2v on the copy as it was -----------------------------------------
 if [ "$REFERENCE" != 1 ]; then
