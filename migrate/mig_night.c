@@ -569,7 +569,8 @@ static bool source_gone(const night *n, const entry *e, double secs)
     for (;;) {
         ks_error err;
         ks_ssh *s = source_login(n, e, 5, &err);
-        if (!s)
+        /* refused or silent: off; a key or login refused: it still answers */
+        if (!s && (err.code == KS_E_NET || err.code == KS_E_TIMEOUT))
             return true;
         ks_ssh_free(s);
         if (ks_time_mono() - t0 >= secs)
@@ -672,8 +673,8 @@ static int do_validate(night *n, entry *e, ks_error *err)
     json_object_set_new(e->rec, "validation", v);
     int rc = 0;
     if (strcmp(verdict, "fail") == 0) {
-        ks_error_set(err, KS_E_REMOTE, 0, "validation failed: %s (STUDY/validation/%s.json)",
-                     ks_buf_str(&b), e->name);
+        ks_error_set(err, KS_E_REMOTE, 0, "validation failed: %s (%s/validation/%s.json)",
+                     ks_buf_str(&b), n->study, e->name);
         rc = -1;
     }
     ks_buf_free(&b);
@@ -696,18 +697,10 @@ static int power_on(const night *n, const entry *e, ks_error *err)
     KS_AUTOFREE char *env_server = ks_asprintf("KS_SERVER=%s", e->name);
     KS_AUTOFREE char *env_addr = ks_asprintf("KS_ADDRESS=%s", e->srv->address);
     const char *argv[] = {"/bin/sh", "-c", n->power_on, NULL};
-    extern char **environ;
-    size_t ne = 0;
-    while (environ[ne])
-        ne++;
-    const char **env = ks_calloc(ne + 3, sizeof *env);
-    for (size_t i = 0; i < ne; i++)
-        env[i] = environ[i];
-    env[ne] = env_server;
-    env[ne + 1] = env_addr;
+    /* added to (or replacing in) the runner's environment */
+    const char *env[] = {env_server, env_addr, NULL};
     ks_child_opts co = {.flags = KS_CHILD_GROUP, .env = env};
     ks_child *c = ks_child_spawn(argv, &co, err);
-    free(env);
     if (!c)
         return -1;
     int status = -1;
