@@ -479,7 +479,7 @@ static const struct {
               "nothing could be done (no plan, no such night, window over, night locked by\n"
               "another runner, already run without --resume) or the run was stopped\n"
               "(Ctrl-C: --resume goes on), 2 bad usage, 3 some servers were rolled back,\n"
-              "postponed or skipped (the table says why).\n"
+              "postponed or skipped, or (--presync) a copy failed (the table says why).\n"
               "\n"
               "Examples:\n"
               "  kvmshift night lab 1 --dry-run\n"

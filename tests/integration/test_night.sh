@@ -6,6 +6,9 @@
 #     open yet, a bad stop_services;
 #   - --dry-run: estimates, the servers without stop_services skipped, the
 #     runbooks written, nothing else;
+#   - --presync of servers that cannot be reached (every server's SSH at a
+#     closed port of this machine: nothing leaves loopback): each failure
+#     said, exit 3;
 #   - a run whose window is shorter than any estimate: those servers are
 #     postponed with the estimate and the reason, the others skipped; the
 #     summary, the records, exit 3; run again: refused without --resume;
@@ -31,6 +34,12 @@ code() {
 }
 L=$W/lab
 "$BIN" demo --sample lab --out "$L" -q >/dev/null
+# every server at a closed port of this machine: whatever reaches for one
+# (the presync below) stays on loopback and is refused at once
+CLOSED=$(ks_free_ports 1 24000)
+awk -F, -v OFS=, -v p="$CLOSED" '/^#/ || NF < 3 { print; next }
+    $1 == "name" { print $0, "ssh_address", "ssh_port"; next }
+    { print $0, "127.0.0.1", p }' "$L/inventory.csv" >"$W/inv" && mv "$W/inv" "$L/inventory.csv"
 # the first two servers of night 1 get stop_services, the third (N3) not
 read -r N1 N2 N3 < <(python3 -c "
 import json, sys
@@ -82,6 +91,15 @@ ks_check "dry run: the runbook of a skipped server says what is missing" grep -q
 ks_check "dry run: no summary, no record" sh -c "test ! -e '$L/nights/1/summary.json' && test -z \"\$(ls '$L/nights/1/servers')\""
 ks_check "dry run: the table" test "$(code "$BIN" night "$L" 1 --dry-run --until "$LATER")" -eq 0
 ks_check "dry run: the table lists the decisions" sh -c "grep -q '^$N1 .*cut over' '$W/out' && grep -q 'dry run of night 1' '$W/out'"
+
+# ---- presync: servers that cannot be reached ----------------------------------------
+ks_check "presync of unreachable servers: exit 3" test "$(code "$BIN" night "$L" 1 --presync --parallel 4)" -eq 3
+ks_check "presync: each failure said with its server and address" sh -c "grep -q '^$N1 *copy .*cannot connect to .$N1. at 127.0.0.1 port $CLOSED' '$W/out' && test \$(grep -c 'cannot connect' '$W/out') -eq 10"
+ks_check "presync: the records say it, the servers still pending" python3 - "$L/nights/1/servers/$N1.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["state"] == "pending" and r["presync"]["complete"] is False and "cannot connect" in r["presync"]["error"], r
+EOF
 
 # ---- a window too short for anyone --------------------------------------------------
 ks_check "a short window: exit 3" test "$(code "$BIN" night "$L" 1 --until "$SOON")" -eq 3
