@@ -26,14 +26,16 @@
  * discarded. Every probe has a fallback for old or minimal servers; each
  * section is preceded by a blank line so that a file without a final newline
  * cannot hide the next header. Probes that can hang on a sick server (df on
- * a dead mount, lsblk on a dying disk) run under timeout(1) when present, and
- * df looks at local file systems only. */
+ * a dead mount, lsblk on a dying disk) run under timeout(1) when present
+ * (15 s; 40 s for systemctl's lists, which a slow or emulated machine takes
+ * tens of seconds to walk), and df looks at local file systems only. */
 const char col_facts_command[] =
     "(\n"
     "export LC_ALL=C\n"
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n"
     "T=\n"
-    "command -v timeout >/dev/null && T='timeout 15'\n"
+    "U=\n"
+    "command -v timeout >/dev/null && T='timeout 15' && U='timeout 40'\n"
     "s() { printf '\\n@@KS %s\\n' \"$1\"; }\n"
     "s hostname; hostname || uname -n\n"
     "s date; date -u +%Y-%m-%dT%H:%M:%SZ\n"
@@ -82,14 +84,14 @@ const char col_facts_command[] =
     "if [ -n \"$o\" ]; then s ss; printf '%s\\n' \"$o\"\n"
     "else s proc-tcp; cat /proc/net/tcp /proc/net/tcp6\n"
     "fi\n"
-    "o=$($T systemctl list-unit-files --type=service --state=enabled --no-legend --no-pager)\n"
+    "o=$($U systemctl list-unit-files --type=service --state=enabled --no-legend --no-pager)\n"
     "if [ -n \"$o\" ]; then s systemctl; printf '%s\\n' \"$o\"\n"
     "elif [ -d /run/systemd/system ]; then s systemctl-failed\n"
     "else\n"
     "  s rc-services\n"
     "  for f in /etc/rc[2-5].d/S*; do [ -e \"$f\" ] && printf '%s\\n' \"${f##*/}\"; done\n"
     "fi\n"
-    "o=$($T systemctl list-units --type=service --all --no-legend --plain --no-pager)\n"
+    "o=$($U systemctl list-units --type=service --all --no-legend --plain --no-pager)\n"
     "[ -n \"$o\" ] && { s units; printf '%s\\n' \"$o\"; }\n"
     "s usb\n"
     "for d in /sys/bus/usb/devices/*; do\n"
@@ -2043,7 +2045,7 @@ json_t *col_facts_parse(const char *text, size_t len, const char *name, ks_error
      * load): no list, rather than its few SysV links read as one */
     if (s.have[SEC_SYSTEMCTL_FAILED] && !s.have[SEC_SYSTEMCTL])
         put(facts, "services_unknown",
-            json_string("systemctl list-unit-files gave nothing within 15 s"));
+            json_string("systemctl list-unit-files gave nothing within 40 s"));
     if (s.have[SEC_UNITS]) {
         json_t *running = json_array(), *failed = json_array();
         parse_units(&s, running, failed);
