@@ -8,7 +8,12 @@
 
 int ks_json_write_file(const char *path, const json_t *j, ks_error *err)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    return ks_json_write_file_flags(path, j, 0, err);
+}
+
+int ks_json_write_file_flags(const char *path, const json_t *j, size_t flags, ks_error *err)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | flags);
     if (!text) {
         ks_error_set(err, KS_E_INTERNAL, 0, "cannot encode JSON for '%s'", path);
         return -1;

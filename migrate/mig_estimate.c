@@ -15,8 +15,7 @@ const char *mig_step_name(mig_step s)
     return s < MIG_STEP_COUNT ? step_names[s] : "?";
 }
 
-/* "12 min" or "40 s" */
-static void dur(char *buf, size_t n, double s)
+void mig_duration(char *buf, size_t n, double s)
 {
     if (s >= 90)
         snprintf(buf, n, "%.0f min", s / 60);
@@ -68,10 +67,10 @@ void mig_night_estimate(const mig_basis *b, const mig_rates *r, const ks_plan_mi
     out->start_s = r->nstart ? r->start_s / (double)r->nstart : pol->validation_minutes * 60;
     out->total_s = out->stop_s + out->delta_s + out->convert_s + out->start_s;
 
-    dur(d1, sizeof d1, out->delta_s);
-    dur(d2, sizeof d2, out->convert_s);
-    dur(d3, sizeof d3, out->start_s);
-    dur(d4, sizeof d4, out->total_s);
+    mig_duration(d1, sizeof d1, out->delta_s);
+    mig_duration(d2, sizeof d2, out->convert_s);
+    mig_duration(d3, sizeof d3, out->start_s);
+    mig_duration(d4, sizeof d4, out->total_s);
     char fac[96] = "";
     if (r->ndelta)
         snprintf(fac, sizeof fac, " x %.2f (tonight's %zu final delta%s against their syncs)",

@@ -143,25 +143,12 @@ static bool terminal(const char *state)
            strcmp(state, "postponed") == 0 || strcmp(state, "skipped") == 0;
 }
 
-/* Write j to path atomically; reals with 12 significant digits (3.2, not
- * 3.2000000000000002). */
-static int json_save(const char *path, const json_t *j, ks_error *err)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    if (!text) {
-        ks_error_set(err, KS_E_INTERNAL, 0, "cannot encode JSON for '%s'", path);
-        return -1;
-    }
-    size_t len = strlen(text);
-    text[len] = '\n'; /* over the NUL: written with its length */
-    int rc = ks_write_file_atomic(path, text, len + 1, 0644, err);
-    free(text);
-    return rc;
-}
+/* reals with 12 significant digits: 3.2, not 3.2000000000000002 */
+#define NIGHT_JSON_REALS JSON_REAL_PRECISION(12)
 
 static int rec_save(const entry *e, ks_error *err)
 {
-    return json_save(e->rec_path, e->rec, err);
+    return ks_json_write_file_flags(e->rec_path, e->rec, NIGHT_JSON_REALS, err);
 }
 
 /* Save, and only warn when that fails: the step goes on (its outcome is
@@ -1025,23 +1012,14 @@ static void hhmm(time_t t, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-/* "12 min" or "40 s" */
-static void dur(char *buf, size_t n, double secs)
-{
-    if (secs >= 90)
-        snprintf(buf, n, "%.0f min", secs / 60);
-    else
-        snprintf(buf, n, "%.0f s", secs);
-}
-
 static void write_runbook(const night *n, const entry *e, const mig_basis *basis,
                           const mig_estimate *est)
 {
     char d_stop[32], d_delta[32], d_conv[32], d_start[32];
-    dur(d_stop, sizeof d_stop, est->stop_s);
-    dur(d_delta, sizeof d_delta, est->delta_s);
-    dur(d_conv, sizeof d_conv, est->convert_s);
-    dur(d_start, sizeof d_start, est->start_s);
+    mig_duration(d_stop, sizeof d_stop, est->stop_s);
+    mig_duration(d_delta, sizeof d_delta, est->delta_s);
+    mig_duration(d_conv, sizeof d_conv, est->convert_s);
+    mig_duration(d_start, sizeof d_start, est->start_s);
     ks_buf b;
     ks_buf_init(&b, 1 << 20);
     char t1[40], t2[40];
@@ -1200,7 +1178,7 @@ static void summary_write(const night *n, bool ended)
     json_t *s = summary_of(n, false, ended);
     KS_AUTOFREE char *path = ks_asprintf("%s/summary.json", n->dir);
     ks_error err;
-    if (json_save(path, s, &err) < 0)
+    if (ks_json_write_file_flags(path, s, NIGHT_JSON_REALS, &err) < 0)
         ks_log_warn("%s", err.message);
     json_decref(s);
 }

@@ -47,6 +47,9 @@ typedef struct mig_estimate {
 void mig_night_estimate(const mig_basis *b, const mig_rates *r, const ks_plan_migration *pol,
                         mig_estimate *out);
 
+/* secs in words: "12 min" from 90 s on, else "40 s". */
+void mig_duration(char *buf, size_t n, double secs);
+
 /* Does a server estimated at est_s seconds, started at now, end by until? */
 bool mig_night_fits(time_t now, double est_s, time_t until);
 
