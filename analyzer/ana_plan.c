@@ -41,7 +41,7 @@ typedef struct srv {
     long *ports;
     size_t nports;
     bool has_data;
-    ana_series series; /* the study period, filled */
+    ks_series series; /* the study period, filled */
     size_t present;
     double confidence;
     double stats[M_N][Q_N]; /* measured slots only */
@@ -238,7 +238,7 @@ static int cmp_time(const void *a, const void *b)
  * median last slot of the servers with data, so that a server that starts
  * late (or stops early) shows as missing data rather than shrinking
  * everyone's period. */
-static void choose_period(ana_plan *pl, ana_series *raw)
+static void choose_period(ana_plan *pl, ks_series *raw)
 {
     long slot = pl->pol.slot_seconds;
     time_t *firsts = ks_calloc(pl->nsrv + 1, sizeof *firsts);
@@ -677,7 +677,7 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
     pl->study_dir = ks_strdup(ks_study_dir(study));
     pl->recommended = -1;
     pl->retired_power_kwh = NAN;
-    ana_series *raw = ks_calloc(inv->count + 1, sizeof *raw);
+    ks_series *raw = ks_calloc(inv->count + 1, sizeof *raw);
     ks_progress *prog = NULL;
     if (ana_policy_parse(ini, &pl->pol, err) < 0) {
         pl->pol = (ana_policy){0};
@@ -737,7 +737,8 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
             goto fail;
         s->speed = ana_policy_speed(&pl->pol, s->cpu_model);
         double cap = s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : 0;
-        if (ks_path_exists(rp) && ana_series_read(rp, pl->pol.slot_seconds, cap, &raw[i], err) < 0)
+        if (ks_path_exists(rp) &&
+            ks_series_read(rp, pl->pol.slot_seconds, cap, 0, &raw[i], err) < 0)
             goto fail;
         ks_progress_update(prog, i + 1, NULL);
     }
@@ -750,10 +751,10 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
 
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
-        ana_series_window(&raw[i], pl->slot_start, pl->pol.slot_seconds, pl->nslots, &s->series);
-        s->present = ana_series_present(&s->series);
+        ks_series_window(&raw[i], pl->slot_start, pl->pol.slot_seconds, pl->nslots, &s->series);
+        s->present = ks_series_present(&s->series);
         s->has_data = raw[i].nslots > 0;
-        ana_series_free(&raw[i]); /* windowed: the copy as read is not needed again */
+        ks_series_free(&raw[i]); /* windowed: the copy as read is not needed again */
         s->confidence = pl->nslots ? (double)s->present / (double)pl->nslots : 0;
         measure(s, &pl->pol);
         {
@@ -814,14 +815,14 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
     if (plan_nights(pl, err) < 0)
         goto fail;
     for (size_t i = 0; i < pl->nsrv; i++)
-        ana_series_free(&raw[i]);
+        ks_series_free(&raw[i]);
     free(raw);
     ks_progress_free(prog);
     return pl;
 fail:
     ks_progress_free(prog);
     for (size_t i = 0; i < inv->count; i++)
-        ana_series_free(&raw[i]);
+        ks_series_free(&raw[i]);
     free(raw);
     ana_plan_free(pl);
     return NULL;
@@ -843,7 +844,7 @@ void ana_plan_free(ana_plan *pl)
             free(s->blockers[k]);
         free(s->blockers);
         free(s->ports);
-        ana_series_free(&s->series);
+        ks_series_free(&s->series);
         ana_verdict_free(&s->v);
     }
     free(pl->srv);
@@ -1332,7 +1333,7 @@ const double *ana_plan_server_series(const ana_plan *pl, size_t server, ana_metr
 {
     if (server >= pl->nsrv)
         return NULL;
-    const ana_series *s = &pl->srv[server].series;
+    const ks_series *s = &pl->srv[server].series;
     switch (metric) {
     case ANA_METRIC_CPU_MHZ:
         return s->cpu_mhz;

@@ -585,3 +585,55 @@ void ana_verdict_free(ana_verdict *v)
     free(v->too_busy);
     memset(v, 0, sizeof *v);
 }
+
+/* ---- Filling a series's gaps ------------------------------------------ */
+
+static void fill_one(double *v, size_t n, time_t start, long slot, double pct)
+{
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++)
+        missing += isnan(v[i]);
+    if (!missing) /* most servers: nothing to work out */
+        return;
+    size_t per_day = (size_t)(86400 / slot);
+    double all = ana_percentile(v, n, pct);
+    if (isnan(all))
+        all = 0;
+    /* the slots grouped by hour of day in one pass (a counting sort), each
+     * group's percentile then the fill of that hour */
+    size_t *first = ks_calloc(per_day + 1, sizeof *first);
+    size_t *hour_of = ks_malloc((n ? n : 1) * sizeof *hour_of);
+    for (size_t i = 0; i < n; i++) {
+        hour_of[i] = (size_t)(((start + (time_t)i * slot) % 86400) / slot);
+        first[hour_of[i] + 1]++;
+    }
+    for (size_t h = 0; h < per_day; h++)
+        first[h + 1] += first[h];
+    double *grouped = ks_malloc((n ? n : 1) * sizeof *grouped);
+    size_t *next = ks_malloc((per_day ? per_day : 1) * sizeof *next);
+    memcpy(next, first, per_day * sizeof *next);
+    for (size_t i = 0; i < n; i++)
+        grouped[next[hour_of[i]]++] = v[i];
+    double *fill = ks_malloc(per_day * sizeof *fill);
+    for (size_t h = 0; h < per_day; h++) {
+        double p = ana_percentile(grouped + first[h], first[h + 1] - first[h], pct);
+        fill[h] = isnan(p) ? all : p;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (isnan(v[i]))
+            v[i] = fill[hour_of[i]];
+    free(first);
+    free(hour_of);
+    free(grouped);
+    free(next);
+    free(fill);
+}
+
+void ana_series_fill(ks_series *s, double pct)
+{
+    /* not the network: it is only reported and budgeted per host, where an
+     * unknown slot must stay unknown, not become a typical value or 0 */
+    double *arrs[] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops};
+    for (size_t a = 0; a < 4; a++)
+        fill_one(arrs[a], s->nslots, s->slot_start, s->slot_seconds, pct);
+}

@@ -1,6 +1,6 @@
 /* ana_rules.h: the analyzer's internals shared by its files and unit tests:
  * the policy and host models read from study.ini, per-server time series
- * (ana_series.c), eligibility rules and right-sizing (ana_rules.c).
+ * (ks_series.c), eligibility rules and right-sizing (ana_rules.c).
  * Not thread-safe; not a public API.
  */
 #ifndef ANA_RULES_H
@@ -12,6 +12,7 @@
 
 #include "ks_error.h"
 #include "analyzer.h" /* ana_percentile */
+#include "ks_series.h"
 #include "ks_ini.h"
 
 typedef enum ana_status { ANA_ELIGIBLE = 0, ANA_CONDITIONAL, ANA_NOT_ELIGIBLE } ana_status;
@@ -81,42 +82,13 @@ typedef struct ana_model {
 int ana_models_parse(const ks_ini *ini, ana_model **models, size_t *n, ks_error *err);
 void ana_models_free(ana_model *models, size_t n);
 
-/* ---- Time series (ana_series.c) ---------------------------------------- */
+/* ---- Time series (ks_series.h; the fill in ana_rules.c) ---------------- */
 
-/* A server's demand per slot; NAN where unknown. */
-typedef struct ana_series {
-    time_t slot_start; /* time of slot 0, a multiple of slot_seconds */
-    long slot_seconds;
-    size_t nslots;
-    double *cpu_mhz;         /* CPU demand, source MHz */
-    double *mem_bytes;       /* memory used */
-    double *disk_bps;        /* disk read + write, bytes/s */
-    double *disk_iops;       /* disk read + write requests/s */
-    double *net_bps;         /* network received + transmitted, bytes/s */
-    unsigned char *measured; /* 1: the slot had a CPU value before any fill; set by
-                                ana_series_read and ana_series_window, kept by
-                                ana_series_fill (the report's gaps) */
-} ana_series;
-
-/* Read path (a kvmshift RRD file) into slots of slot_seconds: each slot
- * holds the highest 5-minute AVERAGE row in it; where the 5-minute archive
- * does not reach, the 1-hour MAX row. cpu_capacity_mhz (cores x MHz, 0 when
- * unknown) turns cpu_pct into MHz where cpu_mhz is unknown. The series
- * spans the first to the last slot with a CPU value (nslots 0 when none).
- * 0, or -1 with err (KS_E_RRD naming the file). */
-int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, ana_series *s,
-                    ks_error *err);
-/* A copy of s over [start, start + n x slot), NAN outside s; s has slots
- * of slot seconds, or none at all (a server never sampled: all NAN). */
-void ana_series_window(const ana_series *s, time_t start, long slot, size_t n, ana_series *out);
-/* Slots with a CPU value. */
-size_t ana_series_present(const ana_series *s);
 /* Fill unknown slots of CPU, memory and disk with the server's own
  * percentile pct of the known values of the same hour of day (of all known
  * values when that hour has none; 0 when nothing is known). net_bps stays
  * NAN where unknown: nothing is sized on it. */
-void ana_series_fill(ana_series *s, double pct);
-void ana_series_free(ana_series *s);
+void ana_series_fill(ks_series *s, double pct);
 
 /* ---- Rules and sizing (ana_rules.c) ------------------------------------ */
 

@@ -283,7 +283,7 @@ KS_TEST(fill_same_as_scan)
         size_t n = 1 + (size_t)(test_unit() * 900);
         time_t start = 86400 * 200 + (time_t)(test_unit() * 86400) / slot * slot;
         double gaps = c % 3 == 0 ? 0 : c % 3 == 1 ? 0.05 : 0.7;
-        ana_series s = {.slot_start = start, .slot_seconds = slot, .nslots = n};
+        ks_series s = {.slot_start = start, .slot_seconds = slot, .nslots = n};
         double *ref[4];
         double **arr[] = {&s.cpu_mhz, &s.mem_bytes, &s.disk_bps, &s.disk_iops};
         for (int a = 0; a < 4; a++) {
@@ -300,7 +300,7 @@ KS_TEST(fill_same_as_scan)
         for (int a = 0; a < 4; a++)
             for (size_t i = 0; i < n; i++)
                 bad += (*arr[a])[i] != ref[a][i];
-        ana_series_free(&s);
+        ks_series_free(&s);
         for (int a = 0; a < 4; a++)
             free(ref[a]);
     }
@@ -311,7 +311,7 @@ KS_TEST(fill_missing)
 {
     /* two days of hourly slots from midnight; hour 3 of day 2 missing, and
      * all of hour 5 missing */
-    ana_series s = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 48};
+    ks_series s = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 48};
     double *a[5];
     for (int k = 0; k < 5; k++) {
         a[k] = malloc(48 * sizeof(double));
@@ -324,35 +324,35 @@ KS_TEST(fill_missing)
     s.disk_iops = a[3];
     s.net_bps = a[4];
     s.cpu_mhz[27] = NAN;
-    KS_CHECK(ana_series_present(&s) == 45);
+    KS_CHECK(ks_series_present(&s) == 45);
     ana_series_fill(&s, 100);
     KS_CHECK_NEAR(s.cpu_mhz[27], 30, 0); /* hour 3's own: day 1 had 30 */
     KS_CHECK_NEAR(s.cpu_mhz[5], 231, 0); /* no hour 5 at all: the overall percentile */
-    KS_CHECK(ana_series_present(&s) == 48);
+    KS_CHECK(ks_series_present(&s) == 48);
     KS_CHECK(isnan(s.net_bps[5])); /* network is never filled */
 
     /* a window beyond the series is unknown */
-    ana_series w;
-    ana_series_window(&s, s.slot_start - 7200, 3600, 4, &w);
+    ks_series w;
+    ks_series_window(&s, s.slot_start - 7200, 3600, 4, &w);
     KS_CHECK(isnan(w.cpu_mhz[0]) && isnan(w.cpu_mhz[1]));
     KS_CHECK_NEAR(w.cpu_mhz[2], 0, 0);
     KS_CHECK_NEAR(w.cpu_mhz[3], 10, 0);
     KS_CHECK(w.slot_start % 3600 == 0);
     /* measured: had a CPU value in the window, whether filled before or not */
     KS_CHECK(!w.measured[0] && !w.measured[1] && w.measured[2] && w.measured[3]);
-    ana_series_free(&w);
+    ks_series_free(&w);
     /* a server never sampled: an empty series windows to unknown slots of
      * the study's length, and filling them divides by that length */
-    ana_series none = {0};
-    ana_series_window(&none, s.slot_start, 3600, 48, &w);
+    ks_series none = {0};
+    ks_series_window(&none, s.slot_start, 3600, 48, &w);
     KS_CHECK(w.slot_seconds == 3600 && w.nslots == 48 && isnan(w.cpu_mhz[0]));
     ana_series_fill(&w, 50);
     KS_CHECK_NEAR(w.cpu_mhz[47], 0, 0);
-    ana_series_free(&w);
+    ks_series_free(&w);
 
     /* a window of a series with gaps marks them unmeasured, and a fill keeps
      * the marks */
-    ana_series g = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 4};
+    ks_series g = {.slot_start = 86400 * 100, .slot_seconds = 3600, .nslots = 4};
     double *b[5];
     for (int k = 0; k < 5; k++) {
         b[k] = malloc(4 * sizeof(double));
@@ -364,13 +364,13 @@ KS_TEST(fill_missing)
     g.disk_bps = b[2];
     g.disk_iops = b[3];
     g.net_bps = b[4];
-    ana_series_window(&g, g.slot_start, g.slot_seconds, 4, &w);
+    ks_series_window(&g, g.slot_start, g.slot_seconds, 4, &w);
     ana_series_fill(&w, 50);
     KS_CHECK(w.measured[0] && !w.measured[1] && w.measured[2] && w.measured[3]);
     KS_CHECK_NEAR(w.cpu_mhz[1], 100, 0);
-    ana_series_free(&w);
-    ana_series_free(&g);
-    ana_series_free(&s);
+    ks_series_free(&w);
+    ks_series_free(&g);
+    ks_series_free(&s);
 }
 
 static ana_policy pol;

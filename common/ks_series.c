@@ -1,4 +1,4 @@
-/* ana_series.c: a server's RRD file read into time slots.
+/* ks_series.c: a server's RRD file read into time slots.
  *
  * A slot (an hour by default) holds the highest 5-minute average in it: the
  * demand a host must carry for a sustained stretch, without the 1-minute
@@ -11,7 +11,7 @@
  * finest AVERAGE archive of 5 minutes or more, "the 1-hour archive" the MAX
  * archive that reaches furthest back.
  */
-#include "ana_rules.h"
+#include "ks_series.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -27,12 +27,26 @@
 /* The finest row the slots are made of: 5-minute averages. */
 #define FINE_STEP 300
 
-enum { V_CPU_PCT, V_CPU_MHZ, V_MEM, V_DRD, V_DWR, V_DRI, V_DWI, V_NRX, V_NTX, V_N };
-static const char *const wanted[V_N] = {"cpu_pct",      "cpu_mhz",     "mem_used",
-                                        "disk_rd_bps",  "disk_wr_bps", "disk_rd_iops",
-                                        "disk_wr_iops", "net_rx_bps",  "net_tx_bps"};
-/* the series of ana_series, in one order */
-#define SERIES_N 5
+enum {
+    V_CPU_PCT,
+    V_CPU_MHZ,
+    V_MEM,
+    V_DRD,
+    V_DWR,
+    V_DRI,
+    V_DWI,
+    V_NRX,
+    V_NTX,
+    V_MEM_TOTAL,
+    V_STEAL,
+    V_N
+};
+static const char *const wanted[V_N] = {
+    "cpu_pct",      "cpu_mhz",    "mem_used",   "disk_rd_bps", "disk_wr_bps",  "disk_rd_iops",
+    "disk_wr_iops", "net_rx_bps", "net_tx_bps", "mem_total",   "cpu_steal_pct"};
+/* the series of ks_series, in one order: the demand, then the load ones */
+#define DEMAND_N 5
+#define SERIES_N 8
 
 static const char *rrd_message(void)
 {
@@ -107,14 +121,26 @@ static double cpu_of(const fetched *f, unsigned long r, double cap)
     return mhz;
 }
 
-static void series_alloc(ana_series *s, time_t start, long slot, size_t n)
+/* The series of s in one order; the load ones are NULL unless asked for. */
+static void series_arrays(ks_series *s, double **arrs[SERIES_N])
+{
+    double **all[SERIES_N] = {&s->cpu_mhz, &s->mem_bytes, &s->disk_bps,  &s->disk_iops,
+                              &s->net_bps, &s->cpu_pct,   &s->mem_total, &s->steal_pct};
+    memcpy(arrs, all, sizeof all);
+}
+
+static void series_alloc(ks_series *s, time_t start, long slot, size_t n, unsigned flags)
 {
     s->slot_start = start;
     s->slot_seconds = slot;
     s->nslots = n;
-    double **arrs[SERIES_N] = {&s->cpu_mhz, &s->mem_bytes, &s->disk_bps, &s->disk_iops,
-                               &s->net_bps};
+    double **arrs[SERIES_N];
+    series_arrays(s, arrs);
     for (size_t a = 0; a < SERIES_N; a++) {
+        if (a >= DEMAND_N && !(flags & KS_SERIES_LOAD)) {
+            *arrs[a] = NULL;
+            continue;
+        }
         *arrs[a] = ks_malloc((n ? n : 1) * sizeof(double));
         for (size_t i = 0; i < n; i++)
             (*arrs[a])[i] = NAN;
@@ -123,7 +149,7 @@ static void series_alloc(ana_series *s, time_t start, long slot, size_t n)
 }
 
 /* Which slots hold a CPU value: measured, before any fill. */
-static void mark_measured(ana_series *s)
+static void mark_measured(ks_series *s)
 {
     for (size_t i = 0; i < s->nslots; i++)
         s->measured[i] = !isnan(s->cpu_mhz[i]);
@@ -131,7 +157,7 @@ static void mark_measured(ana_series *s)
 
 /* Rows of f into slots of s (only the part of them before until, when
  * given: the finer archive takes over there). */
-static void add_rows(const fetched *f, ana_series *s, double cap, time_t until)
+static void add_rows(const fetched *f, ks_series *s, double cap, time_t until)
 {
     for (unsigned long r = 0; r < f->rows; r++) {
         /* row r covers (start + r step, start + (r+1) step] */
@@ -162,6 +188,11 @@ static void add_rows(const fetched *f, ana_series *s, double cap, time_t until)
             put_max(&s->disk_bps[i], dbps);
             put_max(&s->disk_iops[i], diops);
             put_max(&s->net_bps[i], nbps);
+            if (s->cpu_pct) {
+                put_max(&s->cpu_pct[i], val(f, r, V_CPU_PCT));
+                put_max(&s->mem_total[i], val(f, r, V_MEM_TOTAL));
+                put_max(&s->steal_pct[i], val(f, r, V_STEAL));
+            }
         }
     }
 }
@@ -274,8 +305,8 @@ static int archives(const char *path, time_t *last, archive *fine, archive *back
     return 0;
 }
 
-int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, ana_series *s,
-                    ks_error *err)
+int ks_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, unsigned flags,
+                   ks_series *s, ks_error *err)
 {
     memset(s, 0, sizeof *s);
     time_t last;
@@ -308,11 +339,11 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
         span(&f60, cpu_capacity_mhz, &lo, &hi);
     span(&f5, cpu_capacity_mhz, &lo, &hi);
     if (!lo) {
-        series_alloc(s, 0, slot_seconds, 0);
+        series_alloc(s, 0, slot_seconds, 0, flags);
     } else {
         time_t start = lo - lo % slot_seconds;
         size_t n = (size_t)((hi - start + slot_seconds - 1) / slot_seconds);
-        series_alloc(s, start, slot_seconds, n);
+        series_alloc(s, start, slot_seconds, n, flags);
         if (have60)
             add_rows(&f60, s, cpu_capacity_mhz, f5.start);
         add_rows(&f5, s, cpu_capacity_mhz, 0);
@@ -324,14 +355,14 @@ int ana_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz
     return 0;
 }
 
-void ana_series_window(const ana_series *s, time_t start, long slot, size_t n, ana_series *out)
+void ks_series_window(const ks_series *s, time_t start, long slot, size_t n, ks_series *out)
 {
-    series_alloc(out, start, slot, n);
+    series_alloc(out, start, slot, n, s->cpu_pct ? KS_SERIES_LOAD : 0);
     if (!s->nslots || s->slot_seconds != slot)
         return;
-    const double *src[SERIES_N] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops, s->net_bps};
-    double *dst[SERIES_N] = {out->cpu_mhz, out->mem_bytes, out->disk_bps, out->disk_iops,
-                             out->net_bps};
+    double **src[SERIES_N], **dst[SERIES_N];
+    series_arrays((ks_series *)s, src);
+    series_arrays(out, dst);
     for (size_t i = 0; i < n; i++) {
         time_t t = start + (time_t)i * s->slot_seconds;
         if (t < s->slot_start)
@@ -340,12 +371,13 @@ void ana_series_window(const ana_series *s, time_t start, long slot, size_t n, a
         if (j >= s->nslots)
             break;
         for (size_t a = 0; a < SERIES_N; a++)
-            dst[a][i] = src[a][j];
+            if (*src[a])
+                (*dst[a])[i] = (*src[a])[j];
     }
     mark_measured(out);
 }
 
-size_t ana_series_present(const ana_series *s)
+size_t ks_series_present(const ks_series *s)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->nslots; i++)
@@ -353,63 +385,16 @@ size_t ana_series_present(const ana_series *s)
     return n;
 }
 
-static void fill_one(double *v, size_t n, time_t start, long slot, double pct)
-{
-    size_t missing = 0;
-    for (size_t i = 0; i < n; i++)
-        missing += isnan(v[i]);
-    if (!missing) /* most servers: nothing to work out */
-        return;
-    size_t per_day = (size_t)(86400 / slot);
-    double all = ana_percentile(v, n, pct);
-    if (isnan(all))
-        all = 0;
-    /* the slots grouped by hour of day in one pass (a counting sort), each
-     * group's percentile then the fill of that hour */
-    size_t *first = ks_calloc(per_day + 1, sizeof *first);
-    size_t *hour_of = ks_malloc((n ? n : 1) * sizeof *hour_of);
-    for (size_t i = 0; i < n; i++) {
-        hour_of[i] = (size_t)(((start + (time_t)i * slot) % 86400) / slot);
-        first[hour_of[i] + 1]++;
-    }
-    for (size_t h = 0; h < per_day; h++)
-        first[h + 1] += first[h];
-    double *grouped = ks_malloc((n ? n : 1) * sizeof *grouped);
-    size_t *next = ks_malloc((per_day ? per_day : 1) * sizeof *next);
-    memcpy(next, first, per_day * sizeof *next);
-    for (size_t i = 0; i < n; i++)
-        grouped[next[hour_of[i]]++] = v[i];
-    double *fill = ks_malloc(per_day * sizeof *fill);
-    for (size_t h = 0; h < per_day; h++) {
-        double p = ana_percentile(grouped + first[h], first[h + 1] - first[h], pct);
-        fill[h] = isnan(p) ? all : p;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (isnan(v[i]))
-            v[i] = fill[hour_of[i]];
-    free(first);
-    free(hour_of);
-    free(grouped);
-    free(next);
-    free(fill);
-}
-
-void ana_series_fill(ana_series *s, double pct)
-{
-    /* not the network: it is only reported and budgeted per host, where an
-     * unknown slot must stay unknown, not become a typical value or 0 */
-    double *arrs[] = {s->cpu_mhz, s->mem_bytes, s->disk_bps, s->disk_iops};
-    for (size_t a = 0; a < 4; a++)
-        fill_one(arrs[a], s->nslots, s->slot_start, s->slot_seconds, pct);
-}
-
-void ana_series_free(ana_series *s)
+void ks_series_free(ks_series *s)
 {
     free(s->cpu_mhz);
     free(s->mem_bytes);
     free(s->disk_bps);
     free(s->disk_iops);
     free(s->net_bps);
+    free(s->cpu_pct);
+    free(s->mem_total);
+    free(s->steal_pct);
     free(s->measured);
     memset(s, 0, sizeof *s);
 }

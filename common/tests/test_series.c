@@ -1,4 +1,4 @@
-/* test_series.c: RRD files read into slots (ana_series.c), on files made
+/* test_series.c: RRD files read into slots (ks_series.c), on files made
  * by the collector's own store code with a known history. */
 #include <fcntl.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ana_rules.h"
+#include "ks_series.h"
 #include "col_rrd.h"
 #include "ks_mem.h"
 #include "ks_test.h"
@@ -56,9 +56,9 @@ KS_TEST(short_slots_over_hourly_rows)
     time_t end;
     KS_AUTOFREE char *path = make_history(&end);
     for (long slot = 900; slot <= 3600; slot *= 4) {
-        ana_series s;
+        ks_series s;
         ks_error err;
-        KS_CHECK(ana_series_read(path, slot, 0, &s, &err) == 0);
+        KS_CHECK(ks_series_read(path, slot, 0, 0, &s, &err) == 0);
         /* the first and last slots may be partial: look inside */
         size_t known = 0, inside = 0;
         for (size_t i = 2; i + 2 < s.nslots; i++) {
@@ -69,7 +69,7 @@ KS_TEST(short_slots_over_hourly_rows)
         KS_CHECK(known == inside);
         if (known != inside)
             fprintf(stderr, "slot %ld: %zu of %zu slots known\n", slot, known, inside);
-        ana_series_free(&s);
+        ks_series_free(&s);
     }
 }
 
@@ -104,14 +104,14 @@ KS_TEST(imported_steps)
         KS_CHECK(col_rrd_update_many(path, smp, n, &err) == 0);
         free(smp);
         for (long slot = 900; slot <= 3600; slot *= 4) {
-            ana_series s;
-            KS_CHECK(ana_series_read(path, slot, 0, &s, &err) == 0);
+            ks_series s;
+            KS_CHECK(ks_series_read(path, slot, 0, 0, &s, &err) == 0);
             /* from the slot of t0 - step to the slot of last; beyond 95
              * days of 5-minute rows only hourly ones are kept, and the
              * first hour, one 5-minute row of 12, is unknown in them */
             time_t lo = cases[c].days > 95 && step < 3600 ? t0 : t0 - step, hi = last;
             size_t want = (size_t)((hi - 1) / slot - lo / slot + 1);
-            size_t known = ana_series_present(&s), ok = 0;
+            size_t known = ks_series_present(&s), ok = 0;
             for (size_t i = 0; i < s.nslots; i++)
                 ok +=
                     s.cpu_mhz[i] >= 1000 && s.cpu_mhz[i] <= 1006 && fabs(s.mem_bytes[i] - 4e9) < 1;
@@ -123,14 +123,14 @@ KS_TEST(imported_steps)
                         "step %ld, %ld days, slot %ld: %zu slots, %zu known, %zu right, "
                         "expected %zu\n",
                         step, cases[c].days, slot, s.nslots, known, ok, want);
-            ana_series_free(&s);
+            ks_series_free(&s);
         }
     }
 }
 
 /* Reading a file that is not in the page cache: librrd maps it with
  * MADV_RANDOM, so each 4 kB page of the archives would be read by a page
- * fault of its own (about 720 for a collected file); ana_series_read asks
+ * fault of its own (about 720 for a collected file); ks_series_read asks
  * for both archives first, and the faults find them read. (Where /tmp
  * keeps files in memory, nothing is ever evicted and this passes
  * trivially.) */
@@ -147,16 +147,16 @@ KS_TEST(cold_file_read_ahead)
     close(fd);
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
-    ana_series s;
+    ks_series s;
     ks_error err;
-    KS_CHECK(ana_series_read(path, 3600, 0, &s, &err) == 0);
+    KS_CHECK(ks_series_read(path, 3600, 0, 0, &s, &err) == 0);
     getrusage(RUSAGE_SELF, &after);
     long faults = after.ru_majflt - before.ru_majflt;
     KS_CHECK(faults < 100);
     if (faults >= 100)
         fprintf(stderr, "%ld page faults read from disk\n", faults);
     KS_CHECK(s.nslots > 130 * 24 - 2);
-    ana_series_free(&s);
+    ks_series_free(&s);
 }
 
 int main(void)
