@@ -441,6 +441,7 @@ static bool bb_row_fields(const field *f, col_import_row *row, col_row_problem *
     o[7] = NAN;          /* disk_wr_iops */
     o[8] = v[9] * 1024;  /* net_rx_bps */
     o[9] = v[10] * 1024; /* net_tx_bps */
+    o[10] = NAN;         /* cpu_steal_pct */
     row->cores = v[1];
     row->core_mhz = v[1] > 0 ? v[2] / v[1] : NAN;
     return true;
@@ -516,6 +517,7 @@ static const unit *column_units(int k, size_t *count, const char **list)
     } while (0)
     switch (k) {
     case 0:
+    case 10:
         UNITS(pct_units, "%");
     case 1:
     case K_MHZ:
@@ -564,7 +566,8 @@ static char detect_sep(const char *line, size_t len)
 static const char csv_expected[] =
     "the header must name the columns 'server', 'timestamp' and at least one of cpu_pct, "
     "cpu_mhz, mem_used, mem_total, disk_rd_bps, disk_wr_bps, disk_rd_iops, disk_wr_iops, "
-    "net_rx_bps, net_tx_bps (optionally with a unit: 'mem_used[MiB]'), plus optional "
+    "net_rx_bps, net_tx_bps, cpu_steal_pct (optionally with a unit: 'mem_used[MiB]'), plus "
+    "optional "
     "'cores' and 'mhz', separated by ',' or ';'";
 
 int col_csv_header(const char *line, size_t len, const char *file, unsigned lineno,

@@ -221,7 +221,7 @@ static int handle_reading(host *h, col_store *store, const settings *set, col_ra
                       h->nnics, &r);
     double v[COL_DS_COUNT] = {r.cpu_pct,     r.cpu_mhz,     r.mem_used,     r.mem_total,
                               r.disk_rd_bps, r.disk_wr_bps, r.disk_rd_iops, r.disk_wr_iops,
-                              r.net_rx_bps,  r.net_tx_bps};
+                              r.net_rx_bps,  r.net_tx_bps,  r.cpu_steal_pct};
     col_raw_clear(&h->prev);
     h->prev = *cur;
     col_raw_init(cur);

@@ -806,7 +806,9 @@ static void add_delta(uint64_t prev, uint64_t cur, bool *ok, double *sum)
         *sum += (double)(cur - prev);
 }
 
-static double cpu_busy_pct(const col_raw *prev, const col_raw *cur)
+/* The busy and steal shares of the CPU time from prev to cur, in %; false
+ * when they are unknown. */
+static bool cpu_shares(const col_raw *prev, const col_raw *cur, double *busy_pct, double *steal_pct)
 {
     const col_cpu *a = &prev->cpu, *b = &cur->cpu;
     double busy = 0, d;
@@ -814,13 +816,13 @@ static double cpu_busy_pct(const col_raw *prev, const col_raw *cur)
     const uint64_t busy_cur[] = {b->user, b->nice, b->system, b->irq, b->softirq};
     for (size_t i = 0; i < sizeof busy_prev / sizeof busy_prev[0]; i++) {
         if (!delta(busy_prev[i], busy_cur[i], &d))
-            return NAN;
+            return false;
         busy += d;
     }
-    double total = busy;
-    if (!delta(a->steal, b->steal, &d))
-        return NAN;
-    total += d;
+    double total = busy, steal;
+    if (!delta(a->steal, b->steal, &steal))
+        return false;
+    total += steal;
     uint64_t jitter = (uint64_t)IDLE_JITTER_TICKS_PER_CPU * (cur->ncpu ? cur->ncpu : 1);
     const uint64_t idle_prev[] = {a->idle, a->iowait};
     const uint64_t idle_cur[] = {b->idle, b->iowait};
@@ -828,13 +830,14 @@ static double cpu_busy_pct(const col_raw *prev, const col_raw *cur)
         if (delta(idle_prev[i], idle_cur[i], &d))
             total += d;
         else if (idle_prev[i] - idle_cur[i] > jitter)
-            return NAN;
+            return false;
     }
     if (!(total > 0))
-        return NAN;
+        return false;
     /* busy <= total, but 100 * busy / total may round a hair above 100. */
-    double pct = 100.0 * busy / total;
-    return pct > 100.0 ? 100.0 : pct;
+    *busy_pct = fmin(100.0 * busy / total, 100.0);
+    *steal_pct = fmin(100.0 * steal / total, 100.0);
+    return true;
 }
 
 static bool nic_wanted(const char *name, const char *const *nics, size_t nnics)
@@ -901,6 +904,7 @@ void col_rates_compute(const col_raw *prev, const col_raw *cur, double cpu_capac
     out->mem_used = out->mem_total = NAN;
     out->disk_rd_bps = out->disk_wr_bps = out->disk_rd_iops = out->disk_wr_iops = NAN;
     out->net_rx_bps = out->net_tx_bps = NAN;
+    out->cpu_steal_pct = NAN;
 
     if (cur->has_mem) {
         out->mem_total = (double)cur->mem_total;
@@ -925,8 +929,8 @@ void col_rates_compute(const col_raw *prev, const col_raw *cur, double cpu_capac
         return;
 
     if (prev->has_cpu && cur->has_cpu) {
-        out->cpu_pct = cpu_busy_pct(prev, cur);
-        if (cpu_capacity_mhz > 0 && isfinite(cpu_capacity_mhz) && !isnan(out->cpu_pct))
+        if (cpu_shares(prev, cur, &out->cpu_pct, &out->cpu_steal_pct) && cpu_capacity_mhz > 0 &&
+            isfinite(cpu_capacity_mhz))
             out->cpu_mhz = out->cpu_pct / 100.0 * cpu_capacity_mhz;
     }
     if (prev->has_disk && cur->has_disk)

@@ -104,6 +104,7 @@ typedef struct col_rates {
     double disk_wr_iops;
     double net_rx_bps; /* bytes/s */
     double net_tx_bps;
+    double cpu_steal_pct; /* steal share of all logical CPUs' time, 0..100 */
 } col_rates;
 
 /* Compute rates from prev to cur.
@@ -120,7 +121,8 @@ typedef struct col_rates {
  *   the facts); NULL or 0 counts every interface but lo.
  * - cpu_capacity_mhz: the server's CPU capacity in MHz (physical cores x
  *   nominal MHz, from the facts); <= 0 leaves cpu_mhz unknown.
- * - busy = user+nice+system+irq+softirq; total adds idle, iowait and steal.
+ * - busy = user+nice+system+irq+softirq; total adds idle, iowait and steal;
+ *   cpu_pct is busy / total, cpu_steal_pct steal / total.
  *   Small decreases of idle or iowait (a known kernel accounting quirk) count
  *   as zero; a decrease of total makes cpu unknown. */
 void col_rates_compute(const col_raw *prev, const col_raw *cur, double cpu_capacity_mhz,

@@ -32,14 +32,14 @@
 #define STEP 60
 
 const char *const col_ds_names[COL_DS_COUNT] = {
-    "cpu_pct",     "cpu_mhz",      "mem_used",     "mem_total",  "disk_rd_bps",
-    "disk_wr_bps", "disk_rd_iops", "disk_wr_iops", "net_rx_bps", "net_tx_bps",
+    "cpu_pct",      "cpu_mhz",      "mem_used",   "mem_total",  "disk_rd_bps",   "disk_wr_bps",
+    "disk_rd_iops", "disk_wr_iops", "net_rx_bps", "net_tx_bps", "cpu_steal_pct",
 };
 
 /* Upper bounds keep one absurd value (a parser bug, a broken counter) from
  * wrecking the MAX archives: RRD stores it as unknown instead. */
 static const char *const ds_max[COL_DS_COUNT] = {
-    "100", "U", "U", "U", "U", "U", "U", "U", "U", "U",
+    "100", "U", "U", "U", "U", "U", "U", "U", "U", "U", "100",
 };
 
 static const char *const rras[] = {
@@ -136,6 +136,7 @@ typedef struct entry {
     char *name;
     long interval;
     time_t t;   /* last update stored */
+    int nds;    /* data sources of the file: COL_DS_COUNT, or COL_DS_OLD_COUNT */
     bool dirty; /* updated since the last flush */
     enum { E_NEW, E_PENDING, E_READY, E_FAILED } state;
     ks_error error; /* when failed */
@@ -277,8 +278,9 @@ char *col_store_path(const col_store *s, const char *name)
     return ks_asprintf("%s/%s.rrd", s->dir, name);
 }
 
-/* Is path one of ours? Its last update time in *last. */
-static int check_existing(const char *path, const char *name, time_t *last, ks_error *err)
+/* Is path one of ours? Its last update time in *last, its number of data
+ * sources in *nds (a file made before cpu_steal_pct has the others). */
+static int check_existing(const char *path, const char *name, time_t *last, int *nds, ks_error *err)
 {
     unsigned long n = 0;
     char **names = NULL, **values = NULL;
@@ -290,7 +292,8 @@ static int check_existing(const char *path, const char *name, time_t *last, ks_e
                      path, name, rrd_message());
         return -1;
     }
-    bool same = n == COL_DS_COUNT;
+    bool same = n == COL_DS_COUNT || n == COL_DS_OLD_COUNT;
+    *nds = (int)n;
     for (unsigned long i = 0; i < n; i++) {
         if (same && strcmp(names[i], col_ds_names[i]) != 0)
             same = false;
@@ -312,11 +315,12 @@ static int check_existing(const char *path, const char *name, time_t *last, ks_e
 /* Make sure a file exists, directly (not through rrdcached): check an
  * existing one, or create one under a temporary name and rename it. Safe
  * to run in the creator thread: it touches no shared state. */
-static int prepare_file(const char *path, const char *name, long interval, time_t *last,
+static int prepare_file(const char *path, const char *name, long interval, time_t *last, int *nds,
                         ks_error *err)
 {
     if (ks_path_exists(path))
-        return check_existing(path, name, last, err);
+        return check_existing(path, name, last, nds, err);
+    *nds = COL_DS_COUNT;
     time_t start = time(NULL) - 10;
     KS_AUTOFREE char *tmp = ks_asprintf("%s.tmp.%ld", path, (long)getpid());
     unlink(tmp);
@@ -330,14 +334,30 @@ static int prepare_file(const char *path, const char *name, long interval, time_
     return 0;
 }
 
+/* Data sources of a file as rrdcached sees it; COL_DS_COUNT when it does
+ * not say. */
+static int daemon_ds_count(const char *path)
+{
+    int n = 0;
+    rrd_info_t *info = rrdc_info(path);
+    for (rrd_info_t *i = info; i; i = i->next) {
+        size_t len = strlen(i->key);
+        if (strncmp(i->key, "ds[", 3) == 0 && len > 7 && strcmp(i->key + len - 7, "].index") == 0)
+            n++;
+    }
+    rrd_info_free(info);
+    return n == COL_DS_OLD_COUNT ? n : COL_DS_COUNT;
+}
+
 static int prepare_daemon(const char *addr, const char *path, const char *name, long interval,
-                          time_t *last, ks_error *err)
+                          time_t *last, int *nds, ks_error *err)
 {
     time_t start = time(NULL) - 10;
     layout l;
     layout_make(&l, interval);
     rrd_clear_error();
     /* no_overwrite: an existing file on the daemon's side is kept */
+    *nds = COL_DS_COUNT;
     if (rrdc_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
         const char *m = rrd_message();
         if (!strstr(m, "exist")) {
@@ -346,6 +366,7 @@ static int prepare_daemon(const char *addr, const char *path, const char *name, 
                          name, m);
             return -1;
         }
+        *nds = daemon_ds_count(path);
     }
     /* an existing file may be ahead of our clock's idea of "new" */
     time_t l2 = rrdc_last(path);
@@ -357,14 +378,16 @@ int col_store_prepare(col_store *s, const char *name, long interval, ks_error *e
 {
     KS_AUTOFREE char *path = col_store_path(s, name);
     time_t last = 0;
-    int r = s->daemon ? prepare_daemon(s->daemon, path, name, interval, &last, err)
-                      : prepare_file(path, name, interval, &last, err);
+    int nds = COL_DS_COUNT;
+    int r = s->daemon ? prepare_daemon(s->daemon, path, name, interval, &last, &nds, err)
+                      : prepare_file(path, name, interval, &last, &nds, err);
     pthread_mutex_lock(&s->mu);
     entry *e = find_entry(s, name);
     e->interval = interval;
     if (r == 0) {
         e->state = E_READY;
         e->t = last;
+        e->nds = nds;
     } else {
         e->state = E_FAILED;
         ks_error_copy(&e->error, err);
@@ -395,11 +418,13 @@ static void *creator_main(void *arg)
         ks_error err;
         ks_error_clear(&err);
         time_t last = 0;
-        int r = prepare_file(path, name, interval, &last, &err);
+        int nds = COL_DS_COUNT;
+        int r = prepare_file(path, name, interval, &last, &nds, &err);
 
         pthread_mutex_lock(&s->mu);
         if (r == 0) {
             e->t = last;
+            e->nds = nds;
             e->state = E_READY;
         } else {
             ks_error_copy(&e->error, &err);
@@ -458,6 +483,7 @@ int col_store_update(col_store *s, const char *name, time_t t, const double *val
     entry *e = find_entry(s, name);
     bool ready = e->state == E_READY;
     time_t last = e->t;
+    int nds = e->nds;
     pthread_mutex_unlock(&s->mu);
     if (!ready) {
         ks_error_set(err, KS_E_INTERNAL, 0, "the file of server '%s' is not ready", name);
@@ -468,7 +494,7 @@ int col_store_update(col_store *s, const char *name, time_t t, const double *val
     ks_buf b;
     ks_buf_init(&b, 1024);
     ks_buf_printf(&b, "%lld", (long long)t);
-    for (int i = 0; i < COL_DS_COUNT; i++) {
+    for (int i = 0; i < nds; i++) {
         if (isnan(values[i]))
             ks_buf_appends(&b, ":U");
         else

@@ -21,8 +21,12 @@
 #include "ks_study.h"
 
 /* The data sources of every STUDY/rrd/NAME.rrd, in this order. Rates are
- * per second; memory in bytes; cpu_mhz is the CPU demand in MHz. */
-#define COL_DS_COUNT 10
+ * per second; memory in bytes; cpu_mhz is the CPU demand in MHz;
+ * cpu_steal_pct the share of CPU time the hypervisor gave to others (a VM
+ * short of CPU). Files made before cpu_steal_pct (the first
+ * COL_DS_OLD_COUNT sources) are still written, without it. */
+#define COL_DS_COUNT 11
+#define COL_DS_OLD_COUNT 10
 extern const char *const col_ds_names[COL_DS_COUNT];
 
 typedef struct col_options {

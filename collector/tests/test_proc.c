@@ -907,7 +907,7 @@ static bool all_counter_rates_nan(const col_rates *o)
 {
     return isnan(o->cpu_pct) && isnan(o->cpu_mhz) && isnan(o->disk_rd_bps) &&
            isnan(o->disk_wr_bps) && isnan(o->disk_rd_iops) && isnan(o->disk_wr_iops) &&
-           isnan(o->net_rx_bps) && isnan(o->net_tx_bps);
+           isnan(o->net_rx_bps) && isnan(o->net_tx_bps) && isnan(o->cpu_steal_pct);
 }
 
 /* Two samples 10 s apart with known deltas. */
@@ -978,11 +978,17 @@ KS_TEST(test_rates_cpu_fields)
     col_rates_compute(&a, &b, 3000.0, NULL, 0, &o);
     KS_CHECK_NEAR(o.cpu_pct, 50.0, 1e-12);
     KS_CHECK_NEAR(o.cpu_mhz, 1500.0, 1e-9);
+    KS_CHECK_NEAR(o.cpu_steal_pct, 10.0, 1e-12); /* steal +10 of +100 */
     /* Only busy: 100 %; only idle: 0 %. */
     b.cpu = a.cpu;
     b.cpu.system += 7;
     col_rates_compute(&a, &b, 0, NULL, 0, &o);
-    KS_CHECK(o.cpu_pct == 100.0);
+    KS_CHECK(o.cpu_pct == 100.0 && o.cpu_steal_pct == 0.0);
+    /* Only steal: a VM whose host gave all its time to others. */
+    b.cpu = a.cpu;
+    b.cpu.steal += 7;
+    col_rates_compute(&a, &b, 0, NULL, 0, &o);
+    KS_CHECK(o.cpu_pct == 0.0 && o.cpu_steal_pct == 100.0);
     b.cpu = a.cpu;
     b.cpu.idle += 7;
     col_rates_compute(&a, &b, 0, NULL, 0, &o);
@@ -990,7 +996,7 @@ KS_TEST(test_rates_cpu_fields)
     /* No tick at all: unknown. */
     b.cpu = a.cpu;
     col_rates_compute(&a, &b, 0, NULL, 0, &o);
-    KS_CHECK(isnan(o.cpu_pct));
+    KS_CHECK(isnan(o.cpu_pct) && isnan(o.cpu_steal_pct));
     col_raw_clear(&a);
     col_raw_clear(&b);
 }

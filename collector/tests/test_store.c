@@ -63,10 +63,10 @@ KS_TEST(test_create_and_update)
     KS_CHECK(!ks_path_exists(tmp));
 
     time_t now = time(NULL);
-    double v[COL_DS_COUNT] = {12.5, 1000, 2e9, 8e9, NAN, 1, 2, 3, 4, 5};
+    double v[COL_DS_COUNT] = {12.5, 1000, 2e9, 8e9, NAN, 1, 2, 3, 4, 5, 0.5};
     KS_CHECK(col_store_update(s, "web01", now, v, &err) == 0);
     /* the same second again: skipped, not an error */
-    double w[COL_DS_COUNT] = {99, 99, 99, 99, 99, 99, 99, 99, 99, 99};
+    double w[COL_DS_COUNT] = {99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99};
     KS_CHECK(col_store_update(s, "web01", now, w, &err) == 0);
     col_store_free(s);
 
@@ -78,6 +78,7 @@ KS_TEST(test_create_and_update)
     KS_CHECK_NEAR(atof(vals[2]), 2e9, 1);
     KS_CHECK_STR(vals[4], "U"); /* NAN is stored as unknown */
     KS_CHECK_NEAR(atof(vals[9]), 5, 1e-9);
+    KS_CHECK_NEAR(atof(vals[10]), 0.5, 1e-9); /* cpu_steal_pct */
 
     /* reopening checks the existing file instead of recreating it */
     s = col_store_open(rrd_dir, NULL, &err);
@@ -86,6 +87,38 @@ KS_TEST(test_create_and_update)
     col_store_free(s);
     last_values(path, &t, vals);
     KS_CHECK_NEAR(atof(vals[0]), 12.5, 1e-9);
+}
+
+/* A file made before cpu_steal_pct (the ten other sources, in order) is
+ * still written, without it: a study's history is never lost to an
+ * upgrade. */
+KS_TEST(test_file_without_steal_written)
+{
+    KS_AUTOFREE char *dir = study_dir("old");
+    KS_AUTOFREE char *rrd_dir = ks_path_join(dir, "rrd");
+    KS_AUTOFREE char *path = ks_path_join(rrd_dir, "old01.rrd");
+    char ds[COL_DS_OLD_COUNT][64];
+    const char *argv[COL_DS_OLD_COUNT + 1];
+    for (int i = 0; i < COL_DS_OLD_COUNT; i++) {
+        snprintf(ds[i], sizeof ds[i], "DS:%s:GAUGE:120:0:U", col_ds_names[i]);
+        argv[i] = ds[i];
+    }
+    argv[COL_DS_OLD_COUNT] = "RRA:AVERAGE:0.5:1:100";
+    time_t now = time(NULL);
+    KS_CHECK(rrd_create_r2(path, 60, now - 100, 0, NULL, NULL, COL_DS_OLD_COUNT + 1, argv) == 0);
+    ks_error err;
+    col_store *s = col_store_open(rrd_dir, NULL, &err);
+    KS_CHECK(col_store_prepare(s, "old01", 60, &err) == 0);
+    double v[COL_DS_COUNT] = {40, 1000, 2e9, 8e9, 1, 2, 3, 4, 5, 6, 7};
+    KS_CHECK(col_store_update(s, "old01", now, v, &err) == 0);
+    col_store_free(s);
+    time_t t = 0;
+    char vals[COL_DS_COUNT][32] = {{0}};
+    last_values(path, &t, vals);
+    KS_CHECK(t == now);
+    KS_CHECK_NEAR(atof(vals[0]), 40, 1e-9);
+    KS_CHECK_NEAR(atof(vals[9]), 6, 1e-9);
+    KS_CHECK_STR(vals[10], ""); /* no such source */
 }
 
 KS_TEST(test_foreign_rrd_refused)
@@ -340,6 +373,7 @@ int main(void)
         return 2;
     }
     KS_RUN(test_create_and_update);
+    KS_RUN(test_file_without_steal_written);
     KS_RUN(test_foreign_rrd_refused);
     KS_RUN(test_missing_rrdcached);
     KS_RUN(test_prepare_async);

@@ -24,27 +24,28 @@ S=$KS_WORKDIR/study
 ks_study "$S"
 ks_inventory_line web01 127.0.0.1 "$port" "$KS_CLIENT_KEY" web >>"$S/inventory.csv"
 
-cpu_ticks() { awk '/^cpu / { print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8+$9; exit }' /proc/stat; }
+cpu_ticks() { awk '/^cpu / { print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8+$9, $9; exit }' /proc/stat; }
 
 # one core kept busy for the whole measurement
 ks_run sh -c 'while :; do :; done'
 burner=$KS_LAST_PID
 sleep 0.5
-read -r b0 t0 < <(cpu_ticks)
+read -r b0 t0 s0 < <(cpu_ticks)
 "$BIN" collect "$S" --once --window 3 --accept-new-hostkeys --format json >"$KS_WORKDIR/once.json"
 rc=$?
-read -r b1 t1 < <(cpu_ticks)
+read -r b1 t1 s1 < <(cpu_ticks)
 ks_kill "$burner"
 mem_total=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
 mem_used=$(awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { printf "%.0f\n", (t - a) * 1024 }' /proc/meminfo)
 cpu_ref=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { print 100 * b / t }')
+steal_ref=$(awk -v s="$((s1 - s0))" -v t="$((t1 - t0))" 'BEGIN { print 100 * s / t }')
 
 R=$S/rrd/web01.rrd
 ks_check "collect --once exits 0" test "$rc" -eq 0
 ks_check "RRD file created" test -f "$R"
 ds=$(rrdtool lastupdate "$R" | head -1 | xargs)
-ks_check "RRD has the documented data sources" test "$ds" = "cpu_pct cpu_mhz mem_used mem_total disk_rd_bps disk_wr_bps disk_rd_iops disk_wr_iops net_rx_bps net_tx_bps"
-ks_check "RRD data sources are GAUGEs" test "$(rrdtool info "$R" | grep -c 'type = "GAUGE"')" = 10
+ks_check "RRD has the documented data sources" test "$ds" = "cpu_pct cpu_mhz mem_used mem_total disk_rd_bps disk_wr_bps disk_rd_iops disk_wr_iops net_rx_bps net_tx_bps cpu_steal_pct"
+ks_check "RRD data sources are GAUGEs" test "$(rrdtool info "$R" | grep -c 'type = "GAUGE"')" = 11
 ks_check "RRD step is 60 s" test "$(rrdtool info "$R" | sed -n 's/^step = //p')" = 60
 ks_check "RRD has 1-min/8-day MAX archive" sh -c "rrdtool info '$R' | grep -q 'rra\[3\].cf = \"MAX\"' && rrdtool info '$R' | grep -q 'rra\[3\].rows = 11520'"
 ks_check "RRD has 1-hour/400-day AVERAGE archive" sh -c "rrdtool info '$R' | grep -q 'rra\[2\].rows = 9600' && rrdtool info '$R' | grep -q 'rra\[2\].pdp_per_row = 60'"
@@ -54,6 +55,9 @@ ks_check_near "mem_used near MemTotal-MemAvailable" "$(ks_rrd_last "$R" mem_used
 cpu=$(ks_rrd_last "$R" cpu_pct)
 ks_check_near "cpu_pct near /proc/stat over the same seconds" "$cpu" "$cpu_ref" 20
 ks_check_range "cpu_pct shows the busy core" "$cpu" 40 100
+# steal: what this machine's hypervisor took, 0 on most runs; 10 points
+ks_check_near "cpu_steal_pct near /proc/stat's steal over the same seconds" \
+  "$(ks_rrd_last "$R" cpu_steal_pct)" "$steal_ref" 10
 
 F=$S/facts/web01.json
 ks_check "facts taken on first contact" test -f "$F"

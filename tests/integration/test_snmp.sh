@@ -86,11 +86,11 @@ s = r['silent']
 assert s['error_code'] == 'timeout' and 'connect_timeout' in s['error'], s"
 ks_check "a group-readable secrets file is warned about" grep -q "open.secrets.*can be read by other users" "$KS_WORKDIR/err"
 
-ssh_ds="cpu_pct cpu_mhz mem_used mem_total disk_rd_bps disk_wr_bps disk_rd_iops disk_wr_iops net_rx_bps net_tx_bps"
+ssh_ds="cpu_pct cpu_mhz mem_used mem_total disk_rd_bps disk_wr_bps disk_rd_iops disk_wr_iops net_rx_bps net_tx_bps cpu_steal_pct"
 for n in snmp2c snmp3; do
   R=$S/rrd/$n.rrd
   ks_check "$n: RRD has exactly the data sources of SSH servers" test "$(rrdtool lastupdate "$R" | head -1 | xargs)" = "$ssh_ds"
-  ks_check "$n: RRD data sources are GAUGEs" test "$(rrdtool info "$R" | grep -c 'type = "GAUGE"')" = 10
+  ks_check "$n: RRD data sources are GAUGEs" test "$(rrdtool info "$R" | grep -c 'type = "GAUGE"')" = 11
   ks_check_near "$n: mem_total equals MemTotal" "$(ks_rrd_last "$R" mem_total)" "$mem_total" 1024
   ks_check_near "$n: mem_used near MemTotal-MemAvailable" "$(ks_rrd_last "$R" mem_used)" "$mem_used" "$((mem_total / 20))"
   cpu=$(ks_rrd_last "$R" cpu_pct)
