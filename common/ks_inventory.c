@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ks_buf.h"
@@ -419,4 +420,144 @@ const ks_server *ks_inventory_find(const ks_inventory *inv, const char *name)
         if (strcmp(inv->servers[i].name, name) == 0)
             return &inv->servers[i];
     return NULL;
+}
+
+/* ---- Switching a server's line to its VM -------------------------------- */
+
+/* A field as CSV: quoted when it would not read back as itself. */
+static void csv_field(ks_buf *b, const char *f, bool first)
+{
+    size_t n = strlen(f);
+    bool quote = strpbrk(f, ",\"\r\n") != NULL ||
+                 (n && (isspace((unsigned char)f[0]) || isspace((unsigned char)f[n - 1]))) ||
+                 (first && f[0] == '#');
+    if (!quote) {
+        ks_buf_appends(b, f);
+        return;
+    }
+    ks_buf_appends(b, "\"");
+    for (const char *p = f; *p; p++)
+        ks_buf_appends(b, *p == '"' ? "\"\"" : (char[]){*p, '\0'});
+    ks_buf_appends(b, "\"");
+}
+
+static int column_of(const field_vec *h, int k)
+{
+    for (size_t i = 0; i < h->len; i++)
+        if (strcasecmp(h->ptr[i], col_names[k]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Check the rewritten inventory (it parses, the server has the new
+ * access), then put it in place. */
+static int write_switched(const char *path, const char *name, const char *address, int port,
+                          const ks_buf *out, ks_error *err)
+{
+    ks_inventory *inv = ks_inventory_parse(out->data, out->len, path, err);
+    if (!inv)
+        return -1;
+    const ks_server *srv = ks_inventory_find(inv, name);
+    bool ok = srv && strcmp(srv->address, address) == 0 && srv->port == port;
+    ks_inventory_free(inv);
+    if (!ok) {
+        ks_error_set(err, KS_E_INTERNAL, 0, "%s: the line of '%s' could not be rewritten", path,
+                     name);
+        return -1;
+    }
+    struct stat st;
+    return ks_write_file_atomic(path, out->data, out->len,
+                                stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : 0644, err);
+}
+
+int ks_inventory_set_access(const char *path, const char *name, const char *address, int port,
+                            ks_error *err)
+{
+    size_t len;
+    KS_AUTOFREE char *text = ks_read_file(path, (size_t)1 << 28, &len, err);
+    if (!text)
+        return -1;
+    ks_buf out;
+    ks_buf_init(&out, (size_t)1 << 29);
+    field_vec header = {0}, fields = {0};
+    int c_name = -1, c_addr = -1, c_port = -1, c_saddr = -1, c_sport = -1;
+    bool have_header = false, add_port = false, found = false;
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    ks_cursor c = ks_cursor_make(text, len), line;
+    while (ks_cur_line(&c, &line)) {
+        size_t n = ks_cur_len(&line);
+        bool cr = n && line.p[n - 1] == '\r';
+        KS_AUTOFREE char *s = ks_strndup(line.p, n - cr);
+        const char *nl = c.p > line.p + n ? "\n" : ""; /* the last line may have none */
+        char *t = s;
+        if (!have_header && (unsigned char)t[0] == 0xEF && (unsigned char)t[1] == 0xBB &&
+            (unsigned char)t[2] == 0xBF)
+            t += 3;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        const char *why;
+        if (!*t || *t == '#' || !split_csv(t, strlen(t), have_header ? &fields : &header, &why)) {
+            /* comments, blank lines (and a bad line, which the parse
+             * below reports) stay as they are */
+            ks_buf_printf(&out, "%s%s%s", s, cr ? "\r" : "", nl);
+            fields_free(&fields);
+            continue;
+        }
+        if (!have_header) {
+            have_header = true;
+            c_name = column_of(&header, C_NAME);
+            c_addr = column_of(&header, C_ADDRESS);
+            c_port = column_of(&header, C_PORT);
+            c_saddr = column_of(&header, C_SSH_ADDRESS);
+            c_sport = column_of(&header, C_SSH_PORT);
+            add_port = c_port < 0;
+            ks_buf_printf(&out, "%s%s%s%s", s, add_port ? ",port" : "", cr ? "\r" : "", nl);
+            continue;
+        }
+        bool mine =
+            c_name >= 0 && (size_t)c_name < fields.len && strcmp(fields.ptr[c_name], name) == 0;
+        if (!mine || c_addr < 0 || (size_t)c_addr >= fields.len) {
+            ks_buf_printf(&out, "%s%s%s%s", s, add_port ? "," : "", cr ? "\r" : "", nl);
+            fields_free(&fields);
+            continue;
+        }
+        found = true;
+        if (add_port)
+            field_vec_push(&fields, ks_strdup(""));
+        int pc = add_port ? (int)fields.len - 1 : c_port;
+        const struct {
+            int col;
+            const char *v;
+            bool always;
+        } set[] = {{c_addr, address, true},
+                   {pc, portbuf, true},
+                   {c_saddr, address, false},
+                   {c_sport, portbuf, false}};
+        for (size_t k = 0; k < sizeof set / sizeof set[0]; k++) {
+            if (set[k].col < 0 || (size_t)set[k].col >= fields.len)
+                continue;
+            /* the imaging columns only when the line fills them: empty,
+             * they already follow address and port */
+            if (!set[k].always && !*fields.ptr[set[k].col])
+                continue;
+            free(fields.ptr[set[k].col]);
+            fields.ptr[set[k].col] = ks_strdup(set[k].v);
+        }
+        for (size_t i = 0; i < fields.len; i++) {
+            if (i)
+                ks_buf_appends(&out, ",");
+            csv_field(&out, fields.ptr[i], i == 0);
+        }
+        ks_buf_printf(&out, "%s%s", cr ? "\r" : "", nl);
+        fields_free(&fields);
+    }
+    fields_free(&header);
+    free(header.ptr);
+    free(fields.ptr);
+    int rc = found ? write_switched(path, name, address, port, &out, err) : -1;
+    if (!found)
+        ks_error_set(err, KS_E_USAGE, 0, "no server '%s' in %s", name, path);
+    ks_buf_free(&out);
+    return rc;
 }

@@ -80,6 +80,17 @@ const char *ks_method_name(ks_method m);
 /* Does the collector connect to servers of this method? */
 bool ks_method_polled(ks_method m);
 
+/* Switch the line of server name in the inventory file path to address
+ * and port (a migrated server's VM reached elsewhere than the physical
+ * server was): its address and port columns, and its ssh_address and
+ * ssh_port when the line fills them. A port column is added when the
+ * header has none (empty on the other lines). Every other line is kept
+ * byte for byte; the new file is checked to parse, then replaces the old
+ * one atomically. 0, or -1 with err (KS_E_USAGE: no such server; a parse
+ * error of the file). */
+int ks_inventory_set_access(const char *path, const char *name, const char *address, int port,
+                            ks_error *err);
+
 /* Is s a valid server name (used as a file name)? */
 int ks_server_name_valid(const char *s);
 

@@ -1,11 +1,14 @@
 /* test_inventory.c: the inventory.csv parser. */
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ks_buf.h"
 #include "ks_error.h"
+#include "ks_fs.h"
 #include "ks_inventory.h"
+#include "ks_mem.h"
 #include "ks_test.h"
 
 static char local_login[256];
@@ -466,14 +469,14 @@ KS_TEST(snmp_method)
 KS_TEST(ssh_access_columns)
 {
     ks_error err;
-    ks_inventory *inv = parse_text(
-        "name,address,method,port,user,key,ssh_address,ssh_port,ssh_user,ssh_key\n"
-        "web,10.0.0.1,ssh,2222,admin,keys/web,,,,\n"
-        "win,10.0.0.2,snmp,,,snmp/win.secrets,,,,\n"
-        "db,10.0.0.3,snmp,1161,snmpuser,snmp/db.secrets,db-admin.lan,2200,root,keys/db\n"
-        "old,,import,,,,10.0.0.4,,ops,\n"
-        "gone,,import,,,,,,,\n",
-        &err);
+    ks_inventory *inv =
+        parse_text("name,address,method,port,user,key,ssh_address,ssh_port,ssh_user,ssh_key\n"
+                   "web,10.0.0.1,ssh,2222,admin,keys/web,,,,\n"
+                   "win,10.0.0.2,snmp,,,snmp/win.secrets,,,,\n"
+                   "db,10.0.0.3,snmp,1161,snmpuser,snmp/db.secrets,db-admin.lan,2200,root,keys/db\n"
+                   "old,,import,,,,10.0.0.4,,ops,\n"
+                   "gone,,import,,,,,,,\n",
+                   &err);
     KS_CHECK(inv != NULL);
     if (!inv)
         return;
@@ -525,6 +528,61 @@ KS_TEST(load_from_file)
     CHECK_MSG(err, "no-such.csv");
 }
 
+/* Write text to a new temporary file; its path (static). */
+static const char *temp_inventory(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/ks-test-inv-XXXXXX");
+    int fd = mkstemp(path);
+    KS_CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+KS_TEST(set_access)
+{
+    ks_error err;
+    /* a comment, CRLF, a quoted field, imaging columns filled on one line */
+    const char *path = temp_inventory("# lab\r\n"
+                                      "name,address,method,port,tags,ssh_address,ssh_port\r\n"
+                                      "web,10.0.0.1,ssh,22,\"a, b\",,\r\n"
+                                      "db,10.0.0.2,ssh,2222,,10.9.9.9,22\r\n"
+                                      "mail,10.0.0.3,ssh,,,,");
+    KS_CHECK(ks_inventory_set_access(path, "db", "127.0.0.5", 2201, &err) == 0);
+    size_t len;
+    KS_AUTOFREE char *t = ks_read_file(path, 1 << 20, &len, &err);
+    KS_CHECK_STR(t, "# lab\r\n"
+                    "name,address,method,port,tags,ssh_address,ssh_port\r\n"
+                    "web,10.0.0.1,ssh,22,\"a, b\",,\r\n"
+                    "db,127.0.0.5,ssh,2201,,127.0.0.5,2201\r\n"
+                    "mail,10.0.0.3,ssh,,,,");
+    /* the imaging columns stay empty when they were */
+    KS_CHECK(ks_inventory_set_access(path, "web", "127.0.0.6", 22, &err) == 0);
+    ks_inventory *inv = ks_inventory_load(path, &err);
+    KS_CHECK(inv != NULL);
+    const ks_server *w = inv ? ks_inventory_find(inv, "web") : NULL;
+    KS_CHECK(w && strcmp(w->address, "127.0.0.6") == 0 && w->port == 22 &&
+             strcmp(w->ssh.address, "127.0.0.6") == 0 && w->ntags == 2);
+    ks_inventory_free(inv);
+    KS_CHECK(ks_inventory_set_access(path, "nosuch", "127.0.0.6", 22, &err) < 0);
+    KS_CHECK(err.code == KS_E_USAGE);
+    unlink(path);
+
+    /* no port column: one is added, empty on the other lines */
+    path = temp_inventory("name,address,method\nweb,10.0.0.1,ssh\ndb,10.0.0.2,ssh\n");
+    KS_CHECK(ks_inventory_set_access(path, "web", "127.0.0.5", 2201, &err) == 0);
+    KS_AUTOFREE char *t2 = ks_read_file(path, 1 << 20, &len, &err);
+    KS_CHECK_STR(t2, "name,address,method,port\nweb,127.0.0.5,ssh,2201\ndb,10.0.0.2,ssh,\n");
+    unlink(path);
+
+    /* an inventory that does not parse is left alone */
+    path = temp_inventory("name,address,method\nweb,10.0.0.1,ssh\nbad,10.0.0.2\n");
+    KS_CHECK(ks_inventory_set_access(path, "web", "127.0.0.5", 22, &err) < 0);
+    KS_AUTOFREE char *t3 = ks_read_file(path, 1 << 20, &len, &err);
+    KS_CHECK_STR(t3, "name,address,method\nweb,10.0.0.1,ssh\nbad,10.0.0.2\n");
+    unlink(path);
+}
+
 int main(void)
 {
     struct passwd *pw = getpwuid(geteuid());
@@ -546,5 +604,6 @@ int main(void)
     KS_RUN(snmp_method);
     KS_RUN(ssh_access_columns);
     KS_RUN(load_from_file);
+    KS_RUN(set_access);
     return ks_test_summary();
 }
