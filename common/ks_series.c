@@ -148,11 +148,12 @@ static void series_alloc(ks_series *s, time_t start, long slot, size_t n, unsign
     s->measured = ks_calloc(n ? n : 1, 1);
 }
 
-/* Which slots hold a CPU value: measured, before any fill. */
+/* Which slots hold a CPU value: measured, before any fill (with the load
+ * series, a CPU share without MHz counts too). */
 static void mark_measured(ks_series *s)
 {
     for (size_t i = 0; i < s->nslots; i++)
-        s->measured[i] = !isnan(s->cpu_mhz[i]);
+        s->measured[i] = !isnan(s->cpu_mhz[i]) || (s->cpu_pct && !isnan(s->cpu_pct[i]));
 }
 
 /* Rows of f into slots of s (only the part of them before until, when
@@ -197,11 +198,12 @@ static void add_rows(const fetched *f, ks_series *s, double cap, time_t until)
     }
 }
 
-/* First and last row times with a CPU value, widened to [lo, hi). */
-static void span(const fetched *f, double cap, time_t *lo, time_t *hi)
+/* First and last row times with a CPU value (with pct, a CPU share
+ * without MHz too), widened to [lo, hi). */
+static void span(const fetched *f, double cap, bool pct, time_t *lo, time_t *hi)
 {
     for (unsigned long r = 0; r < f->rows; r++) {
-        if (isnan(cpu_of(f, r, cap)))
+        if (isnan(cpu_of(f, r, cap)) && !(pct && !isnan(val(f, r, V_CPU_PCT))))
             continue;
         time_t t0 = f->start + (time_t)(r * f->step);
         if (!*lo || t0 < *lo)
@@ -336,8 +338,8 @@ int ks_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz,
     }
     time_t lo = 0, hi = 0;
     if (have60)
-        span(&f60, cpu_capacity_mhz, &lo, &hi);
-    span(&f5, cpu_capacity_mhz, &lo, &hi);
+        span(&f60, cpu_capacity_mhz, flags & KS_SERIES_LOAD, &lo, &hi);
+    span(&f5, cpu_capacity_mhz, flags & KS_SERIES_LOAD, &lo, &hi);
     if (!lo) {
         series_alloc(s, 0, slot_seconds, 0, flags);
     } else {

@@ -42,7 +42,9 @@ enum {
  * does not reach, the 1-hour MAX row. cpu_capacity_mhz (cores x MHz, 0 when
  * unknown) turns cpu_pct into MHz where cpu_mhz is unknown. The series
  * spans the first to the last slot with a CPU value (nslots 0 when none).
- * flags: 0 or KS_SERIES_LOAD. 0, or -1 with err (KS_E_RRD naming the file). */
+ * flags: 0 or KS_SERIES_LOAD (then a slot with a CPU share but no MHz has
+ * a CPU value too: a VM whose CPUs the collector did not know yet). 0, or -1 with err (KS_E_RRD
+ * naming the file). */
 int ks_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, unsigned flags,
                    ks_series *s, ks_error *err);
 /* A copy of s over [start, start + n x slot), NAN outside s; s has slots

@@ -127,3 +127,12 @@ char *ks_study_server_file(const ks_study *s, const char *sub, const char *name,
     const char *sep = (n && s->dir[n - 1] == '/') ? "" : "/";
     return ks_asprintf("%s%s%s/%s.%s", s->dir, sep, sub, name, ext);
 }
+
+char *ks_study_physical_facts(const char *dir, const char *name)
+{
+    char *p = ks_asprintf("%s/physical/%s.facts.json", dir, name);
+    if (ks_path_exists(p))
+        return p;
+    free(p);
+    return ks_asprintf("%s/facts/%s.json", dir, name);
+}

@@ -6,6 +6,8 @@
  *   STUDY/rrd/NAME.rrd     time series, one file per server
  *   STUDY/facts/NAME.json  hardware/OS/services inventory, one per server
  *   STUDY/state/NAME.json  collector state: last sample, last error
+ *   STUDY/physical/NAME.*  a migrated server's physical history and facts,
+ *                          once it is switched to its VM (migrate.h)
  */
 #ifndef KS_STUDY_H
 #define KS_STUDY_H
@@ -31,6 +33,12 @@ const char *ks_study_dir(const ks_study *s);
 const ks_ini *ks_study_ini(const ks_study *s);
 /* DIR/rel, newly allocated. */
 char *ks_study_path(const ks_study *s, const char *rel);
+/* The facts of the physical server name in the study dir: once it is
+ * switched to its VM, DIR/physical/NAME.facts.json (DIR/facts/NAME.json is
+ * then the VM's), else DIR/facts/NAME.json. Newly allocated. For P2V,
+ * which always works on the physical server. */
+char *ks_study_physical_facts(const char *dir, const char *name);
+
 /* DIR/sub/NAME.ext, newly allocated (e.g. "rrd", "web01", "rrd"). */
 char *ks_study_server_file(const ks_study *s, const char *sub, const char *name, const char *ext);
 

@@ -47,6 +47,7 @@
 #include "ks_log.h"
 #include "ks_mem.h"
 #include "ks_progress.h"
+#include "ks_study.h"
 #include "ks_time.h"
 #include "p2v.h"
 #include "p2v_edit.h"
@@ -586,7 +587,7 @@ typedef struct nic {
 static size_t facts_nics(const char *study, const char *server, nic **out)
 {
     *out = NULL;
-    KS_AUTOFREE char *path = ks_asprintf("%s/facts/%s.json", study, server);
+    KS_AUTOFREE char *path = ks_study_physical_facts(study, server);
     ks_error e;
     json_t *f = ks_json_read_file(path, &e);
     if (!f)

@@ -31,6 +31,7 @@
 #include "ks_progress.h"
 #include "ks_signal.h"
 #include "ks_ssh.h"
+#include "ks_study.h"
 #include "ks_time.h"
 #include "p2v.h"
 #include "p2v_journal.h"
@@ -102,7 +103,7 @@ void p2v_copy_result_free(p2v_copy_result *res)
 
 static int read_facts(run *r, ks_error *err)
 {
-    KS_AUTOFREE char *path = ks_asprintf("%s/facts/%s.json", r->study, r->server);
+    KS_AUTOFREE char *path = ks_study_physical_facts(r->study, r->server);
     ks_error e;
     json_t *f = ks_json_read_file(path, &e);
     if (!f) {

@@ -32,6 +32,7 @@
 #include "ks_log.h"
 #include "ks_mem.h"
 #include "ks_plan.h"
+#include "ks_study.h"
 #include "ks_time.h"
 #include "p2v.h"
 #include "p2v_domain.h"
@@ -155,7 +156,7 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
     KS_AUTOFREE char *base = ks_asprintf("%s/p2v/%s", study_dir, server);
     KS_AUTOFREE char *jpath = ks_path_join(base, "journal.json");
     KS_AUTOFREE char *ini_path = ks_path_join(study_dir, "study.ini");
-    KS_AUTOFREE char *facts_path = ks_asprintf("%s/facts/%s.json", study_dir, server);
+    KS_AUTOFREE char *facts_path = ks_study_physical_facts(study_dir, server);
     int rc = -1, lockfd = -1;
     p2v_journal *j = NULL;
     ks_ini *ini = NULL;
