@@ -8,6 +8,7 @@
 
 #include "ks_error.h"
 #include "ks_parse.h"
+#include "ks_time.h"
 #include "migrate.h"
 #include "tool.h"
 
@@ -48,13 +49,52 @@ static void print_table(const json_t *r)
            (long long)json_integer_value(json_object_get(n, "fail")));
 }
 
+/* --switch: the record, as a table or JSON. */
+static int do_switch_server(const char *study, const char *server, const mig_validate_options *o,
+                            time_t cutover, bool json)
+{
+    mig_switch_options so = {.cutover = cutover, .address = o->address, .port = o->port};
+    ks_error err;
+    json_t *rec = mig_switch(study, server, &so, &err);
+    if (!rec) {
+        fprintf(stderr, "kvmshift validate: %s\n", err.message);
+        return TOOL_FAIL;
+    }
+    if (json) {
+        json_dumpf(rec, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    } else {
+        const char *phys = json_string_value(json_object_get(rec, "physical_rrd"));
+        printf("%s: %s at %s; collected at %s port %lld from now on\n", server,
+               json_is_true(json_object_get(rec, "already")) ? "switched already"
+                                                             : "switched to its VM",
+               json_string_value(json_object_get(rec, "cutover_at")),
+               json_string_value(json_object_get(rec, "address")),
+               (long long)json_integer_value(json_object_get(rec, "port")));
+        printf("baseline: %s\n", phys ? phys : "none (the server had no RRD file)");
+        printf("next: 'kvmshift collect %s' for a day or more, then 'kvmshift validate %s %s "
+               "--load-only'\n",
+               study, study, server);
+    }
+    json_decref(rec);
+    return TOOL_OK;
+}
+
 int tool_validate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"address", required_argument, NULL, 'a'}, {"port", required_argument, NULL, 'p'},
-        {"wait", required_argument, NULL, 'w'},    {"timeout", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"address", required_argument, NULL, 'a'},
+                                         {"port", required_argument, NULL, 'p'},
+                                         {"wait", required_argument, NULL, 'w'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"load-only", no_argument, NULL, 'L'},
+                                         {"switch", no_argument, NULL, 'S'},
+                                         {"cutover", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    bool do_switch = false;
+    time_t cutover = 0;
     mig_validate_options o = {0};
     bool json = false;
     long port;
@@ -95,6 +135,21 @@ int tool_validate(int argc, char **argv)
         case 'q':
             o.quiet = true;
             break;
+        case 'L':
+            o.load_only = true;
+            break;
+        case 'S':
+            do_switch = true;
+            break;
+        case 'c':
+            if (!ks_time_parse_iso(optarg, &cutover)) {
+                fprintf(stderr,
+                        "kvmshift validate: --cutover takes an ISO 8601 time "
+                        "(2026-12-05T01:30:00Z), not '%s'\n",
+                        optarg);
+                return TOOL_USAGE;
+            }
+            break;
         default:
             tool_usage("validate", stderr);
             return TOOL_USAGE;
@@ -104,8 +159,16 @@ int tool_validate(int argc, char **argv)
         tool_usage("validate", stderr);
         return TOOL_USAGE;
     }
+    if ((do_switch && o.load_only) || (cutover && !do_switch)) {
+        fprintf(stderr, "kvmshift validate: %s\n",
+                do_switch ? "--switch and --load-only do not go together"
+                          : "--cutover goes with --switch");
+        return TOOL_USAGE;
+    }
     ks_error err;
     ks_error_clear(&err);
+    if (do_switch)
+        return do_switch_server(argv[optind], argv[optind + 1], &o, cutover, json);
     json_t *r = mig_validate(argv[optind], argv[optind + 1], &o, &err);
     if (!r) {
         fprintf(stderr, "kvmshift validate: %s\n", err.message);

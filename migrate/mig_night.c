@@ -883,6 +883,25 @@ static int cutover(night *n, entry *e, const mig_estimate *est)
             return 2;
         }
     }
+    /* from now on the collector samples the VM, and the physical
+     * server's history is the baseline of validate's load checks; done
+     * again (nothing happens) when a resume comes back here */
+    time_t cut = get_time(rec, "downtime_from");
+    mig_switch_options so = {.cutover = cut ? cut : get_time(rec, "started_at"),
+                             .address = e->vm_address,
+                             .port = e->vm_port};
+    ks_error se;
+    json_t *sw = mig_switch(n->study, e->name, &so, &se);
+    if (sw) {
+        json_object_set_new(
+            rec, "switched",
+            json_pack("{s:O,s:O,s:O}", "cutover_at", json_object_get(sw, "cutover_at"), "address",
+                      json_object_get(sw, "address"), "port", json_object_get(sw, "port")));
+        json_decref(sw);
+    } else {
+        say(n, e->name, "not switched to its VM for the collector: %s", se.message);
+        json_object_set_new(rec, "switch_error", json_string(se.message));
+    }
     json_object_set_new(rec, "state", json_string("migrated"));
     json_object_set_new(rec, "step", json_null());
     set_time(rec, "ended_at", time(NULL));
@@ -1087,6 +1106,9 @@ static void write_runbook(const night *n, const entry *e, const mig_basis *basis
                   "| %d | convert the copy (virtio, fstab, NIC names, initramfs) | %s | "
                   "`kvmshift p2v convert %s %s` |\n",
                   k++, d_conv, n->study, e->name);
+    char vm_port_opt[24] = "";
+    if (e->vm_port)
+        snprintf(vm_port_opt, sizeof vm_port_opt, " --port %d", e->vm_port);
     ks_buf_printf(&b,
                   "| %d | define and start the VM | | `kvmshift p2v define %s %s --target-uri "
                   "'%s'%s%s --start` |\n",
@@ -1094,13 +1116,27 @@ static void write_runbook(const night *n, const entry *e, const mig_basis *basis
                   e->pool ? e->pool : "");
     ks_buf_printf(&b,
                   "| %d | validate against the physical baseline | %s with the step "
-                  "before | `kvmshift validate %s %s%s%s` |\n\n",
+                  "before | `kvmshift validate %s %s%s%s%s` |\n\n",
                   k, d_start, n->study, e->name, e->vm_address ? " --address " : "",
-                  e->vm_address ? e->vm_address : "");
+                  e->vm_address ? e->vm_address : "", vm_port_opt);
     ks_buf_printf(&b,
                   "Only then is %s marked migrated. The downtime runs from the services' "
                   "stop to the VM's first SSH answer.\n\n",
                   e->name);
+    char vm_port[16] = "";
+    if (e->vm_port)
+        snprintf(vm_port, sizeof vm_port, " port %d", e->vm_port);
+    ks_buf_printf(&b,
+                  "It is then switched to its VM: its RRD history and facts move to "
+                  "`physical/` (the baseline)%s%s%s, and `kvmshift collect %s` samples the VM "
+                  "from then on. After a day or more (a week is better), `kvmshift validate %s "
+                  "%s --load-only` compares its CPU, memory, disk and network load, saturation "
+                  "and steal time with the physical server's at the same hours of the same "
+                  "weekdays.\n\n",
+                  e->vm_address || e->vm_port ? ", its inventory line goes to " : "",
+                  e->vm_address || e->vm_port ? (e->vm_address ? e->vm_address : "its address")
+                                              : "",
+                  vm_port, n->study, n->study, e->name);
     ks_buf_printf(&b,
                   "## Checks (kvmshift validate)\n\n"
                   "The VM answers SSH%s with the physical server's host key, runs on KVM, "

@@ -27,59 +27,9 @@
 #include "ks_ssh.h"
 #include "ks_study.h"
 #include "ks_time.h"
+#include "mig_load.h"
 #include "migrate.h"
 #include "p2v.h"
-
-/* ---- checks ------------------------------------------------------------- */
-
-typedef enum level { L_PASS, L_WARN, L_FAIL } level;
-static const char *const level_names[] = {"pass", "warn", "fail"};
-
-typedef struct check {
-    json_t *o;
-    level lv;
-} check;
-
-static check check_new(const char *id)
-{
-    check c = {json_object(), L_PASS};
-    json_object_set_new(c.o, "check", json_string(id));
-    json_object_set_new(c.o, "status", json_string("pass"));
-    json_object_set_new(c.o, "summary", json_string(""));
-    json_object_set_new(c.o, "evidence", json_array());
-    return c;
-}
-
-/* One line of evidence; the check's status is the worst of its lines. */
-__attribute__((format(printf, 3, 4))) static void evidence(check *c, level lv, const char *fmt, ...)
-{
-    va_list ap;
-    ks_buf b;
-    ks_buf_init(&b, 1 << 16);
-    va_start(ap, fmt);
-    ks_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    json_array_append_new(json_object_get(c->o, "evidence"), json_string(ks_buf_str(&b)));
-    ks_buf_free(&b);
-    if (lv > c->lv)
-        c->lv = lv;
-}
-
-__attribute__((format(printf, 3, 4))) static void finish(json_t *checks, check *c, const char *fmt,
-                                                         ...)
-{
-    va_list ap;
-    ks_buf b;
-    ks_buf_init(&b, 1 << 16);
-    va_start(ap, fmt);
-    ks_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    json_object_set_new(c->o, "summary", json_string(ks_buf_str(&b)));
-    json_object_set_new(c->o, "status", json_string(level_names[c->lv]));
-    ks_buf_free(&b);
-    json_array_append_new(checks, c->o);
-    c->o = NULL;
-}
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -135,35 +85,37 @@ static const json_t *find_obj(const json_t *arr, const char *key, const char *va
 
 static void check_virt(json_t *checks, const json_t *base, const json_t *vm)
 {
-    check c = check_new("virtualization");
+    mig_check c = mig_check_new("virtualization");
     const char *v = json_string_value(json_object_get(vm, "virtualization"));
     const char *b = json_string_value(json_object_get(base, "virtualization"));
     if (!v)
-        evidence(&c, L_WARN,
-                 "the VM does not say what it runs on (no systemd-detect-virt, no DMI)");
+        mig_evidence(&c, L_WARN,
+                     "the VM does not say what it runs on (no systemd-detect-virt, no DMI)");
     else if (strcmp(v, "kvm") == 0 || strcmp(v, "qemu") == 0)
-        evidence(&c, L_PASS, "the VM runs on %s (the physical server: %s)", v, b ? b : "unknown");
+        mig_evidence(&c, L_PASS, "the VM runs on %s (the physical server: %s)", v,
+                     b ? b : "unknown");
     else if (strcmp(v, "none") == 0)
-        evidence(&c, L_FAIL,
-                 "it answers as a physical machine (virtualization none): is the source still up "
-                 "at this address?");
+        mig_evidence(
+            &c, L_FAIL,
+            "it answers as a physical machine (virtualization none): is the source still up "
+            "at this address?");
     else
-        evidence(&c, L_WARN, "it runs on %s, not KVM", v);
-    finish(checks, &c, "%s", v ? v : "unknown");
+        mig_evidence(&c, L_WARN, "it runs on %s, not KVM", v);
+    mig_finish(checks, &c, "%s", v ? v : "unknown");
 }
 
 static void check_hostname(json_t *checks, const json_t *base, const json_t *vm)
 {
-    check c = check_new("hostname");
+    mig_check c = mig_check_new("hostname");
     const char *b = str(base, "hostname"), *v = str(vm, "hostname");
     if (strcmp(b, v) != 0)
-        evidence(&c, L_WARN, "hostname '%s' on the source, '%s' on the VM", b, v);
-    finish(checks, &c, "%s", v);
+        mig_evidence(&c, L_WARN, "hostname '%s' on the source, '%s' on the VM", b, v);
+    mig_finish(checks, &c, "%s", v);
 }
 
 static void check_filesystems(json_t *checks, const json_t *base, const json_t *vm)
 {
-    check c = check_new("filesystems");
+    mig_check c = mig_check_new("filesystems");
     const json_t *bf = json_object_get(base, "filesystems"),
                  *vf = json_object_get(vm, "filesystems");
     size_t i, n = 0, same = 0;
@@ -179,12 +131,13 @@ static void check_filesystems(json_t *checks, const json_t *base, const json_t *
         human_size(bsz, bs, sizeof bs);
         const json_t *g = find_obj(vf, "mountpoint", mnt);
         if (!g) {
-            evidence(&c, L_FAIL, "%s (%s, %s on the source) is not mounted on the VM", mnt, type,
-                     bs);
+            mig_evidence(&c, L_FAIL, "%s (%s, %s on the source) is not mounted on the VM", mnt,
+                         type, bs);
             continue;
         }
         if (strcmp(str(g, "type"), type) != 0) {
-            evidence(&c, L_FAIL, "%s is %s on the VM, %s on the source", mnt, str(g, "type"), type);
+            mig_evidence(&c, L_FAIL, "%s is %s on the VM, %s on the source", mnt, str(g, "type"),
+                         type);
             continue;
         }
         double vsz = json_number_value(json_object_get(g, "size_bytes"));
@@ -192,20 +145,20 @@ static void check_filesystems(json_t *checks, const json_t *base, const json_t *
         /* the same blocks give the same size; allow for rounding of df */
         double slack = fmax(bsz / 100.0, 16.0 * 1024 * 1024);
         if (fabs(vsz - bsz) > slack) {
-            evidence(&c, L_WARN, "%s is %s on the VM, %s on the source", mnt, vs, bs);
+            mig_evidence(&c, L_WARN, "%s is %s on the VM, %s on the source", mnt, vs, bs);
             continue;
         }
-        evidence(&c, L_PASS, "%s %s %s (%s)", mnt, type, vs, str(g, "device"));
+        mig_evidence(&c, L_PASS, "%s %s %s (%s)", mnt, type, vs, str(g, "device"));
         same++;
     }
     if (n == 0)
-        evidence(&c, L_WARN, "no local file system in the facts of the source");
-    finish(checks, &c, "%zu of %zu file systems mounted as on the source", same, n);
+        mig_evidence(&c, L_WARN, "no local file system in the facts of the source");
+    mig_finish(checks, &c, "%zu of %zu file systems mounted as on the source", same, n);
 }
 
 static void check_nfs(json_t *checks, const json_t *base, const json_t *vm)
 {
-    check c = check_new("nfs_mounts");
+    mig_check c = mig_check_new("nfs_mounts");
     const json_t *bn = json_object_get(base, "nfs_mounts"), *vn = json_object_get(vm, "nfs_mounts");
     size_t i, n = 0, same = 0;
     json_t *m;
@@ -215,20 +168,20 @@ static void check_nfs(json_t *checks, const json_t *base, const json_t *vm)
         const char *mnt = str(m, "mountpoint"), *src = str(m, "source");
         const json_t *g = find_obj(vn, "mountpoint", mnt);
         if (!g)
-            evidence(&c, L_FAIL, "%s (%s from %s) is not mounted on the VM", mnt, str(m, "type"),
-                     src);
+            mig_evidence(&c, L_FAIL, "%s (%s from %s) is not mounted on the VM", mnt,
+                         str(m, "type"), src);
         else if (strcmp(str(g, "source"), src) != 0)
-            evidence(&c, L_FAIL, "%s comes from %s on the VM, %s on the source", mnt,
-                     str(g, "source"), src);
+            mig_evidence(&c, L_FAIL, "%s comes from %s on the VM, %s on the source", mnt,
+                         str(g, "source"), src);
         else {
-            evidence(&c, L_PASS, "%s from %s", mnt, src);
+            mig_evidence(&c, L_PASS, "%s from %s", mnt, src);
             same++;
         }
     }
     if (n == 0)
-        finish(checks, &c, "none on the source");
+        mig_finish(checks, &c, "none on the source");
     else
-        finish(checks, &c, "%zu of %zu network mounts as on the source", same, n);
+        mig_finish(checks, &c, "%zu of %zu network mounts as on the source", same, n);
 }
 
 static char *listener_key(const json_t *l)
@@ -253,7 +206,7 @@ static const json_t *find_listener(const json_t *arr, const char *key)
 
 static void check_listening(json_t *checks, const json_t *base, const json_t *vm)
 {
-    check c = check_new("listening");
+    mig_check c = mig_check_new("listening");
     const json_t *bl = json_object_get(base, "listening"), *vl = json_object_get(vm, "listening");
     /* a listener seen twice (IPv4 and IPv6 of one socket) counts once */
     json_t *seen = json_array();
@@ -282,18 +235,18 @@ static void check_listening(json_t *checks, const json_t *base, const json_t *vm
             }
             if (moved) {
                 KS_AUTOFREE char *vk = listener_key(moved);
-                evidence(&c, L_WARN, "%s (%s) listens on %s on the VM instead", key, proc, vk);
+                mig_evidence(&c, L_WARN, "%s (%s) listens on %s on the VM instead", key, proc, vk);
             } else
-                evidence(&c, L_FAIL, "%s (%s) no longer listens on the VM", key,
-                         *proc ? proc : "process unknown");
+                mig_evidence(&c, L_FAIL, "%s (%s) no longer listens on the VM", key,
+                             *proc ? proc : "process unknown");
             continue;
         }
         const char *vproc = str(found, "process");
         if (*proc && *vproc && strcmp(proc, vproc) != 0) {
-            evidence(&c, L_WARN, "%s is %s's on the VM, %s's on the source", key, vproc, proc);
+            mig_evidence(&c, L_WARN, "%s is %s's on the VM, %s's on the source", key, vproc, proc);
             continue;
         }
-        evidence(&c, L_PASS, "%s %s", key, *vproc ? vproc : proc);
+        mig_evidence(&c, L_PASS, "%s %s", key, *vproc ? vproc : proc);
         same++;
     }
     json_decref(seen);
@@ -301,11 +254,11 @@ static void check_listening(json_t *checks, const json_t *base, const json_t *vm
     {
         KS_AUTOFREE char *vk = listener_key(m);
         if (!find_listener(bl, vk))
-            evidence(&c, L_PASS, "new on the VM: %s (%s)", vk, str(m, "process"));
+            mig_evidence(&c, L_PASS, "new on the VM: %s (%s)", vk, str(m, "process"));
     }
     if (n == 0)
-        evidence(&c, L_WARN, "no TCP listener in the facts of the source");
-    finish(checks, &c, "%zu of %zu TCP listeners as on the source", same, n);
+        mig_evidence(&c, L_WARN, "no TCP listener in the facts of the source");
+    mig_finish(checks, &c, "%zu of %zu TCP listeners as on the source", same, n);
 }
 
 /* Is unit enabled in the list en, itself or as an instance of an enabled
@@ -324,7 +277,7 @@ static bool enabled_on(const json_t *en, const char *unit)
 static void check_services(json_t *checks, const json_t *base, const json_t *vm,
                            const json_t *disabled)
 {
-    check c = check_new("services_enabled");
+    mig_check c = mig_check_new("services_enabled");
     const json_t *be = json_object_get(base, "services"), *ve = json_object_get(vm, "services");
     size_t i, n = 0, same = 0;
     json_t *s;
@@ -333,8 +286,8 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
     /* no line per service when the VM's list is not known: none can be judged */
     const json_t *compared = vm_unknown ? NULL : be;
     if (vm_unknown)
-        evidence(&c, L_WARN, "the VM's enabled services are not known (%s): nothing compared",
-                 vm_unknown);
+        mig_evidence(&c, L_WARN, "the VM's enabled services are not known (%s): nothing compared",
+                     vm_unknown);
     json_array_foreach(compared, i, s)
     {
         const char *u = json_string_value(s);
@@ -344,31 +297,31 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
         if (array_has(ve, u))
             same++;
         else if (array_has(disabled, u))
-            evidence(&c, L_PASS, "%s disabled by the conversion (it breaks on KVM)", u);
+            mig_evidence(&c, L_PASS, "%s disabled by the conversion (it breaks on KVM)", u);
         else
-            evidence(&c, L_FAIL, "%s is enabled on the source, not on the VM", u);
+            mig_evidence(&c, L_FAIL, "%s is enabled on the source, not on the VM", u);
     }
     if (unknown)
-        evidence(&c, L_WARN,
-                 "the source's enabled services are not known (%s when its facts were taken): "
-                 "nothing to compare",
-                 unknown);
+        mig_evidence(&c, L_WARN,
+                     "the source's enabled services are not known (%s when its facts were taken): "
+                     "nothing to compare",
+                     unknown);
     else if (n == 0 && !vm_unknown)
-        evidence(&c, L_WARN, "no enabled service in the facts of the source");
-    finish(checks, &c, "%zu of %zu services enabled as on the source", same, n);
+        mig_evidence(&c, L_WARN, "no enabled service in the facts of the source");
+    mig_finish(checks, &c, "%zu of %zu services enabled as on the source", same, n);
 
-    check r = check_new("services_running");
+    mig_check r = mig_check_new("services_running");
     const json_t *br = json_object_get(base, "services_running");
     const json_t *vr = json_object_get(vm, "services_running");
     const json_t *bfl = json_object_get(base, "services_failed");
     const json_t *vfl = json_object_get(vm, "services_failed");
     n = same = 0;
     if (!json_is_array(vr)) {
-        evidence(&r, L_WARN, "the VM does not list its running services (no systemd)");
+        mig_evidence(&r, L_WARN, "the VM does not list its running services (no systemd)");
     } else if (!json_is_array(br)) {
-        evidence(&r, L_WARN,
-                 "the facts of the source do not list its running services (taken by an older "
-                 "kvmshift, or no systemd): only failed services looked at");
+        mig_evidence(&r, L_WARN,
+                     "the facts of the source do not list its running services (taken by an older "
+                     "kvmshift, or no systemd): only failed services looked at");
     } else {
         json_array_foreach(br, i, s)
         {
@@ -379,18 +332,18 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
             if (array_has(vr, u))
                 same++;
             else if (array_has(disabled, u))
-                evidence(&r, L_PASS, "%s not running: disabled by the conversion", u);
+                mig_evidence(&r, L_PASS, "%s not running: disabled by the conversion", u);
             else if (array_has(vfl, u))
-                evidence(&r, L_FAIL, "%s ran on the source and failed on the VM", u);
+                mig_evidence(&r, L_FAIL, "%s ran on the source and failed on the VM", u);
             else if (enabled_on(be, u))
-                evidence(&r, L_FAIL, "%s ran on the source and does not run on the VM", u);
+                mig_evidence(&r, L_FAIL, "%s ran on the source and does not run on the VM", u);
             else
                 /* static and on-demand units (systemd-fsckd at boot, a
                  * getty on a console the VM lacks) come and go */
-                evidence(&r, L_WARN,
-                         "%s ran on the source and does not run on the VM (not enabled there: "
-                         "started on demand)",
-                         u);
+                mig_evidence(&r, L_WARN,
+                             "%s ran on the source and does not run on the VM (not enabled there: "
+                             "started on demand)",
+                             u);
         }
     }
     json_array_foreach(vfl, i, s)
@@ -399,12 +352,12 @@ static void check_services(json_t *checks, const json_t *base, const json_t *vm,
         if (!u || (json_is_array(br) && array_has(br, u)))
             continue; /* said above */
         if (array_has(bfl, u))
-            evidence(&r, L_WARN, "%s failed on the VM, as on the source", u);
+            mig_evidence(&r, L_WARN, "%s failed on the VM, as on the source", u);
         else
-            evidence(&r, L_FAIL, "%s failed on the VM", u);
+            mig_evidence(&r, L_FAIL, "%s failed on the VM", u);
     }
-    finish(checks, &r, "%zu of %zu services running as on the source; %zu failed on the VM", same,
-           n, json_array_size(vfl));
+    mig_finish(checks, &r, "%zu of %zu services running as on the source; %zu failed on the VM",
+               same, n, json_array_size(vfl));
 }
 
 static bool link_local(const char *a)
@@ -433,7 +386,7 @@ static bool dynamic_address(const json_t *nic, const char *addr, const char *mac
 
 static void check_network(json_t *checks, const json_t *base, const json_t *vm)
 {
-    check c = check_new("network");
+    mig_check c = mig_check_new("network");
     const json_t *bn = json_object_get(base, "nics"), *vn = json_object_get(vm, "nics");
     size_t i, k, n = 0, same = 0;
     json_t *nic, *x;
@@ -453,7 +406,7 @@ static void check_network(json_t *checks, const json_t *base, const json_t *vm)
             }
         }
         if (!v) {
-            evidence(&c, L_FAIL, "no NIC with MAC %s (the source's %s) on the VM", mac, name);
+            mig_evidence(&c, L_FAIL, "no NIC with MAC %s (the source's %s) on the VM", mac, name);
             continue;
         }
         bool all = true;
@@ -466,13 +419,14 @@ static void check_network(json_t *checks, const json_t *base, const json_t *vm)
             if (array_has(json_object_get(v, "addresses"), ad))
                 continue;
             if (dynamic_address(nic, ad, mac))
-                evidence(&c, L_WARN,
-                         "%s (MAC %s) lacks %s on the VM: an address the network gave the source "
-                         "(DHCP or router advertisements): check that the VM's network gives it",
-                         str(v, "name"), mac, ad);
+                mig_evidence(
+                    &c, L_WARN,
+                    "%s (MAC %s) lacks %s on the VM: an address the network gave the source "
+                    "(DHCP or router advertisements): check that the VM's network gives it",
+                    str(v, "name"), mac, ad);
             else {
-                evidence(&c, L_FAIL, "%s (MAC %s) lacks the address %s on the VM", str(v, "name"),
-                         mac, ad);
+                mig_evidence(&c, L_FAIL, "%s (MAC %s) lacks the address %s on the VM",
+                             str(v, "name"), mac, ad);
                 all = false;
             }
         }
@@ -489,15 +443,15 @@ static void check_network(json_t *checks, const json_t *base, const json_t *vm)
         }
         addrs = ks_buf_steal(&b);
         if (strcmp(str(v, "name"), name) != 0)
-            evidence(&c, L_PASS, "MAC %s: %s on the source is %s on the VM, with %s", mac, name,
-                     str(v, "name"), *addrs ? addrs : "no address");
+            mig_evidence(&c, L_PASS, "MAC %s: %s on the source is %s on the VM, with %s", mac, name,
+                         str(v, "name"), *addrs ? addrs : "no address");
         else
-            evidence(&c, L_PASS, "%s MAC %s with %s", name, mac, *addrs ? addrs : "no address");
+            mig_evidence(&c, L_PASS, "%s MAC %s with %s", name, mac, *addrs ? addrs : "no address");
         same++;
     }
     if (n == 0)
-        evidence(&c, L_WARN, "no physical NIC in the facts of the source");
-    finish(checks, &c, "%zu of %zu NICs with the same MAC and addresses", same, n);
+        mig_evidence(&c, L_WARN, "no physical NIC in the facts of the source");
+    mig_finish(checks, &c, "%zu of %zu NICs with the same MAC and addresses", same, n);
 }
 
 json_t *mig_compare_facts(const json_t *baseline, const json_t *vm, const json_t *disabled)
@@ -515,15 +469,13 @@ json_t *mig_compare_facts(const json_t *baseline, const json_t *vm, const json_t
 
 /* ---- the run ------------------------------------------------------------ */
 
-/* The physical server's facts: the copy kept at the first validation, or
- * STUDY/facts/SERVER.json (then copied). */
-static json_t *baseline_load(const char *study_dir, const char *server, ks_error *err)
+json_t *mig_baseline_load(const char *study_dir, const char *server, ks_error *err)
 {
     KS_AUTOFREE char *dir = ks_path_join(study_dir, "validation");
     KS_AUTOFREE char *kept = ks_asprintf("%s/%s.baseline.json", dir, server);
     if (ks_path_exists(kept))
         return ks_json_read_file(kept, err);
-    KS_AUTOFREE char *facts = ks_asprintf("%s/facts/%s.json", study_dir, server);
+    KS_AUTOFREE char *facts = ks_study_physical_facts(study_dir, server);
     if (!ks_path_exists(facts)) {
         ks_error_set(err, KS_E_USAGE, 0,
                      "no facts of '%s' in this study (%s): the facts of the physical server are "
@@ -558,7 +510,7 @@ static void say(const mig_validate_options *o, const char *server, const char *w
 static ks_ssh *login(const ks_ssh_target *t, const mig_validate_options *o, json_t *checks,
                      double *answered_after, ks_error *err)
 {
-    check reach = check_new("reachable"), hk = check_new("host_key");
+    mig_check reach = mig_check_new("reachable"), hk = mig_check_new("host_key");
     double t0 = ks_time_mono();
     ks_error ce;
     ks_error_clear(&ce);
@@ -582,25 +534,26 @@ static ks_ssh *login(const ks_ssh_target *t, const mig_validate_options *o, json
     double waited = ks_time_mono() - t0;
     *answered_after = s || ce.code == KS_E_HOSTKEY ? waited : -1;
     if (!s && ce.code == KS_E_HOSTKEY) {
-        evidence(&reach, L_PASS, "SSH answered at %s port %d", t->address, t->port);
-        finish(checks, &reach, "SSH at %s port %d", t->address, t->port);
-        evidence(&hk, L_FAIL, "%s", ce.message);
-        finish(checks, &hk, "not the physical server's host key");
+        mig_evidence(&reach, L_PASS, "SSH answered at %s port %d", t->address, t->port);
+        mig_finish(checks, &reach, "SSH at %s port %d", t->address, t->port);
+        mig_evidence(&hk, L_FAIL, "%s", ce.message);
+        mig_finish(checks, &hk, "not the physical server's host key");
     } else if (!s) {
-        evidence(&reach, L_FAIL, "%s", ce.message);
-        finish(checks, &reach, "no SSH login at %s port %d after %.0f s", t->address, t->port,
-               waited);
+        mig_evidence(&reach, L_FAIL, "%s", ce.message);
+        mig_finish(checks, &reach, "no SSH login at %s port %d after %.0f s", t->address, t->port,
+                   waited);
         json_decref(hk.o);
     } else {
-        evidence(&reach, L_PASS, "logged in as %s after %.0f s", *t->user ? t->user : "(default)",
-                 waited);
-        finish(checks, &reach, "SSH at %s port %d", t->address, t->port);
+        mig_evidence(&reach, L_PASS, "logged in as %s after %.0f s",
+                     *t->user ? t->user : "(default)", waited);
+        mig_finish(checks, &reach, "SSH at %s port %d", t->address, t->port);
         if (t->known_address)
-            evidence(&hk, L_PASS, "the key known for %s port %d (the physical server's address)",
-                     t->known_address, t->known_port);
+            mig_evidence(&hk, L_PASS,
+                         "the key known for %s port %d (the physical server's address)",
+                         t->known_address, t->known_port);
         else
-            evidence(&hk, L_PASS, "the key known for %s port %d", t->address, t->port);
-        finish(checks, &hk, "the physical server's host key");
+            mig_evidence(&hk, L_PASS, "the key known for %s port %d", t->address, t->port);
+        mig_finish(checks, &hk, "the physical server's host key");
     }
     ks_error_clear(err);
     return s;
@@ -612,11 +565,11 @@ static json_t *result_write(const char *study_dir, const char *server, const ks_
 {
     size_t cnt[3] = {0, 0, 0}, i;
     json_t *c;
-    level worst = L_PASS;
+    mig_level worst = L_PASS;
     json_array_foreach(checks, i, c)
     {
         const char *st = str(c, "status");
-        level lv = strcmp(st, "fail") == 0 ? L_FAIL : strcmp(st, "warn") == 0 ? L_WARN : L_PASS;
+        mig_level lv = strcmp(st, "fail") == 0 ? L_FAIL : strcmp(st, "warn") == 0 ? L_WARN : L_PASS;
         cnt[lv]++;
         if (lv > worst)
             worst = lv;
@@ -625,7 +578,7 @@ static json_t *result_write(const char *study_dir, const char *server, const ks_
     ks_time_iso(time(NULL), iso);
     json_t *result = json_pack(
         "{s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:i},s:O}", "server", server, "address", t->address,
-        "port", t->port, "validated_at", iso, "verdict", level_names[worst], "counts", "pass",
+        "port", t->port, "validated_at", iso, "verdict", mig_level_names[worst], "counts", "pass",
         (int)cnt[L_PASS], "warn", (int)cnt[L_WARN], "fail", (int)cnt[L_FAIL], "checks", checks);
     json_object_set_new(result, "answered_after_s",
                         answered_after >= 0 ? json_real(answered_after) : json_null());
@@ -654,7 +607,7 @@ static json_t *validate_server(const char *study_dir, const ks_server *srv,
                      server, ks_method_name(srv->method), inv_path);
         return NULL;
     }
-    json_t *base = baseline_load(study_dir, server, err);
+    json_t *base = mig_baseline_load(study_dir, server, err);
     if (!base)
         return NULL;
     ks_error de;
@@ -695,15 +648,17 @@ static json_t *validate_server(const char *study_dir, const ks_server *srv,
         ks_error fe;
         vmf = col_facts_take(s, server, o->timeout, &fe);
         if (!vmf) {
-            check f = check_new("facts");
-            evidence(&f, L_FAIL, "%s", fe.message);
-            finish(checks, &f, "the VM's facts could not be taken");
+            mig_check f = mig_check_new("facts");
+            mig_evidence(&f, L_FAIL, "%s", fe.message);
+            mig_finish(checks, &f, "the VM's facts could not be taken");
         } else {
             json_t *more = mig_compare_facts(base, vmf, disabled);
             json_array_extend(checks, more);
             json_decref(more);
         }
     }
+    if (mig_load_checks(study_dir, server, checks, err) < 0)
+        goto out;
     result = result_write(study_dir, server, &t, checks, vmf, answered, err);
 out:
     ks_ssh_free(s);
@@ -711,6 +666,45 @@ out:
     json_decref(vmf);
     json_decref(disabled);
     json_decref(base);
+    return result;
+}
+
+/* --load-only: the load checks again, the other checks of the last
+ * validation kept as they were. */
+static json_t *validate_load(const char *study_dir, const ks_server *srv, ks_error *err)
+{
+    KS_AUTOFREE char *rec = ks_asprintf("%s/physical/%s.json", study_dir, srv->name);
+    if (!ks_path_exists(rec)) {
+        ks_error_set(err, KS_E_USAGE, 0,
+                     "'%s' has not been switched to its VM (%s is missing): a night does it once "
+                     "the server is migrated, 'kvmshift validate %s %s --switch' by hand",
+                     srv->name, rec, study_dir, srv->name);
+        return NULL;
+    }
+    KS_AUTOFREE char *last = ks_asprintf("%s/validation/%s.json", study_dir, srv->name);
+    json_t *prev = ks_path_exists(last) ? ks_json_read_file(last, err) : json_object();
+    if (!prev)
+        return NULL;
+    json_t *checks = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(prev, "checks"), i, c)
+    {
+        if (strncmp(str(c, "check"), "load_", 5) != 0)
+            json_array_append(checks, c);
+    }
+    json_t *result = NULL;
+    if (mig_load_checks(study_dir, srv->name, checks, err) >= 0) {
+        ks_ssh_target t = {.address = *str(prev, "address") ? str(prev, "address") : srv->address,
+                           .port = json_is_integer(json_object_get(prev, "port"))
+                                       ? (int)json_integer_value(json_object_get(prev, "port"))
+                                       : srv->port};
+        json_t *ans = json_object_get(prev, "answered_after_s");
+        result = result_write(study_dir, srv->name, &t, checks, NULL,
+                              json_is_number(ans) ? json_number_value(ans) : -1, err);
+    }
+    json_decref(checks);
+    json_decref(prev);
     return result;
 }
 
@@ -735,6 +729,8 @@ json_t *mig_validate(const char *study_dir, const char *server, const mig_valida
     const ks_server *srv = ks_inventory_find(inv, server);
     if (!srv)
         ks_error_set(err, KS_E_USAGE, 0, "no server '%s' in %s", server, inv_path);
+    else if (o.load_only)
+        result = validate_load(study_dir, srv, err);
     else
         result = validate_server(study_dir, srv, &o, inv_path, err);
     ks_inventory_free(inv);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "ks_error.h"
+#include "ks_series.h"
 
 typedef struct mig_validate_options {
     /* where the VM answers when not (yet) at the server's own address: its
@@ -29,6 +30,8 @@ typedef struct mig_validate_options {
     double wait;         /* seconds to wait for SSH (the VM booting); 0: 300 */
     double timeout;      /* seconds for each step once connected; 0: 120 */
     bool quiet;          /* no progress messages */
+    bool load_only;      /* only the load checks of a switched server, no login: the
+                            other checks of the last validation are kept */
 } mig_validate_options;
 
 /* Compare the facts of a VM with its physical server's (both in the schema
@@ -48,6 +51,48 @@ json_t *mig_compare_facts(const json_t *baseline, const json_t *vm, const json_t
  * server, the result not writable). */
 json_t *mig_validate(const char *study_dir, const char *server, const mig_validate_options *opt,
                      ks_error *err);
+
+/* ---- after the move: the VM's load (mig_load.c) -------------------------
+
+ * Once a server is migrated it is switched (mig_switch; the night runner
+ * does it): its RRD history and facts move to STUDY/physical/SERVER.rrd
+ * and SERVER.facts.json, the baseline that is never written again; its
+ * inventory line goes to where the VM is collected, when that is not the
+ * server's own address (with the server's known host keys copied there:
+ * the VM has them); STUDY/physical/SERVER.json records the cutover. The
+ * collector then samples the VM into a new STUDY/rrd/SERVER.rrd, and
+ * validate adds the load checks (mig_compare_load) to the others.
+ */
+typedef struct mig_switch_options {
+    time_t cutover;      /* when the physical server stopped serving; 0: now */
+    const char *address; /* where the VM is collected; NULL: the inventory's address */
+    int port;            /* 0: the inventory's port */
+} mig_switch_options;
+
+/* Switch server to its VM (see above). Returns the record of
+ * STUDY/physical/SERVER.json {server, cutover_at, switched_at,
+ * address_before, port_before, address, port, physical_rrd,
+ * physical_facts (study-relative paths, null when there was none),
+ * host_keys_copied}; a server switched already returns its record with
+ * "already": true, and nothing is done again. NULL with err filled. */
+json_t *mig_switch(const char *study_dir, const char *server, const mig_switch_options *opt,
+                   ks_error *err);
+
+/* Compare the VM's load (vm, from the cutover on) with the physical
+ * server's (base, before the cutover), both read in hourly slots with
+ * KS_SERIES_LOAD. Each VM hour is compared with the baseline's median at
+ * the same hour of the same weekday (local time), else the same hour of
+ * any day, else every hour. Returns a new array of checks (the shape of
+ * mig_compare_facts'; each with "data" holding the figures):
+ * load_coverage (hours on each side; a warning under 24 hours of the VM),
+ * load_cpu, load_memory, load_disk, load_network (the VM's mean against
+ * the baseline's: under half is a drop, a warning, and for CPU and network
+ * under a fifth of a real load a failure; over twice a rise, a warning),
+ * load_saturation (CPU at 90% or more, memory 95% or more used: a
+ * failure in a quarter of the hours), load_steal (10% or more a warning,
+ * 20% or more in a quarter of the hours a failure). Only load_coverage
+ * when the VM has no hour yet, or the baseline none. Pure: no I/O. */
+json_t *mig_compare_load(const ks_series *base, const ks_series *vm, time_t cutover);
 
 /* ---- migration nights (mig_night.c) ------------------------------------
 

@@ -814,6 +814,83 @@ static json_t **validations(const rep_doc *d, size_t *count)
     return v;
 }
 
+/* The check id of a validation result r, or NULL. */
+static const json_t *check_of(const json_t *r, const char *id)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(r, "checks"), i, c)
+    {
+        if (strcmp(rep_jstr(c, "check"), id) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* One cell of the load table: the check's status as its colour, the VM's
+ * mean against the baseline's. */
+static void load_cell(ks_buf *b, const json_t *c)
+{
+    const char *st = c ? rep_jstr(c, "status") : "";
+    ks_buf_printf(b, "<td class=\"%s\">",
+                  strcmp(st, "pass") == 0   ? "mig-ok"
+                  : strcmp(st, "fail") == 0 ? "mig-bad"
+                                            : "");
+    const json_t *dt = json_object_get(c, "data");
+    if (!c)
+        ks_buf_appends(b, "&ndash;");
+    else if (json_is_number(json_object_get(dt, "ratio")))
+        ks_buf_printf(b, "%s %.0f%%", st, 100 * rep_jnum(dt, "ratio"));
+    else if (json_is_number(json_object_get(dt, "max_pct")))
+        ks_buf_printf(b, "%s, at most %.1f%%", st, rep_jnum(dt, "max_pct"));
+    else
+        rep_html(b, st);
+    ks_buf_appends(b, "</td>");
+}
+
+/* The load checks of switched servers: the VM against its physical
+ * baseline at the same hours. */
+static void section_load(const rep_doc *d, json_t **v, ks_buf *b)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < d->ns; k++)
+        n += v[d->by_name[k]] && check_of(v[d->by_name[k]], "load_coverage");
+    if (!n)
+        return;
+    ks_buf_appends(b, "<h3>Load after the move</h3>\n");
+    ks_buf_appends(b, "<p>Each server's VM, sampled by the collector since the cutover, against "
+                      "the physical server's load at the same hours of the same weekdays. A "
+                      "percentage is the VM's mean over the baseline's: well under 100% is a "
+                      "drop (a service that no longer works takes its load with it), well over "
+                      "is the same work costing more. Saturation is the VM's CPU or memory "
+                      "full; steal is CPU time its host gave to others.</p>\n");
+    table_begin(b, "load");
+    ks_buf_appends(b, "<table>\n<thead><tr><th>Server</th><th>Cutover (UTC)</th><th "
+                      "class=\"n\">VM hours</th><th class=\"n\">Baseline hours</th><th>CPU</th>"
+                      "<th>Memory</th><th>Disk</th><th>Network</th><th>Saturation</th>"
+                      "<th>Steal</th></tr></thead>\n<tbody>\n");
+    static const char *const ids[] = {"load_cpu",     "load_memory",     "load_disk",
+                                      "load_network", "load_saturation", "load_steal"};
+    for (size_t k = 0; k < d->ns; k++) {
+        const json_t *r = v[d->by_name[k]];
+        const json_t *cov = r ? check_of(r, "load_coverage") : NULL;
+        if (!cov)
+            continue;
+        const json_t *dt = json_object_get(cov, "data");
+        ks_buf_appends(b, "<tr><td>");
+        rep_html(b, d->s[d->by_name[k]].name);
+        ks_buf_appends(b, "</td><td>");
+        rep_html(b, rep_jstr(dt, "cutover_at"));
+        ks_buf_printf(b, "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>",
+                      rep_jnum(dt, "vm_hours"), rep_jnum(dt, "baseline_hours"));
+        for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+            load_cell(b, check_of(r, ids[i]));
+        ks_buf_appends(b, "</tr>\n");
+    }
+    ks_buf_appends(b, "</tbody></table>\n");
+    table_end(b);
+}
+
 static void section_validation(const rep_doc *d, json_t **v, size_t count, ks_buf *b)
 {
     if (!count)
@@ -822,8 +899,9 @@ static void section_validation(const rep_doc *d, json_t **v, size_t count, ks_bu
     ks_buf_printf(b,
                   "<p>%zu server%s validated with <code>kvmshift validate</code>: its VM "
                   "compared with the facts taken of the physical server (host key, KVM, file "
-                  "systems, listeners, services, MACs and addresses). What did not pass is "
-                  "listed with its evidence.</p>\n",
+                  "systems, listeners, services, MACs and addresses) and, once the collector "
+                  "has sampled the VM, its load with the physical server's. What did not pass "
+                  "is listed with its evidence.</p>\n",
                   count, count == 1 ? "" : "s");
     table_begin(b, "validation");
     ks_buf_appends(b, "<table>\n<thead><tr><th>Server</th><th>Verdict</th><th>Validated "
@@ -866,6 +944,7 @@ static void section_validation(const rep_doc *d, json_t **v, size_t count, ks_bu
     }
     ks_buf_appends(b, "</tbody></table>\n");
     table_end(b);
+    section_load(d, v, b);
     ks_buf_appends(b, "</section>\n");
 }
 

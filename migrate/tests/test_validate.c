@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "check_find.h"
 #include "ks_test.h"
 #include "migrate.h"
 
@@ -62,37 +63,6 @@ static json_t *good_vm(void)
     json_array_remove(s, 2);
     json_array_remove(json_object_get(v, "services_running"), 2);
     return v;
-}
-
-static const json_t *find(const json_t *checks, const char *id)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(checks, i, c)
-    {
-        if (strcmp(json_string_value(json_object_get(c, "check")), id) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-static const char *status(const json_t *checks, const char *id)
-{
-    const json_t *c = find(checks, id);
-    return c ? json_string_value(json_object_get(c, "status")) : "(missing)";
-}
-
-/* Some evidence line of check id contains needle. */
-static int said(const json_t *checks, const char *id, const char *needle)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(find(checks, id), "evidence"), i, e)
-    {
-        if (strstr(json_string_value(e), needle))
-            return 1;
-    }
-    return 0;
 }
 
 static json_t *disabled_agents(void)

@@ -56,7 +56,7 @@ plain) IFACE=eth0 ;;
 esac
 
 ks_need_root
-ks_need qemu-system-x86_64 qemu-img guestfish virsh libvirtd ip python3 socat flock
+ks_need qemu-system-x86_64 qemu-img guestfish virsh libvirtd ip python3 socat flock rrdtool
 ks_workdir
 export LIBGUESTFS_BACKEND=direct
 [ "${KS_GUEST_ACCEL_FORCE:-}" = kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
@@ -563,6 +563,31 @@ grep -q "link/ether $MAC" "$W/vm.txt" || fail "$IFACE does not have the kept MAC
 grep -q 'inet 10.0.2.15/24' "$W/vm.txt" || fail "$IFACE has not the static address"
 grep -qx active "$W/vm.txt" || fail "multi-user.target is not active"
 ok "the VM boots (SSH after $up s), root on a virtio disk, $IFACE keeps $MAC and 10.0.2.15, sshd has the source's host key"
+# ---- 4a'. the switch: the collector samples the VM from now on ------------------
+# (the night switched the migrated server: its history to physical/, its
+# inventory line to the forwarder, the source's host key copied there)
+python3 - "$study" "$DOM" "$VMPORT" <<'EOF' || fail "the night's switch of $DOM to its VM"
+import csv, json, os, sys
+study, dom, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sw = json.load(open(f"{study}/physical/{dom}.json"))
+assert sw["address"] == "127.0.0.1" and sw["port"] == port and sw["physical_rrd"], sw
+rec = json.load(open(f"{study}/nights/1/servers/{dom}.json"))
+assert rec["switched"]["cutover_at"] == sw["cutover_at"] and rec["downtime_from"] == sw["cutover_at"], (rec, sw)
+assert os.path.exists(f"{study}/physical/{dom}.rrd") and not os.path.exists(f"{study}/rrd/{dom}.rrd")
+rows = [r for r in csv.reader(l for l in open(f"{study}/inventory.csv") if not l.startswith("#"))]
+cols = rows[0]
+line = [r for r in rows[1:] if r and r[cols.index("name")] == dom][0]
+assert line[cols.index("port")] == str(port), line
+EOF
+"$KVMSHIFT" collect "$study" --only "$DOM" --once --window 5 -q >"$W/collect-vm.txt" 2>&1 ||
+    fail "collecting the VM through its switched inventory line: $(cat "$W/collect-vm.txt")"
+[ "$(rrdtool lastupdate "$study/rrd/$DOM.rrd" | head -1 | awk '{ print $NF }')" = cpu_steal_pct ] ||
+    fail "the VM's new RRD file has no steal time"
+python3 -c "import json, sys; v = json.load(open(sys.argv[1]))['virtualization']; assert v in ('kvm', 'qemu'), v" \
+    "$study/facts/$DOM.json" || fail "the facts taken on first contact are not the VM's"
+"$KVMSHIFT" validate "$study" "$DOM" --load-only >"$W/load.txt" || fail "validate --load-only: $(cat "$W/load.txt")"
+grep -q 'not been sampled since the cutover' "$W/load.txt" || fail "validate --load-only said: $(cat "$W/load.txt")"
+ok "$DOM switched by the night: the collector samples the VM with the source's host key (its facts say $(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['virtualization'])" "$study/facts/$DOM.json")), its history kept apart as the load baseline"
 # ---- 4b. kvmshift validate: the VM against the facts of the source -------------
 # (at the VM's address in the namespace: its host key must be the one known
 # for the source's address, 127.0.0.1 and the guest's forwarded port)

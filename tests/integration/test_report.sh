@@ -195,13 +195,20 @@ cat >"$S/validation/$v.json" <<EOF
  "verdict": "fail", "counts": {"pass": 8, "warn": 1, "fail": 1},
  "checks": [{"check": "listening", "status": "fail", "summary": "1 of 2",
              "evidence": ["tcp 0.0.0.0:443 (<nginx>) no longer listens on the VM"]},
-            {"check": "host_key", "status": "pass", "summary": "", "evidence": ["the key"]}]}
+            {"check": "host_key", "status": "pass", "summary": "", "evidence": ["the key"]},
+            {"check": "load_coverage", "status": "warn", "summary": "5 hours", "evidence": ["5 hours"],
+             "data": {"cutover_at": "2026-12-03T17:00:00Z", "vm_hours": 5, "baseline_hours": 336}},
+            {"check": "load_cpu", "status": "pass", "summary": "", "evidence": [], "data": {"ratio": 0.93}},
+            {"check": "load_network", "status": "fail", "summary": "", "evidence": ["network dropped"],
+             "data": {"ratio": 0.012}},
+            {"check": "load_steal", "status": "pass", "summary": "", "evidence": [], "data": {"max_pct": 0.46}}]}
 EOF
 echo '{"not": "a result"}' >"$S/validation/zz-not-a-server.json"
 ks_check "with a validation: exit 0" test "$(code "$BIN" report "$S" -q)" -eq 0
 ks_check "with a validation: its section" grep -q '<section id="validation">' "$R/index.html"
 ks_check "with a validation: in the menu" grep -q 'href="#validation"' "$R/index.html"
 ks_check "with a validation: the failed check, escaped" grep -q "<td>$v</td><td>fail</td>.*fail listening: tcp 0.0.0.0:443 (&lt;nginx&gt;) no longer listens" "$R/index.html"
+ks_check "with a validation: the load after the move, each check's figure and colour" grep -q "<td>$v</td><td>2026-12-03T17:00:00Z</td><td class=\"n\">5</td><td class=\"n\">336</td><td class=\"mig-ok\">pass 93%</td><td class=\"\">&ndash;</td><td class=\"\">&ndash;</td><td class=\"mig-bad\">fail 1%</td><td class=\"\">&ndash;</td><td class=\"mig-ok\">pass, at most 0.5%</td></tr>" "$R/index.html"
 rm -r "$S/validation"
 
 # the summaries of `kvmshift night`: a "Migration progress" section per
