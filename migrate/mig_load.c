@@ -103,6 +103,12 @@ static void human(int m, bool pct, double v, char *buf, size_t n)
         snprintf(buf, n, "%.0f kB/s", v / 1e3);
 }
 
+/* "hour" or "hours" after n. */
+static const char *hours_word(size_t n)
+{
+    return n == 1 ? "hour" : "hours";
+}
+
 /* "Tue 14:00" (local time, as the keys). */
 static void hour_name(time_t t, char buf[16])
 {
@@ -320,8 +326,8 @@ static void compare_metric(json_t *checks, const baseline *b, const ks_series *v
         human(m, pct, b->med[m][high_b], y, sizeof y);
         mig_evidence(&c, L_PASS, "highest: %s, %s against %s", hn, x, y);
     }
-    mig_finish(checks, &c, "%s %s against %s (%.0f%%) over %zu hours", mt->what, vs, bs,
-               100 * ratio, n);
+    mig_finish(checks, &c, "%s %s against %s (%.0f%%) over %zu %s", mt->what, vs, bs, 100 * ratio,
+               n, hours_word(n));
 }
 
 static void compare_saturation(json_t *checks, const baseline *b, const ks_series *vm,
@@ -484,20 +490,19 @@ json_t *mig_compare_load(const ks_series *base, const ks_series *vm, time_t cuto
         all += bk == B_ALL;
     }
     mig_evidence(&cov, hours < LOAD_FULL_HOURS ? L_WARN : L_PASS,
-                 "%zu hours of the VM since the cutover (%s)%s", hours, cut,
+                 "%zu %s of the VM since the cutover (%s)%s", hours, hours_word(hours), cut,
                  hours < LOAD_FULL_HOURS ? ": compare again after a full day, and a full week"
                                          : "");
-    mig_evidence(
-        &cov, L_PASS,
-        "%zu hours of the physical server before it; the VM's hours compared with the same "
-        "hour of the same weekday: %zu, of another day: %zu, with every hour: %zu",
-        b.total, week, day, all);
+    mig_evidence(&cov, L_PASS,
+                 "%zu %s of the physical server before it; the VM's hours compared with the same "
+                 "hour of the same weekday: %zu, of another day: %zu, with every hour: %zu",
+                 b.total, hours_word(b.total), week, day, all);
     if (pct)
         mig_evidence(&cov, L_PASS,
                      "CPU compared in %% of each machine's CPUs: its MHz are not known on both "
                      "sides");
-    mig_finish(checks, &cov, "%zu hours of the VM against %zu of the physical server", hours,
-               b.total);
+    mig_finish(checks, &cov, "%zu %s of the VM against %zu of the physical server", hours,
+               hours_word(hours), b.total);
     for (int m = 0; m < M_N; m++)
         compare_metric(checks, &b, vm, cutover, m, pct);
     compare_saturation(checks, &b, vm, cutover, hours);
