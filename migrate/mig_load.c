@@ -518,8 +518,9 @@ static char *host_label(const char *address, int port)
 }
 
 /* Copy the study's known_hosts lines of from to to (the VM is the same
- * machine, with the same keys, collected at another address). The number
- * of keys copied; hashed names cannot be matched. */
+ * machine, with the same keys, collected at another address), unless to
+ * has keys already. The number of keys to has then; hashed names cannot
+ * be matched. */
 static int known_hosts_copy(const char *path, const char *from, const char *to, ks_error *err)
 {
     if (!ks_path_exists(path))
@@ -555,7 +556,7 @@ static int known_hosts_copy(const char *path, const char *from, const char *to, 
     }
     int rc = present || !copied ? 0 : ks_write_file_atomic(path, out.data, out.len, 0600, err);
     ks_buf_free(&out);
-    return rc < 0 ? -1 : copied + present;
+    return rc < 0 ? -1 : present ? present : copied;
 }
 
 static char *physical_path(const char *study_dir, const char *server, const char *suffix)
@@ -630,7 +631,7 @@ static json_t *switch_server(const char *study_dir, const ks_server *srv, const 
             json_decref(rec);
             return NULL;
         }
-        json_object_set_new(rec, "host_keys_copied", json_integer(keys));
+        json_object_set_new(rec, "host_keys", json_integer(keys));
     }
     KS_AUTOFREE char *rec_path = physical_path(study_dir, server, ".json");
     if (ks_json_write_file(rec_path, rec, err) < 0) {

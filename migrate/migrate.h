@@ -73,7 +73,8 @@ typedef struct mig_switch_options {
  * STUDY/physical/SERVER.json {server, cutover_at, switched_at,
  * address_before, port_before, address, port, physical_rrd,
  * physical_facts (study-relative paths, null when there was none),
- * host_keys_copied}; a server switched already returns its record with
+ * host_keys: the keys known at the new address and port, copied or there
+ * already}; a server switched already returns its record with
  * "already": true, and nothing is done again. NULL with err filled. */
 json_t *mig_switch(const char *study_dir, const char *server, const mig_switch_options *opt,
                    ks_error *err);

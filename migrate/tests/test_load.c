@@ -357,7 +357,7 @@ KS_TEST(switch_and_load_only)
         return;
     }
     KS_CHECK_STR(json_string_value(json_object_get(rec, "physical_rrd")), "physical/web.rrd");
-    KS_CHECK(json_integer_value(json_object_get(rec, "host_keys_copied")) == 1);
+    KS_CHECK(json_integer_value(json_object_get(rec, "host_keys")) == 1);
     json_decref(rec);
     KS_AUTOFREE char *prrd = ks_asprintf("%s/physical/web.rrd", study);
     KS_AUTOFREE char *pfacts = ks_asprintf("%s/physical/web.facts.json", study);

@@ -89,7 +89,7 @@ r = json.load(open(sys.argv[1]))
 assert r["cutover_at"] == sys.argv[2], r
 assert r["port"] == int(sys.argv[3]) and r["port_before"] == int(sys.argv[4]), r
 assert r["physical_rrd"] == "physical/web.rrd" and r["physical_facts"] == "physical/web.facts.json", r
-assert r["host_keys_copied"] == 1 and "already" not in r, r
+assert r["host_keys"] == 1 and "already" not in r, r
 EOF
 ks_check "switch: the history moved to physical/, byte for byte" \
     sh -c "test ! -e '$S/rrd/web.rrd' && test \"\$(sha256sum <'$S/physical/web.rrd')\" = '$phys_sum'"
