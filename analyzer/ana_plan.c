@@ -731,8 +731,10 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
     prog = ks_progress_new("reading", pl->nsrv, opt && opt->quiet);
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
-        KS_AUTOFREE char *fp = ks_study_server_file(study, "facts", s->inv->name, "json");
-        KS_AUTOFREE char *rp = ks_study_server_file(study, "rrd", s->inv->name, "rrd");
+        /* a migrated server switched to its VM: its physical history and
+         * facts, so that the plan stays the plan of the physical servers */
+        KS_AUTOFREE char *fp = ks_study_physical_facts(ks_study_dir(study), s->inv->name);
+        KS_AUTOFREE char *rp = ks_study_physical_rrd(ks_study_dir(study), s->inv->name);
         if (read_facts(fp, s, err) < 0)
             goto fail;
         s->speed = ana_policy_speed(&pl->pol, s->cpu_model);

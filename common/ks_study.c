@@ -136,3 +136,12 @@ char *ks_study_physical_facts(const char *dir, const char *name)
     free(p);
     return ks_asprintf("%s/facts/%s.json", dir, name);
 }
+
+char *ks_study_physical_rrd(const char *dir, const char *name)
+{
+    char *p = ks_asprintf("%s/physical/%s.rrd", dir, name);
+    if (ks_path_exists(p))
+        return p;
+    free(p);
+    return ks_asprintf("%s/rrd/%s.rrd", dir, name);
+}

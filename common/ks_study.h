@@ -39,6 +39,11 @@ char *ks_study_path(const ks_study *s, const char *rel);
  * which always works on the physical server. */
 char *ks_study_physical_facts(const char *dir, const char *name);
 
+/* The same for its RRD history: DIR/physical/NAME.rrd once it is
+ * switched (DIR/rrd/NAME.rrd is then the VM's), else DIR/rrd/NAME.rrd. For
+ * the analyzer, whose plan stays the physical servers' plan. */
+char *ks_study_physical_rrd(const char *dir, const char *name);
+
 /* DIR/sub/NAME.ext, newly allocated (e.g. "rrd", "web01", "rrd"). */
 char *ks_study_server_file(const ks_study *s, const char *sub, const char *name, const char *ext);
 

@@ -151,4 +151,20 @@ EOF
 # ---- the report ---------------------------------------------------------------------
 ks_check "report: exit 0" test "$(code "$BIN" report "$L" -q)" -eq 0
 ks_check "report: Migration progress for night 1" sh -c "grep -q '<section id=\"progress\">' '$L/report/index.html' && grep -q '<td>$N1</td><td class=\"mig-bad\">postponed</td>' '$L/report/index.html'"
+
+# ---- a server switched to its VM: the plan stays the physical servers' -----------
+# (after a night, the collector samples a migrated server's VM into
+# rrd/NAME.rrd and facts/NAME.json; analyze reads its history under physical/)
+cp "$L/plan.json" "$W/plan.before"
+ks_check "switch $N1 by hand: exit 0" test "$(code "$BIN" validate "$L" "$N1" --switch)" -eq 0
+ks_check "its history and facts under physical/" sh -c "test -f '$L/physical/$N1.rrd' && test -f '$L/physical/$N1.facts.json' && test ! -e '$L/rrd/$N1.rrd'"
+ks_check "analyze after the switch: exit 0" test "$(code "$BIN" analyze "$L" -q)" -eq 0
+ks_check "analyze after the switch: $N1 planned as before, from its physical history" python3 - "$W/plan.before" "$L/plan.json" "$N1" <<'EOF'
+import json, sys
+def entry(path, name):
+    p = json.load(open(path))
+    return [s for s in p["servers"] if s["name"] == name][0]
+a, b = entry(sys.argv[1], sys.argv[3]), entry(sys.argv[2], sys.argv[3])
+assert a == b, (a, b)
+EOF
 ks_done
