@@ -128,20 +128,23 @@ char *ks_study_server_file(const ks_study *s, const char *sub, const char *name,
     return ks_asprintf("%s%s%s/%s.%s", s->dir, sep, sub, name, ext);
 }
 
-char *ks_study_physical_facts(const char *dir, const char *name)
+/* DIR/physical/NAME<phys> when it exists, else DIR/sub/NAME.ext. */
+static char *physical_or(const char *dir, const char *name, const char *phys, const char *sub,
+                         const char *ext)
 {
-    char *p = ks_asprintf("%s/physical/%s.facts.json", dir, name);
+    char *p = ks_asprintf("%s/physical/%s%s", dir, name, phys);
     if (ks_path_exists(p))
         return p;
     free(p);
-    return ks_asprintf("%s/facts/%s.json", dir, name);
+    return ks_asprintf("%s/%s/%s.%s", dir, sub, name, ext);
+}
+
+char *ks_study_physical_facts(const char *dir, const char *name)
+{
+    return physical_or(dir, name, ".facts.json", "facts", "json");
 }
 
 char *ks_study_physical_rrd(const char *dir, const char *name)
 {
-    char *p = ks_asprintf("%s/physical/%s.rrd", dir, name);
-    if (ks_path_exists(p))
-        return p;
-    free(p);
-    return ks_asprintf("%s/rrd/%s.rrd", dir, name);
+    return physical_or(dir, name, ".rrd", "rrd", "rrd");
 }
