@@ -16,6 +16,7 @@
 #include <math.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ struct collect {
     ks_signal *sig;      /* SIGINT/SIGTERM end the run; they wake the loop */
     ks_loop_timer *kick; /* armed while a connection is active */
     double last_kick;
+    struct timespec started; /* a server switched to its VM after this is stopped */
 };
 
 /* How often busy connections are stepped even without epoll readiness. */
@@ -250,6 +252,38 @@ static void schedule_next(host *h, const settings *set, double now)
 
 /* Start whatever is due on host h; true when something was started that
  * needs a step() to get going (connecting, sending a request). */
+/* Stop h for this run: e said, recorded in its state file. */
+static void host_stop(host *h, const ks_error *e)
+{
+    ks_log_error("%s", e->message);
+    host_close(h);
+    h->res->failures++;
+    ks_error_copy(&h->res->last_error, e);
+    col_state_write(h->target.study_dir, h->srv->name, e, time(NULL));
+    h->st = H_DONE;
+}
+
+/* Was h switched to its VM (STUDY/physical/NAME.json, written by the
+ * night runner or validate --switch) after this run started? Its history
+ * has moved and its inventory line may have: this run's samples would go
+ * to the VM's new file from wherever this run reads them. */
+static bool switched_under_run(const host *h, ks_error *e)
+{
+    KS_AUTOFREE char *rec = ks_asprintf("%s/physical/%s.json", h->target.study_dir, h->srv->name);
+    struct stat st;
+    const struct timespec *t0 = &h->run->started;
+    /* to the nanosecond: a switch in the second this run started, before
+     * it, is not one under it */
+    if (stat(rec, &st) != 0 || st.st_mtim.tv_sec < t0->tv_sec ||
+        (st.st_mtim.tv_sec == t0->tv_sec && st.st_mtim.tv_nsec <= t0->tv_nsec))
+        return false;
+    ks_error_set(e, KS_E_CONFIG, 0,
+                 "'%s' was switched to its VM after this collector started (%s): it is no "
+                 "longer sampled by this run; start kvmshift collect again to sample the VM",
+                 h->srv->name, rec);
+    return true;
+}
+
 static bool host_timers(host *h, col_store *store, const col_options *opt, const settings *set,
                         double now, double window)
 {
@@ -267,7 +301,7 @@ static bool host_timers(host *h, col_store *store, const col_options *opt, const
         h->st = H_CONNECTING;
         h->deadline = now + (double)set->connect_timeout;
         return true;
-    case H_READY:
+    case H_READY: {
         if (h->facts_needed) {
             if (h->be->request_facts(h->conn, &e) < 0) {
                 host_fail(h, opt, set, &e, now);
@@ -284,18 +318,13 @@ static bool host_timers(host *h, col_store *store, const col_options *opt, const
         }
         if (now < h->next_sample)
             return false;
-        switch (col_store_state(store, h->srv->name, &e)) {
-        case 0:
+        int ready = col_store_state(store, h->srv->name, &e);
+        if (ready == 0)
             return false; /* its file is still being made */
-        case -1:
-            /* a file that cannot be made (disk full, a foreign file) stops
-             * this server only */
-            ks_log_error("%s", e.message);
-            host_close(h);
-            h->res->failures++;
-            ks_error_copy(&h->res->last_error, &e);
-            col_state_write(h->target.study_dir, h->srv->name, &e, time(NULL));
-            h->st = H_DONE;
+        /* a file that cannot be made (disk full, a foreign file), or a
+         * server switched to its VM under this run, stops this server only */
+        if (ready < 0 || switched_under_run(h, &e)) {
+            host_stop(h, &e);
             return false;
         }
         if (h->be->request_sample(h->conn, &e) < 0) {
@@ -309,6 +338,7 @@ static bool host_timers(host *h, col_store *store, const col_options *opt, const
         else
             schedule_next(h, set, now);
         return true;
+    }
     case H_CONNECTING:
     case H_BUSY_SAMPLE:
     case H_BUSY_FACTS:
@@ -580,6 +610,7 @@ col_run *col_collect(const ks_study *study, const ks_inventory *inv, const col_o
         return NULL;
     }
     collect c = {.store = store, .opt = &opt, .set = &set, .hosts = hosts, .n = n};
+    clock_gettime(CLOCK_REALTIME, &c.started);
     c.loop = ks_loop_new(err);
     if (!c.loop) {
         hosts_free(hosts, n);

@@ -47,6 +47,27 @@ ks_sshd_start web 127.0.0.1 "$P_SRC"
 "$BIN" facts "$S" --only web --accept-new-hostkeys -q >/dev/null
 ks_sshd_stop web
 ks_check "facts of the physical server taken" test -f "$S/facts/web.json"
+
+# a collector running when the server is switched stops sampling it (its
+# history moved, its line may have: its samples would not be the server's)
+S0=$W/running
+ks_study "$S0"
+ks_inventory_line web 127.0.0.1 "$P_SRC" "$KS_CLIENT_KEY" web >>"$S0/inventory.csv"
+ks_sshd_start web 127.0.0.1 "$P_SRC"
+ks_run "$BIN" collect "$S0" --interval 2 --duration 60 --accept-new-hostkeys
+collector=$KS_LAST_PID collector_log=$KS_LAST_LOG
+for _ in $(seq 1 60); do
+    [ "$(rrdtool lastupdate "$S0/rrd/web.rrd" 2>/dev/null | tail -1 | awk '{ print $2 }')" != "" ] &&
+        [ "$(rrdtool lastupdate "$S0/rrd/web.rrd" | tail -1 | awk '{ print $2 }')" != U ] && break
+    sleep 0.5
+done
+"$BIN" validate "$S0" web --switch -q >/dev/null
+for _ in $(seq 1 40); do kill -0 "$collector" 2>/dev/null || break; sleep 0.5; done
+ks_check "a running collector: the switched server stopped" grep -q "'web' was switched to its VM after this collector started" "$collector_log"
+ks_check "... and no file written for it again" test ! -e "$S0/rrd/web.rrd"
+ks_check "... its state file says why" grep -q "switched to its VM" "$S0/state/web.json"
+kill -0 "$collector" 2>/dev/null && ks_kill "$collector"
+ks_sshd_stop web
 ks_check "its host key recorded" grep -q "^\[127.0.0.1\]:$P_SRC " "$S/known_hosts"
 
 # two weeks of the physical server up to the cutover, an hour ago: 50 MB/s
