@@ -20,11 +20,14 @@
  * saturated, and steal time (a VM short of CPU on its host).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ks_buf.h"
 #include "ks_fs.h"
@@ -641,15 +644,11 @@ static json_t *switch_server(const char *study_dir, const ks_server *srv, const 
     return rec;
 }
 
-json_t *mig_switch(const char *study_dir, const char *server, const mig_switch_options *opt,
-                   ks_error *err)
+/* mig_switch under the study's switch lock. */
+static json_t *switch_locked(const char *study_dir, const char *server,
+                             const mig_switch_options *opt, ks_error *err)
 {
     mig_switch_options o = opt ? *opt : (mig_switch_options){0};
-    ks_error_clear(err);
-    ks_study *study = ks_study_open(study_dir, err);
-    if (!study)
-        return NULL;
-    ks_study_free(study);
     KS_AUTOFREE char *rec_path = physical_path(study_dir, server, ".json");
     if (ks_path_exists(rec_path)) {
         json_t *rec = ks_json_read_file(rec_path, err);
@@ -668,6 +667,42 @@ json_t *mig_switch(const char *study_dir, const char *server, const mig_switch_o
     else
         rec = switch_server(study_dir, srv, inv_path, &o, err);
     ks_inventory_free(inv);
+    return rec;
+}
+
+/* The switches of one study one at a time: the cutovers of a night run in
+ * parallel, and each rewrites inventory.csv and known_hosts (read, change,
+ * replace): two at once would lose one's change. The lock's fd, or -1
+ * with err. */
+static int switch_lock(const char *study_dir, ks_error *err)
+{
+    KS_AUTOFREE char *dir = ks_path_join(study_dir, "physical");
+    KS_AUTOFREE char *path = ks_path_join(dir, ".switch.lock");
+    if (ks_mkdir_p(dir, err) < 0)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot lock %s", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+json_t *mig_switch(const char *study_dir, const char *server, const mig_switch_options *opt,
+                   ks_error *err)
+{
+    ks_error_clear(err);
+    ks_study *study = ks_study_open(study_dir, err);
+    if (!study)
+        return NULL;
+    ks_study_free(study);
+    int fd = switch_lock(study_dir, err);
+    if (fd < 0)
+        return NULL;
+    json_t *rec = switch_locked(study_dir, server, opt, err);
+    close(fd); /* the lock goes with it */
     return rec;
 }
 

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "col_rrd.h"
+#include "ks_buf.h"
 #include "ks_fs.h"
 #include "ks_inventory.h"
 #include "ks_json.h"
@@ -265,8 +267,8 @@ KS_TEST(cutover_hour_left_out)
     json_t *c = mig_compare_load(&base, &vm, MONDAY - HOUR / 2);
     KS_CHECK(data(c, "load_coverage", "baseline_hours") == 23);
     KS_CHECK(said(c, "load_coverage",
-                          "same weekday: 0, of another day: 23, with every "
-                          "hour: 1"));
+                  "same weekday: 0, of another day: 23, with every "
+                  "hour: 1"));
     KS_CHECK_STR(status(c, "load_network"), "pass");
     json_decref(c);
     ks_series_free(&base);
@@ -404,6 +406,61 @@ KS_TEST(switch_and_load_only)
     KS_CHECK(ks_path_exists(res));
 }
 
+/* The cutovers of a night run in parallel processes, each switching its
+ * server: every switch must be in the inventory and known_hosts after. */
+KS_TEST(parallel_switches)
+{
+    enum { N = 12 };
+    ks_error err;
+    KS_AUTOFREE char *study = ks_path_join(tmpdir, "parallel");
+    KS_CHECK(ks_study_init(study, &err) == 0);
+    ks_buf inv, kh;
+    ks_buf_init(&inv, 1 << 20);
+    ks_buf_init(&kh, 1 << 20);
+    ks_buf_appends(&inv, "name,address,method,port\n");
+    for (int i = 0; i < N; i++) {
+        ks_buf_printf(&inv, "s%d,127.0.0.1,ssh,%d\n", i, 3000 + i);
+        ks_buf_printf(&kh, "[127.0.0.1]:%d ssh-ed25519 AAAAKEY%d\n", 3000 + i, i);
+    }
+    KS_AUTOFREE char *inv_path = ks_path_join(study, "inventory.csv");
+    KS_AUTOFREE char *kh_path = ks_path_join(study, "known_hosts");
+    write_text(inv_path, ks_buf_str(&inv));
+    write_text(kh_path, ks_buf_str(&kh));
+    ks_buf_free(&inv);
+    ks_buf_free(&kh);
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            char name[16];
+            snprintf(name, sizeof name, "s%d", i);
+            mig_switch_options so = {.address = "127.0.0.2", .port = 4000 + i};
+            json_t *rec = mig_switch(study, name, &so, &err);
+            _exit(rec ? 0 : 1);
+        }
+    }
+    int failed = 0;
+    for (int i = 0; i < N; i++) {
+        int st = 0;
+        waitpid(pids[i], &st, 0);
+        failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    KS_CHECK(failed == 0);
+    ks_inventory *in = ks_inventory_load(inv_path, &err);
+    KS_CHECK(in != NULL);
+    size_t len;
+    KS_AUTOFREE char *k = ks_read_file(kh_path, 1 << 20, &len, &err);
+    for (int i = 0; in && k && i < N; i++) {
+        char name[16], line[64];
+        snprintf(name, sizeof name, "s%d", i);
+        const ks_server *srv = ks_inventory_find(in, name);
+        KS_CHECK(srv && strcmp(srv->address, "127.0.0.2") == 0 && srv->port == 4000 + i);
+        snprintf(line, sizeof line, "[127.0.0.2]:%d ssh-ed25519 AAAAKEY%d\n", 4000 + i, i);
+        KS_CHECK(strstr(k, line) != NULL);
+    }
+    ks_inventory_free(in);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -424,6 +481,7 @@ int main(void)
     KS_RUN(cutover_hour_left_out);
     KS_RUN(cpu_in_percent_without_mhz);
     KS_RUN(switch_and_load_only);
+    KS_RUN(parallel_switches);
     KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);
