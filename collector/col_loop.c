@@ -250,8 +250,6 @@ static void schedule_next(host *h, const settings *set, double now)
     }
 }
 
-/* Start whatever is due on host h; true when something was started that
- * needs a step() to get going (connecting, sending a request). */
 /* Stop h for this run: e said, recorded in its state file. */
 static void host_stop(host *h, const ks_error *e)
 {
@@ -284,6 +282,8 @@ static bool switched_under_run(const host *h, ks_error *e)
     return true;
 }
 
+/* Start whatever is due on host h; true when something was started that
+ * needs a step() to get going (connecting, sending a request). */
 static bool host_timers(host *h, col_store *store, const col_options *opt, const settings *set,
                         double now, double window)
 {
