@@ -156,46 +156,66 @@ typedef struct baseline {
     size_t total;
 } baseline;
 
+/* Median of vals per group (group[i] in [0, ngroups), -1: none), into
+ * out[ngroups]; NAN for a group without a known value. One counting sort,
+ * then each group's median. */
+static void group_medians(const int *group, const double *vals, size_t n, int ngroups, double *out)
+{
+    size_t *first = ks_calloc((size_t)ngroups + 1, sizeof *first);
+    for (size_t i = 0; i < n; i++)
+        if (group[i] >= 0)
+            first[group[i] + 1]++;
+    for (int g = 0; g < ngroups; g++)
+        first[g + 1] += first[g];
+    size_t *next = ks_malloc((size_t)ngroups * sizeof *next);
+    memcpy(next, first, (size_t)ngroups * sizeof *next);
+    double *sorted = ks_malloc((n ? n : 1) * sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        if (group[i] >= 0)
+            sorted[next[group[i]]++] = vals[i];
+    for (int g = 0; g < ngroups; g++)
+        out[g] = median(sorted + first[g], first[g + 1] - first[g]);
+    free(sorted);
+    free(next);
+    free(first);
+}
+
 static void baseline_make(const ks_series *s, time_t cutover, bool cpu_pct, baseline *b)
 {
     memset(b, 0, sizeof *b);
     size_t n = s->nslots;
-    int *key = ks_malloc((n ? n : 1) * sizeof *key);
+    /* each usable hour's group: its hour of the week, its hour of the day,
+     * and one group for all */
+    int *week = ks_malloc((n ? n : 1) * sizeof *week);
+    int *day = ks_malloc((n ? n : 1) * sizeof *day);
+    int *all = ks_malloc((n ? n : 1) * sizeof *all);
     for (size_t i = 0; i < n; i++) {
         time_t t = s->slot_start + (time_t)i * s->slot_seconds;
         /* only hours wholly before the cutover: the hour the services were
          * stopped in is not the server's normal load */
         bool use = s->measured[i] && t + s->slot_seconds <= cutover;
-        key[i] = use ? week_key(t) : -1;
+        week[i] = use ? week_key(t) : -1;
+        day[i] = use ? week[i] % 24 : -1;
+        all[i] = use ? 0 : -1;
         if (use) {
-            b->hours[B_WEEK + key[i]]++;
-            b->hours[B_DAY + key[i] % 24]++;
+            b->hours[B_WEEK + week[i]]++;
+            b->hours[B_DAY + day[i]]++;
             b->hours[B_ALL]++;
             b->total++;
         }
     }
     double *v = ks_malloc((n ? n : 1) * sizeof *v);
     for (int x = 0; x < X_N; x++) {
-        for (int bk = 0; bk < B_N; bk++) {
-            size_t k = 0;
-            if (!b->hours[bk]) {
-                b->med[x][bk] = NAN;
-                continue;
-            }
-            for (size_t i = 0; i < n; i++) {
-                if (key[i] < 0)
-                    continue;
-                bool in = bk == B_ALL || (bk < B_DAY && key[i] == bk) ||
-                          (bk >= B_DAY && bk < B_ALL && key[i] % 24 == bk - B_DAY);
-                if (in)
-                    v[k++] =
-                        x == X_PCT ? (s->cpu_pct ? s->cpu_pct[i] : NAN) : value(s, x, i, cpu_pct);
-            }
-            b->med[x][bk] = median(v, k);
-        }
+        for (size_t i = 0; i < n; i++)
+            v[i] = x == X_PCT ? (s->cpu_pct ? s->cpu_pct[i] : NAN) : value(s, x, i, cpu_pct);
+        group_medians(week, v, n, WEEK_KEYS, &b->med[x][B_WEEK]);
+        group_medians(day, v, n, 24, &b->med[x][B_DAY]);
+        group_medians(all, v, n, 1, &b->med[x][B_ALL]);
     }
     free(v);
-    free(key);
+    free(all);
+    free(day);
+    free(week);
 }
 
 /* The bucket a VM hour is compared with: the same hour of the same
@@ -220,23 +240,9 @@ static bool all_nan(const double *v, size_t n)
     return true;
 }
 
-/* The VM's hours after the cutover with a value. */
-static size_t vm_hours(const ks_series *vm, time_t cutover, size_t *first)
-{
-    size_t n = 0;
-    *first = vm->nslots;
-    for (size_t i = 0; i < vm->nslots; i++) {
-        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
-        if (!vm->measured[i] || t + vm->slot_seconds <= cutover)
-            continue;
-        if (*first == vm->nslots)
-            *first = i;
-        n++;
-    }
-    return n;
-}
-
-static void compare_metric(json_t *checks, const baseline *b, const ks_series *vm, time_t cutover,
+/* vb: each VM slot's bucket (bucket_for), -1 for a slot that is no VM
+ * hour (before the cutover, or not sampled). */
+static void compare_metric(json_t *checks, const baseline *b, const ks_series *vm, const int *vb,
                            int m, bool pct)
 {
     const metric *mt = &metrics[m];
@@ -249,11 +255,10 @@ static void compare_metric(json_t *checks, const baseline *b, const ks_series *v
     size_t low_i = 0, high_i = 0;
     int low_b = 0, high_b = 0;
     for (size_t i = 0; i < vm->nslots; i++) {
-        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
         double v = value(vm, m, i, pct);
-        if (!vm->measured[i] || t + vm->slot_seconds <= cutover || isnan(v))
+        if (vb[i] < 0 || isnan(v))
             continue;
-        int bk = bucket_for(b, t);
+        int bk = vb[i];
         double ref = b->med[m][bk];
         if (isnan(ref))
             continue;
@@ -334,16 +339,16 @@ static void compare_metric(json_t *checks, const baseline *b, const ks_series *v
 }
 
 static void compare_saturation(json_t *checks, const baseline *b, const ks_series *vm,
-                               time_t cutover, size_t hours)
+                               const int *vb, size_t hours)
 {
     mig_check c = mig_check_new("load_saturation");
     size_t cpu_sat = 0, cpu_as_before = 0, mem_full = 0;
     double cpu_max = NAN, mem_max = NAN;
     time_t cpu_at = 0, mem_at = 0;
     for (size_t i = 0; i < vm->nslots; i++) {
-        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
-        if (!vm->measured[i] || t + vm->slot_seconds <= cutover)
+        if (vb[i] < 0)
             continue;
+        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
         double p = vm->cpu_pct ? vm->cpu_pct[i] : NAN;
         if (!isnan(p) && (isnan(cpu_max) || p > cpu_max)) {
             cpu_max = p;
@@ -351,7 +356,7 @@ static void compare_saturation(json_t *checks, const baseline *b, const ks_serie
         }
         if (!isnan(p) && p >= SATURATED_PCT) {
             cpu_sat++;
-            double before = b->med[X_PCT][bucket_for(b, t)];
+            double before = b->med[X_PCT][vb[i]];
             cpu_as_before += !isnan(before) && before >= SATURATED_PCT;
         }
         double used = vm->mem_bytes[i], total = vm->mem_total ? vm->mem_total[i] : NAN;
@@ -403,17 +408,17 @@ static void compare_saturation(json_t *checks, const baseline *b, const ks_serie
                               : "not full");
 }
 
-static void compare_steal(json_t *checks, const ks_series *vm, time_t cutover, size_t hours)
+static void compare_steal(json_t *checks, const ks_series *vm, const int *vb, size_t hours)
 {
     mig_check c = mig_check_new("load_steal");
     size_t warn = 0, bad = 0, known = 0;
     double max = NAN;
     time_t at = 0;
     for (size_t i = 0; vm->steal_pct && i < vm->nslots; i++) {
-        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
         double s = vm->steal_pct[i];
-        if (!vm->measured[i] || t + vm->slot_seconds <= cutover || isnan(s))
+        if (vb[i] < 0 || isnan(s))
             continue;
+        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
         known++;
         warn += s >= STEAL_WARN;
         bad += s >= STEAL_FAIL;
@@ -454,14 +459,25 @@ json_t *mig_compare_load(const ks_series *base, const ks_series *vm, time_t cuto
 {
     json_t *checks = json_array();
     mig_check cov = mig_check_new("load_coverage");
-    size_t first;
-    size_t hours = vm_hours(vm, cutover, &first);
     char cut[KS_TIME_ISO_LEN];
     ks_time_iso(cutover, cut);
     /* in MHz when both sides have it: the work, whatever the CPUs */
     bool pct = all_nan(base->cpu_mhz, base->nslots) || all_nan(vm->cpu_mhz, vm->nslots);
     baseline b;
     baseline_make(base, cutover, pct, &b);
+    /* the VM's hours (after the cutover, sampled) and their buckets, once */
+    int *vb = ks_malloc((vm->nslots ? vm->nslots : 1) * sizeof *vb);
+    size_t hours = 0, week = 0, day = 0, all = 0;
+    for (size_t i = 0; i < vm->nslots; i++) {
+        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
+        vb[i] = vm->measured[i] && t + vm->slot_seconds > cutover ? bucket_for(&b, t) : -1;
+        if (vb[i] < 0)
+            continue;
+        hours++;
+        week += vb[i] < B_DAY;
+        day += vb[i] >= B_DAY && vb[i] < B_ALL;
+        all += vb[i] == B_ALL;
+    }
     json_object_set_new(cov.o, "data",
                         json_pack("{s:s,s:I,s:I}", "cutover_at", cut, "vm_hours", (json_int_t)hours,
                                   "baseline_hours", (json_int_t)b.total));
@@ -471,6 +487,7 @@ json_t *mig_compare_load(const ks_series *base, const ks_series *vm, time_t cuto
                      "collect) for a day or more, then validate again",
                      cut);
         mig_finish(checks, &cov, "no sample of the VM yet");
+        free(vb);
         return checks;
     }
     if (!b.total) {
@@ -480,17 +497,8 @@ json_t *mig_compare_load(const ks_series *base, const ks_series *vm, time_t cuto
             "with",
             cut);
         mig_finish(checks, &cov, "no baseline");
+        free(vb);
         return checks;
-    }
-    size_t week = 0, day = 0, all = 0;
-    for (size_t i = first; i < vm->nslots; i++) {
-        time_t t = vm->slot_start + (time_t)i * vm->slot_seconds;
-        if (!vm->measured[i])
-            continue;
-        int bk = bucket_for(&b, t);
-        week += bk < B_DAY;
-        day += bk >= B_DAY && bk < B_ALL;
-        all += bk == B_ALL;
     }
     mig_evidence(&cov, hours < LOAD_FULL_HOURS ? L_WARN : L_PASS,
                  "%zu %s of the VM since the cutover (%s)%s", hours, hours_word(hours), cut,
@@ -507,9 +515,10 @@ json_t *mig_compare_load(const ks_series *base, const ks_series *vm, time_t cuto
     mig_finish(checks, &cov, "%zu %s of the VM against %zu of the physical server", hours,
                hours_word(hours), b.total);
     for (int m = 0; m < M_N; m++)
-        compare_metric(checks, &b, vm, cutover, m, pct);
-    compare_saturation(checks, &b, vm, cutover, hours);
-    compare_steal(checks, vm, cutover, hours);
+        compare_metric(checks, &b, vm, vb, m, pct);
+    compare_saturation(checks, &b, vm, vb, hours);
+    compare_steal(checks, vm, vb, hours);
+    free(vb);
     return checks;
 }
 
