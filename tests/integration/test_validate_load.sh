@@ -136,8 +136,10 @@ ks_sshd_start webvm 127.0.0.1 "$P_VM"
 "$BIN" collect "$S" --only web --interval 10 --duration 400 -q >"$W/collect.out" 2>&1 || true
 ks_sshd_stop webvm
 ks_check "the VM collected into a new rrd/web.rrd" test -f "$S/rrd/web.rrd"
-ks_check "... with the copied host key (no unknown-key refusal)" sh -c "! grep -qi 'unknown' '$W/collect.out'"
-ks_check "... the VM's facts taken on first contact" test -f "$S/facts/web.json"
+# (the RRD file alone proves nothing: the store makes it before any login;
+# the facts were moved aside by the switch, so new ones mean a login with
+# the copied host key, no --accept-new-hostkeys given)
+ks_check "... logged in with the copied host key: the VM's facts taken on first contact" test -f "$S/facts/web.json"
 
 set +e
 "$BIN" validate "$S" web --load-only --output json >"$W/load.json" 2>"$W/err"
