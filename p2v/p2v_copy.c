@@ -407,25 +407,45 @@ static int start_guardian(run *r, bool snap, ks_error *err)
     /* read until "ready" */
     ks_buf lines;
     ks_buf_init(&lines, 1 << 20);
-    double deadline = ks_time_mono() + r->opt->timeout + 60;
+    double started = ks_time_mono();
+    double deadline = started + r->opt->timeout + 60;
     char buf[4096];
+    ks_buf errs;
+    ks_buf_init(&errs, 1 << 12);
     while (!strstr(ks_buf_str(&lines), "ready\n")) {
         int n = ssh_channel_read_nonblocking(r->guard, buf, sizeof buf, 0);
         if (n > 0) {
             ks_buf_append(&lines, buf, (size_t)n);
             continue;
         }
-        if (n == SSH_ERROR || ssh_channel_is_eof(r->guard) || ks_time_mono() > deadline) {
+        int ne = ssh_channel_read_nonblocking(r->guard, buf, sizeof buf, 1);
+        if (ne > 0) {
+            ks_buf_append(&errs, buf, (size_t)ne);
+            continue;
+        }
+        bool eof = ssh_channel_is_eof(r->guard);
+        if (n == SSH_ERROR || eof || ks_time_mono() > deadline) {
+            /* what it said on stderr, on one line */
+            for (char *p = errs.data; p && *p; p++)
+                if (*p == '\n' || (unsigned char)*p < 0x20)
+                    *p = ' ';
+            KS_AUTOFREE char *why =
+                n == SSH_ERROR ? ks_strdup(ssh_get_error(ks_ssh_session(r->ctl)))
+                : eof
+                    ? ks_asprintf("its shell ended after %.0f s%s%.200s", ks_time_mono() - started,
+                                  errs.len ? ": " : "", ks_buf_str(&errs))
+                    : ks_asprintf("no answer in %.0f s", ks_time_mono() - started);
             ks_error_set(err, KS_E_REMOTE, 0,
                          "'%s' did not confirm its LVM snapshots (%s): nothing was copied; "
                          "try again, or copy without snapshots (--no-snapshot)",
-                         r->server,
-                         n == SSH_ERROR ? ssh_get_error(ks_ssh_session(r->ctl)) : "no answer");
+                         r->server, why);
             ks_buf_free(&lines);
+            ks_buf_free(&errs);
             return -1;
         }
         ks_ssh_wait(r->ctl, 0.2);
     }
+    ks_buf_free(&errs);
     for (char *p = lines.data; p && *p;) {
         char *nl = strchr(p, '\n');
         if (nl)
@@ -568,6 +588,52 @@ static int hash_zero(const char *tool, uint64_t len, char *out)
     return 0;
 }
 
+/* What the journal and the target directory say against this copy, checked
+ * before the source is touched (no snapshot made, no helper sent) */
+static int check_journal_disks(run *r, ks_error *err)
+{
+    const p2v_copy_options *o = r->opt;
+    for (size_t i = 0; i < r->nfdisks; i++) {
+        const facts_disk *fd = &r->fdisks[i];
+        p2v_jdisk *d = p2v_journal_disk(r->j, fd->name);
+        if (!d) {
+            KS_AUTOFREE char *img = image_path(r, fd->name);
+            if (ks_path_exists(img)) {
+                ks_error_set(err, KS_E_IO, EEXIST,
+                             "'%s' exists and no journal of this study knows it: move it away "
+                             "or run with --force to replace it",
+                             img);
+                return -1;
+            }
+            continue;
+        }
+        if (d->map.disk_size != fd->size) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "disk '%s' of '%s' is %llu bytes, its copy %llu: the disk changed; "
+                         "copy it again with --force",
+                         fd->name, r->server, (unsigned long long)fd->size,
+                         (unsigned long long)d->map.disk_size);
+            return -1;
+        }
+        if (!ks_path_exists(d->image)) {
+            ks_error_set(err, KS_E_IO, ENOENT,
+                         "the image '%s' of disk '%s' of '%s' is gone, its journal still "
+                         "lists it: copy again with --force",
+                         d->image, fd->name, r->server);
+            return -1;
+        }
+        if (strcmp(d->format, format_name(o->format)) != 0 && o->format == P2V_RAW) {
+            ks_error_set(err, KS_E_USAGE, 0,
+                         "disk '%s' of '%s' is being copied as %s ('%s'): run with --format "
+                         "%s, or --force to copy again as %s",
+                         fd->name, r->server, d->format, d->image, d->format,
+                         format_name(o->format));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Prepare each disk: its journal entry (new, or checked against the
  * source), its image (created, or opened to resume), its source map. */
 static int setup_jobs(run *r, ks_error *err)
@@ -587,38 +653,7 @@ static int setup_jobs(run *r, ks_error *err)
         p2v_jdisk *d = p2v_journal_disk(r->j, fd->name);
         KS_AUTOFREE char *img = image_path(r, fd->name);
         bool create = false;
-        if (d) {
-            if (d->map.disk_size != fd->size) {
-                ks_error_set(err, KS_E_CONFIG, 0,
-                             "disk '%s' of '%s' is %llu bytes, its copy %llu: the disk changed; "
-                             "copy it again with --force",
-                             fd->name, r->server, (unsigned long long)fd->size,
-                             (unsigned long long)d->map.disk_size);
-                return -1;
-            }
-            if (!ks_path_exists(d->image)) {
-                ks_error_set(err, KS_E_IO, ENOENT,
-                             "the image '%s' of disk '%s' of '%s' is gone, its journal still "
-                             "lists it: copy again with --force",
-                             d->image, fd->name, r->server);
-                return -1;
-            }
-            if (strcmp(d->format, format_name(o->format)) != 0 && o->format == P2V_RAW) {
-                ks_error_set(err, KS_E_USAGE, 0,
-                             "disk '%s' of '%s' is being copied as %s ('%s'): run with --format "
-                             "%s, or --force to copy again as %s",
-                             fd->name, r->server, d->format, d->image, d->format,
-                             format_name(o->format));
-                return -1;
-            }
-        } else {
-            if (ks_path_exists(img)) {
-                ks_error_set(err, KS_E_IO, EEXIST,
-                             "'%s' exists and no journal of this study knows it: move it away "
-                             "or run with --force to replace it",
-                             img);
-                return -1;
-            }
+        if (!d) {
             d = p2v_journal_add_disk(r->j, fd->name);
             p2v_journal_set(&d->image, img);
             p2v_journal_set(&d->format, format_name(o->format));
@@ -991,6 +1026,8 @@ static int copy_run(run *r, const char *study_dir, const char *server, const p2v
     bool had_journal = r->j != NULL;
     if (!r->j)
         r->j = p2v_journal_new(server);
+    if (check_journal_disks(r, err) < 0)
+        return -1;
 
     bool snap = o->snapshot && r->layout->have_lvm;
     if (snap && remove_stale(r, err) < 0)

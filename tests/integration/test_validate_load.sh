@@ -148,7 +148,7 @@ set -e
 cat "$W/err"
 ks_check "--load-only: exit 3 (a check failed)" test "$rc" -eq 3
 ks_check "--load-only: the earlier checks kept, the load checks added, the network's drop failed" \
-    python3 - "$W/load.json" <<'EOF'
+    python3 - "$W/load.json" "$CUT" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 c = {x["check"]: x for x in r["checks"]}
@@ -160,7 +160,12 @@ assert c["load_coverage"]["status"] == "warn", c["load_coverage"]
 assert c["load_network"]["status"] == "fail", c["load_network"]
 assert r["verdict"] == "fail", r["verdict"]
 assert c["load_coverage"]["data"]["vm_hours"] >= 1, c["load_coverage"]
-assert c["load_coverage"]["data"]["baseline_hours"] == 14 * 24, c["load_coverage"]
+# the hours of 14 days of rows: a row ending at t covers (t - 300, t], so
+# 337 hours when the cutover is on the hour (the first row's in the hour
+# before), else 336
+cut = int(sys.argv[2])
+hours = len({(t - 300) // 3600 for t in range(cut - 14 * 86400, cut, 300)})
+assert c["load_coverage"]["data"]["baseline_hours"] == hours, (c["load_coverage"], hours)
 EOF
 
 # the same figures by a second method: rrdtool fetch of both files
