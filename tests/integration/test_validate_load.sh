@@ -160,11 +160,12 @@ assert c["load_coverage"]["status"] == "warn", c["load_coverage"]
 assert c["load_network"]["status"] == "fail", c["load_network"]
 assert r["verdict"] == "fail", r["verdict"]
 assert c["load_coverage"]["data"]["vm_hours"] >= 1, c["load_coverage"]
-# the hours of 14 days of rows: a row ending at t covers (t - 300, t], so
-# 337 hours when the cutover is on the hour (the first row's in the hour
-# before), else 336
+# the hours of 14 days of rows wholly before the cutover: a row ending at t
+# covers (t - 300, t]; 337 when the cutover is on the hour (the first row
+# is in the hour before), else 336 (the cutover's own hour left out)
 cut = int(sys.argv[2])
-hours = len({(t - 300) // 3600 for t in range(cut - 14 * 86400, cut, 300)})
+hours = len({h for h in ((t - 300) // 3600 for t in range(cut - 14 * 86400, cut, 300))
+             if (h + 1) * 3600 <= cut})
 assert c["load_coverage"]["data"]["baseline_hours"] == hours, (c["load_coverage"], hours)
 EOF
 
