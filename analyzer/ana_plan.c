@@ -74,6 +74,13 @@ typedef struct scenario {
     size_t placed, unplaced;
     double *host_cpu_peak, *host_mem; /* per host: busiest slot share, memory share */
     double power_kwh, cost, rack_units, peak_sum_hosts;
+    /* per item, on the host it got (NAN when not placed): the most it can
+     * draw there in MHz of that host's model (its vCPUs, or its quota), the
+     * measured hours it wanted more (headroom aside), and the largest share
+     * of its demand then cut off */
+    double *bound_mhz;
+    size_t *throttled_hours;
+    double *throttled_max;
 } scenario;
 
 struct ana_plan {
@@ -292,6 +299,47 @@ static unsigned item_vcpus(const ana_plan *pl, const srv *s, const ana_model *m)
     return ana_size_vcpus(need, m->mhz, s->threads, pl->pol.allow_upsize);
 }
 
+/* With cpu_cap = percentile, the CPU quota of server s in MHz of model m:
+ * its sized percentile, headroom included, and at least a tenth of one of
+ * m's cores (an idle server still boots and logs in) */
+static double quota_mhz(const ana_plan *pl, const srv *s, const ana_model *m)
+{
+    double q = ana_target_mhz(&pl->pol, m, s->pctl[M_CPU], s->speed);
+    return q > m->mhz / 10 ? q : m->mhz / 10;
+}
+
+/* The most CPU server s can draw in a scenario that opens hosts of model m,
+ * in MHz of m: with cpu_cap = percentile its quota (its sized percentile,
+ * headroom included), else what its vCPUs deliver on the fastest host model
+ * it may be placed on (banned: the models it may not be). */
+static double item_cpu_bound(const ana_plan *pl, const srv *s, const ana_model *m, unsigned vcpus,
+                             const bool *banned)
+{
+    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE)
+        return quota_mhz(pl, s, m);
+    double core = 0;
+    for (size_t j = 0; j < pl->nmodels; j++) {
+        const ana_model *o = &pl->models[j];
+        if (o != m && banned && banned[j])
+            continue;
+        double c = o->mhz * o->speed_factor / m->speed_factor;
+        core = c > core ? c : core;
+    }
+    return vcpus * core;
+}
+
+/* What item k of sc can draw on a host of model j, in MHz of the model sc
+ * opens hosts with (its quota with cpu_cap = percentile, else its vCPUs on
+ * j's cores). */
+static double item_bound_on(const ana_plan *pl, const scenario *sc, size_t k, size_t j)
+{
+    const srv *s = &pl->srv[sc->srv_of[k]];
+    const ana_model *m = sc->model, *o = &pl->models[j];
+    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE)
+        return quota_mhz(pl, s, m);
+    return sc->items[k].vcpus * o->mhz * o->speed_factor / m->speed_factor;
+}
+
 /* The packing problem's host models: every declared model, CPU capacity in
  * MHz of the opening model m (the items' unit: a host of speed factor f
  * does f / m's factor as much per MHz), limits and overheads of [policy]. */
@@ -343,14 +391,6 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
         size_t k = sc->nitems++;
         sc->srv_of[k] = i;
         sc->item_of[i] = k;
-        /* the hourly demand, capped at the sized percentile (the VM is sized
-         * for it; rarer peaks are its own to absorb), on the target CPU */
-        double *cpu = ks_malloc((pl->nslots ? pl->nslots : 1) * sizeof *cpu);
-        for (size_t t = 0; t < pl->nslots; t++) {
-            double v = s->series.cpu_mhz[t];
-            cpu[t] = ana_target_mhz(pol, m, v < s->pctl[M_CPU] ? v : s->pctl[M_CPU], s->speed);
-        }
-        sc->cpu[k] = cpu;
         /* hosts of other models (existing ones, or a mixed fleet's): not
          * those it is too busy for, nor those whose slower cores would need
          * more vCPUs than it is sized with here */
@@ -359,6 +399,18 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
         for (size_t j = 0; j < pl->nmodels; j++)
             sc->banned[k][j] =
                 j != midx && (s->v.too_busy[j] || item_vcpus(pl, s, &pl->models[j]) > vcpus);
+        /* the hourly demand on the target CPU: all it measured (nothing on
+         * a KVM host stops a VM at its percentile), bounded by what its
+         * vCPUs deliver on the fastest host it may get; with cpu_cap =
+         * percentile, capped at the sized percentile, which the domain's
+         * CPU quota then enforces */
+        double *cpu = ks_malloc((pl->nslots ? pl->nslots : 1) * sizeof *cpu);
+        double bound = item_cpu_bound(pl, s, m, vcpus, sc->banned[k]);
+        for (size_t t = 0; t < pl->nslots; t++) {
+            double d = ana_target_mhz(pol, m, s->series.cpu_mhz[t], s->speed);
+            cpu[t] = d < bound ? d : bound;
+        }
+        sc->cpu[k] = cpu;
         sc->items[k] = (ana_item){
             .name = s->inv->name,
             .cpu = cpu,
@@ -426,6 +478,12 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
     size_t *per_model = ks_calloc(pl->nmodels + 1, sizeof *per_model);
     double *load = ks_calloc(pl->nslots + 1, sizeof *load);
     double *net = ks_calloc(pl->nslots + 1, sizeof *net);
+    double *real = ks_calloc(pl->nslots + 1, sizeof *real);
+    sc->bound_mhz = ks_calloc(sc->nitems + 1, sizeof *sc->bound_mhz);
+    sc->throttled_hours = ks_calloc(sc->nitems + 1, sizeof *sc->throttled_hours);
+    sc->throttled_max = ks_calloc(sc->nitems + 1, sizeof *sc->throttled_max);
+    for (size_t k = 0; k < sc->nitems; k++)
+        sc->bound_mhz[k] = NAN;
     double watts = 0;
     sc->cost = sc->rack_units = 0;
     for (size_t h = 0; h < nh; h++) {
@@ -435,6 +493,7 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
         sc->host_names[h] = ks_asprintf("%s-%02zu", hm->name, ++per_model[k]);
         memset(load, 0, (pl->nslots + 1) * sizeof *load);
         memset(net, 0, (pl->nslots + 1) * sizeof *net);
+        memset(real, 0, (pl->nslots + 1) * sizeof *real);
         double mem = cap->host_mem_mib;
         for (size_t j = 0; j < sc->nitems; j++) {
             if (sc->sol.host_of[j] != (int)h)
@@ -442,9 +501,44 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
             const srv *s = &pl->srv[sc->srv_of[j]];
             sc->host_vms[h]++;
             mem += sc->items[j].mem_mib + cap->vm_mem_mib;
+            /* the measured series again, on this host's own cores: what
+             * the VM can really draw here, for the check below and for
+             * the hours it would want more */
+            double b = item_bound_on(pl, sc, j, k);
+            double to_host = sc->model->speed_factor / hm->speed_factor;
+            sc->bound_mhz[j] = b * to_host;
             for (size_t t = 0; t < pl->nslots; t++) {
                 load[t] += sc->cpu[j][t];
                 net[t] += isnan(s->series.net_bps[t]) ? 0 : s->series.net_bps[t];
+                double d = ana_target_mhz(&pl->pol, sc->model, s->series.cpu_mhz[t], s->speed);
+                real[t] += d < b ? d : b;
+                double want = d / (1 + pl->pol.headroom);
+                if (s->series.measured && s->series.measured[t] && want > b * (1 + 1e-9)) {
+                    sc->throttled_hours[j]++;
+                    double cut = (want - b) / want;
+                    sc->throttled_max[j] = cut > sc->throttled_max[j] ? cut : sc->throttled_max[j];
+                }
+            }
+        }
+        /* the packing's promise, checked on the measured series rather
+         * than on the demand it was given (a demand built wrong, such as
+         * one capped below what a VM can draw, shows here) */
+        for (size_t t = 0; t < pl->nslots; t++) {
+            double limit = cap->cpu_mhz * cap->cpu_limit - cap->host_cpu_mhz;
+            double vms = (double)sc->host_vms[h] * cap->vm_cpu_mhz;
+            if (real[t] + vms > limit * (1 + 1e-6) + 1e-6) {
+                ks_error_set(err, KS_E_INTERNAL, 0,
+                             "scenario '%s': host %s would need %.0f MHz in slot %zu on its VMs' "
+                             "measured load, above its limit of %.0f MHz (a bug, please report "
+                             "it)",
+                             sc->name, sc->host_names[h],
+                             (real[t] + vms) * sc->model->speed_factor / hm->speed_factor, t,
+                             limit * sc->model->speed_factor / hm->speed_factor);
+                free(load);
+                free(net);
+                free(real);
+                free(per_model);
+                return -1;
             }
         }
         double sum = 0, peak = 0, npeak = 0;
@@ -465,6 +559,7 @@ static int scenario_build(ana_plan *pl, scenario *sc, const ana_model *m, bool m
     }
     free(load);
     free(net);
+    free(real);
     free(per_model);
     sc->power_kwh = watts * 8760.0 / 1000.0; /* NAN when a model has no power figures */
     return 0;
@@ -490,6 +585,9 @@ static void scenario_free(scenario *sc)
     free(sc->host_mem);
     free(sc->host_net);
     free(sc->host_vms);
+    free(sc->bound_mhz);
+    free(sc->throttled_hours);
+    free(sc->throttled_max);
     free(sc->pm);
     free(sc->existing_models);
 }
@@ -894,6 +992,8 @@ static json_t *policy_json(const ana_plan *pl)
     json_object_set_new(o, "vm_memory_overhead_mib", jreal(p->vm_mem_overhead_mib));
     json_object_set_new(o, "vcpu_ratio", jreal(p->vcpu_ratio));
     json_object_set_new(o, "n_plus_1", json_boolean(p->n_plus_1));
+    json_object_set_new(o, "cpu_cap",
+                        json_string(p->cpu_cap == ANA_CPU_CAP_PERCENTILE ? "percentile" : "vcpus"));
     json_object_set_new(o, "hardware_blockers", json_string(ana_status_name(p->blocker_status)));
     json_t *roles = json_array();
     for (size_t i = 0; i < p->nphysical_roles; i++)
@@ -987,6 +1087,12 @@ static json_t *scenario_json(const ana_plan *pl, const scenario *sc)
         json_object_set_new(p, "host", json_string(sc->host_names[h]));
         json_object_set_new(p, "vcpus", json_integer(sc->items[k].vcpus));
         json_object_set_new(p, "memory_mib", jreal(sc->items[k].mem_mib));
+        json_object_set_new(p, "cpu_bound_mhz", jreal(sc->bound_mhz[k]));
+        json_object_set_new(p, "cpu_quota_mhz",
+                            pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE ? jreal(sc->bound_mhz[k])
+                                                                      : json_null());
+        json_object_set_new(p, "throttled_hours", json_integer((json_int_t)sc->throttled_hours[k]));
+        json_object_set_new(p, "throttled_max_percent", jreal(sc->throttled_max[k] * 100));
         json_array_append_new(pls, p);
     }
     json_object_set_new(o, "placements", pls);
@@ -1033,6 +1139,18 @@ static json_t *server_json(const ana_plan *pl, const srv *s)
                                                         : json_integer(item_vcpus(pl, s, m)));
     json_object_set_new(o, "memory_mib",
                         s->v.status == ANA_NOT_ELIGIBLE ? json_null() : jreal(s->v.memory_mib));
+    /* its quota on its host in the recommended scenario, in that host's
+     * cores: what P2V puts in the domain */
+    double quota = NAN;
+    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE && pl->recommended >= 0) {
+        const scenario *sc = &pl->sc[pl->recommended];
+        size_t i = (size_t)(s - pl->srv), k = sc->item_of[i];
+        if (k != (size_t)-1 && sc->sol.host_of[k] >= 0) {
+            const ana_model *hm = &pl->models[sc->sol.host_model[sc->sol.host_of[k]]];
+            quota = sc->bound_mhz[k] / hm->mhz;
+        }
+    }
+    json_object_set_new(o, "cpu_quota_cores", jreal(quota));
     return o;
 }
 
@@ -1275,6 +1393,15 @@ char *ana_plan_explain(const ana_plan *pl, const char *server, ks_error *err)
                       (size_t)h < sc->nexisting ? ", existing" : "", sc->items[k].vcpus,
                       sc->items[k].mem_mib, sc->host_cpu_peak[h] * 100, pl->pol.cpu_max * 100,
                       sc->host_mem[h] * 100, pl->pol.mem_max * 100);
+        /* the busiest slot is on what each VM can really draw: say what
+         * this one can, and when it would want more */
+        ks_buf_printf(&b, "; it can draw %.0f MHz there (%s)", sc->bound_mhz[k],
+                      pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE ? "its CPU quota"
+                                                                : "all its vCPUs");
+        if (sc->throttled_hours[k])
+            ks_buf_printf(&b, " and wanted more in %zu measured hour%s (up to %.0f%% held back)",
+                          sc->throttled_hours[k], sc->throttled_hours[k] == 1 ? "" : "s",
+                          sc->throttled_max[k] * 100);
         size_t others = 0;
         for (size_t j = 0; j < sc->nitems; j++) {
             if (j == k || sc->sol.host_of[j] != h)

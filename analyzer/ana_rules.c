@@ -100,6 +100,7 @@ int ana_policy_parse(const ks_ini *ini, ana_policy *p, ks_error *err)
     const char *S = "policy";
     const char *hb = ks_ini_get(ini, S, "hardware_blockers");
     const char *roles = ks_ini_get(ini, S, "physical_roles");
+    const char *cap = ks_ini_get(ini, S, "cpu_cap");
     if (get_share(ini, S, "max_host_share_percent", 50, 1, 100, &p->max_host_share, err) < 0 ||
         get_share(ini, S, "min_confidence_percent", 50, 0, 100, &p->min_confidence, err) < 0 ||
         ks_ini_get_double(ini, S, "percentile", 95, 1, 100, &p->percentile, err) < 0 ||
@@ -156,6 +157,19 @@ int ana_policy_parse(const ks_ini *ini, ana_policy *p, ks_error *err)
                          "%s:%u: 'hardware_blockers' in [policy] must be conditional or "
                          "not_eligible, not '%s'",
                          ks_ini_filename(ini), ks_ini_line(ini, S, "hardware_blockers"), hb);
+            goto fail;
+        }
+    }
+    p->cpu_cap = ANA_CPU_CAP_VCPUS;
+    if (cap && *cap) {
+        if (strcmp(cap, "percentile") == 0) {
+            p->cpu_cap = ANA_CPU_CAP_PERCENTILE;
+        } else if (strcmp(cap, "vcpus") != 0) {
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s:%u: 'cpu_cap' in [policy] must be vcpus (a VM may draw all its "
+                         "vCPUs give: the default) or percentile (a CPU quota at its sized "
+                         "percentile), not '%s'",
+                         ks_ini_filename(ini), ks_ini_line(ini, S, "cpu_cap"), cap);
             goto fail;
         }
     }

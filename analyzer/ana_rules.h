@@ -27,6 +27,12 @@ typedef struct ana_speed_rule {
     double factor;
 } ana_speed_rule;
 
+/* What a VM's CPU demand is packed as (README "Analyzing a study"). */
+typedef enum ana_cpu_cap {
+    ANA_CPU_CAP_VCPUS = 0,  /* all it measured, up to what its vCPUs deliver */
+    ANA_CPU_CAP_PERCENTILE, /* at most its sized percentile, held by a CPU quota */
+} ana_cpu_cap;
+
 /* study.ini [policy], with the defaults of README "Analyzing a study". */
 typedef struct ana_policy {
     double max_host_share; /* 0..1: one server may need at most this share of a host */
@@ -44,6 +50,7 @@ typedef struct ana_policy {
     double vcpu_ratio; /* vCPUs per physical core at most; 0: no limit */
     bool n_plus_1;     /* one spare host's worth of room */
     bool mixed_fleet;  /* plan a mixed-fleet scenario (two models or more) */
+    ana_cpu_cap cpu_cap;
     /* estimated power of a physical server from its facts, when
      * [server-power] does not give it: base + sockets x (idle + (max - idle)
      * x average CPU use) + memory GiB x w_per_gib */

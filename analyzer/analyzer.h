@@ -126,8 +126,9 @@ size_t ana_plan_scenario_hosts(const ana_plan *plan, size_t scenario);
  * (not eligible, too busy for that model, or fits on no host). */
 int ana_plan_scenario_host_of(const ana_plan *plan, size_t scenario, size_t server);
 /* The CPU demand the packer placed for server in scenario, per slot, in MHz
- * of the scenario's host model (speed factors and headroom applied, capped
- * at the sized percentile): what the hosts' limits are checked against.
+ * of the scenario's host model (speed factors and headroom applied, at most
+ * what its vCPUs give, or with [policy] cpu_cap = percentile its quota):
+ * what the hosts' limits are checked against.
  * NULL when the server is not placed in scenario. */
 const double *ana_plan_scenario_demand(const ana_plan *plan, size_t scenario, size_t server);
 /* A host's CPU capacity (cores x MHz of its model, in MHz of the model the

@@ -526,6 +526,11 @@ static int read_server(const rd *r, const json_t *o, const char *at, ks_plan_ser
             return -1;
         s->vcpus = (unsigned)v;
     }
+    /* plans written before cpu_cap have no quota */
+    s->cpu_quota_cores = NAN;
+    if (json_object_get(o, "cpu_quota_cores") &&
+        get_number(r, o, at, "cpu_quota_cores", true, 0.01, MAX_VCPUS, &s->cpu_quota_cores) < 0)
+        return -1;
     return 0;
 }
 

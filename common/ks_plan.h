@@ -65,6 +65,10 @@ struct ks_plan_server_entry {
      * is not eligible. memory_mib is a whole number of MiB. */
     unsigned vcpus;
     uint64_t memory_mib;
+    /* With [policy] cpu_cap = percentile: the CPU time the VM may use at
+     * most, in cores of its host in the chosen scenario (the plan packed
+     * it so, and its domain gets this quota); NAN: no quota. */
+    double cpu_quota_cores;
     /* The source's disks, summed: the size of its disks and the space used
      * in its file systems (facts); NAN when the facts give none. */
     double disk_size_gib, disk_used_gib;

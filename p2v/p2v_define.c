@@ -89,17 +89,26 @@ static bool cpu_usable(virConnectPtr c, const char *virt_type, const char *machi
     return ok;
 }
 
-/* The size of the VM: the overrides, else the plan's right-sizing. */
+/* The size of the VM: the overrides, else the plan's right-sizing; its CPU
+ * quota (0: none) from the plan whenever the plan has one. */
 static int vm_size(const char *study, const char *server, const p2v_define_options *o,
-                   unsigned *vcpus, uint64_t *mem, ks_error *err)
+                   unsigned *vcpus, uint64_t *mem, double *quota, ks_error *err)
 {
     *vcpus = o->vcpus;
     *mem = o->memory_mib;
-    if (*vcpus && *mem)
-        return 0;
+    *quota = 0;
     KS_AUTOFREE char *path = ks_path_join(study, "plan.json");
     ks_error pe;
     ks_plan *plan = ks_plan_load(path, &pe);
+    if (plan && *vcpus && *mem) {
+        const ks_plan_server_entry *e = ks_plan_server(plan, server);
+        if (e && e->cpu_quota_cores > 0)
+            *quota = e->cpu_quota_cores;
+        ks_plan_free(plan);
+        return 0;
+    }
+    if (!plan && *vcpus && *mem)
+        return 0;
     if (!plan) {
         ks_error_set(err, KS_E_CONFIG, pe.errnum,
                      "no size for '%s': %s (run 'kvmshift analyze %s', or give --vcpus and "
@@ -120,6 +129,8 @@ static int vm_size(const char *study, const char *server, const p2v_define_optio
             *vcpus = e->vcpus;
         if (!*mem)
             *mem = e->memory_mib;
+        if (e->cpu_quota_cores > 0)
+            *quota = e->cpu_quota_cores;
     }
     ks_plan_free(plan);
     return rc;
@@ -166,6 +177,7 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
     virDomainPtr dom = NULL;
     unsigned vcpus = 0;
     uint64_t mem = 0;
+    double quota = 0;
     const char *boot_disk = NULL, *network = NULL, *bridge = NULL, *virt_type = NULL;
     const char *cpu_class = NULL;
     ks_error e;
@@ -194,7 +206,7 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
     ini = ks_ini_load(ini_path, err);
     if (!ini)
         goto out;
-    if (vm_size(study_dir, server, &o, &vcpus, &mem, err) < 0)
+    if (vm_size(study_dir, server, &o, &vcpus, &mem, &quota, err) < 0)
         goto out;
     network = ks_ini_get(ini, "p2v", "network");
     bridge = ks_ini_get(ini, "p2v", "bridge");
@@ -265,6 +277,7 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
         goto out;
     if (o.console_log)
         vm->console_log = ks_strdup(o.console_log);
+    vm->cpu_quota_cores = quota;
     res->xml = p2v_domain_xml(vm);
     res->vcpus = vcpus;
     res->memory_mib = mem;
@@ -307,6 +320,7 @@ int p2v_define(const char *study_dir, const char *server, const p2v_define_optio
     json_object_set_new(dj, "defined_at", json_string(iso));
     json_object_set_new(dj, "vcpus", json_integer(vcpus));
     json_object_set_new(dj, "memory_mib", json_integer((json_int_t)mem));
+    json_object_set_new(dj, "cpu_quota_cores", quota > 0 ? json_real(quota) : json_null());
     json_object_set_new(dj, "virt_type", json_string(virt_type));
     json_object_set_new(dj, "started", json_false());
     if (o.start) {

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include <libxml/tree.h>
@@ -270,6 +271,15 @@ char *p2v_domain_xml(const p2v_vm *vm)
     attr(child(dom, "currentMemory", buf), "unit", "MiB");
     snprintf(buf, sizeof buf, "%u", vm->vcpus);
     attr(child(dom, "vcpu", buf), "placement", "static");
+    if (vm->cpu_quota_cores > 0) {
+        /* the quota of the whole domain (all its vCPUs together) per
+         * 100 ms, in microseconds; libvirt takes 1000 at least */
+        xmlNodePtr tune = child(dom, "cputune", NULL);
+        double q = ceil(vm->cpu_quota_cores * 100000);
+        snprintf(buf, sizeof buf, "%.0f", q < 1000 ? 1000 : q);
+        child(tune, "global_period", "100000");
+        child(tune, "global_quota", buf);
+    }
 
     xmlNodePtr os = child(dom, "os", NULL);
     if (vm->uefi)

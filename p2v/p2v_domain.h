@@ -31,6 +31,9 @@ typedef struct p2v_vm {
     char *virt_type; /* "kvm", or "qemu" (TCG) */
     unsigned vcpus;
     uint64_t memory_mib;
+    /* the CPU time it may use at most, in host cores (the plan's quota with
+     * [policy] cpu_cap = percentile): a <cputune> global quota; 0: none */
+    double cpu_quota_cores;
     char *cpu_model; /* a libvirt CPU model of the source's class; NULL: host-model */
     bool uefi;
     char *machine; /* "pc" (BIOS) or "q35" (UEFI) */

@@ -435,14 +435,23 @@ static void section_servers(const rep_doc *d, ks_buf *b)
     ks_buf_appends(b, "</section>\n");
 }
 
+/* Is each VM's CPU held at its sized percentile by a quota ([policy]
+ * cpu_cap = percentile)? Else it may draw all its vCPUs give. */
+static bool cpu_capped(const rep_doc *d)
+{
+    return strcmp(rep_jstr(d->jpol, "cpu_cap"), "percentile") == 0;
+}
+
 static void host_caption(const rep_doc *d, size_t sc, ks_buf *b)
 {
     (void)sc;
     ks_buf_printf(b,
                   "Stacked: each VM's CPU demand as packed (MHz of the host model, headroom "
-                  "included, capped at its sized percentile), the largest %d VMs apart and "
+                  "included, %s), the largest %d VMs apart and "
                   "the others together%s; the black line is the host's capacity, the dashed "
                   "one its limit. Each point is the busiest slot of its stretch.",
+                  cpu_capped(d) ? "capped at its sized percentile, its CPU quota"
+                                : "at most what its vCPUs give it",
                   REP_TOP_VMS,
                   d->host_overhead_mhz > 0 ? ", the hypervisor's own use at the bottom" : "");
 }
@@ -500,10 +509,14 @@ static void scenario_hosts(const rep_doc *d, size_t sc, bool charts_inline, ks_b
         ks_buf_appends(b, ".</p>\n");
         snprintf(mark, sizeof mark, "placements %s", hn);
         table_begin(b, mark);
-        ks_buf_appends(b, "<table class=\"sortable\">\n<thead><tr><th>server</th><th "
-                          "class=\"n\">vCPUs</th><th class=\"n\">memory MiB</th><th "
-                          "class=\"n\">CPU p95 MHz</th><th class=\"n\">CPU max "
-                          "MHz</th><th>status</th></tr></thead>\n<tbody>\n");
+        ks_buf_printf(b,
+                      "<table class=\"sortable\">\n<thead><tr><th>server</th><th "
+                      "class=\"n\">vCPUs</th><th class=\"n\">memory MiB</th><th "
+                      "class=\"n\">CPU p95 MHz</th><th class=\"n\">CPU max "
+                      "MHz</th><th class=\"n\">%s</th><th class=\"n\">hours held "
+                      "back</th><th class=\"n\">most held back %%</th><th>status</th></tr>"
+                      "</thead>\n<tbody>\n",
+                      cpu_capped(d) ? "CPU quota MHz" : "vCPUs give MHz");
         json_array_foreach(pls, k, p)
         {
             if (strcmp(rep_jstr(p, "host"), hn) != 0)
@@ -518,6 +531,13 @@ static void scenario_hosts(const rep_doc *d, size_t sc, bool charts_inline, ks_b
             td_num(b, rep_jnum(p, "memory_mib"), 0);
             td_num(b, rep_demand_p95(d, sc, i), 0);
             td_num(b, rep_demand_max(d, sc, i), 0);
+            /* what it can draw there, and the measured hours it wanted
+             * more (plans written before these figures have none) */
+            td_num(b, rep_jnum(p, "cpu_bound_mhz"), 0);
+            td_num(b, rep_jnum(p, "throttled_hours"), 0);
+            td_num(b,
+                   rep_jnum(p, "throttled_hours") > 0 ? rep_jnum(p, "throttled_max_percent") : NAN,
+                   0);
             td_text(b, status_words(d->s[i].status));
             ks_buf_appends(b, "</tr>\n");
         }

@@ -63,6 +63,10 @@ static void golden(const char *base)
     }
     if (str_or_null(t, "console_log"))
         vm->console_log = ks_strdup(str_or_null(t, "console_log"));
+    /* the plan's quota, as p2v define passes it */
+    const json_t *quota = json_object_get(plan, "cpu_quota_cores");
+    if (json_is_number(quota))
+        vm->cpu_quota_cores = json_number_value(quota);
     KS_AUTOFREE char *xml = p2v_domain_xml(vm);
     /* well-formed, whatever the names held */
     xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);

@@ -7,7 +7,10 @@
 # migration nights (windows, lanes, a dependency, anti-affinity, risk), the
 # summary and --explain; (2) when the Bitbrains tarball is in
 # ../../shared/traces relative to the repository: the 250 machines against
-# the reference host model and the reference figures of traces/README.md.
+# the reference host model and the reference figures of traces/README.md;
+# (3) then, as a new user would, the default policy with and without
+# cpu_cap = percentile, and every plan checked hour by hour on the RRD
+# files by tests/integration/host_hours.py (rrdtool fetch).
 set -euo pipefail
 BIN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -370,12 +373,14 @@ R=$W/bitbrains
 ks_study "$R"
 ks_check "bitbrains: import all 250" test "$(code "$BIN" import "$R" --format bitbrains "$W/rnd-2013-07" -q)" -eq 0
 # the reference of traces/README.md: demand = the hourly max, no headroom,
-# nothing left out, no N+1, no overheads
+# nothing left out, no N+1, no overheads, and every VM able to draw its
+# peak (vCPUs beyond its server's cores where the hosts' are slower)
 cat >>"$R/study.ini" <<'INI'
 
 [policy]
 percentile = 100
 headroom_percent = 0
+allow_upsize = yes
 n_plus_1 = no
 vcpu_ratio = 0
 min_confidence_percent = 0
@@ -406,4 +411,53 @@ ks_check "bitbrains: hosts at least the lower bound ($hosts >= $lb)" awk -v h="$
 ks_check "bitbrains: hosts far fewer than the sum of peaks (21)" test "$hosts" -lt 21
 ks_check "bitbrains: the time-aware plan within one host of the lower bound" \
   awk -v h="$hosts" -v l="$lb" 'BEGIN { exit !(h <= l + 1) }'
+cp "$R/plan.json" "$W/plan.reference.json"
+cp "$R/study.ini" "$W/study.reference.ini"
+
+# ---- (3) the plan holds on the load the VMs really draw ----------------------
+# As a new user would: the default policy (95th percentile, 20 % headroom,
+# N+1) with 80 % CPU and 90 % memory, one host model; then the same with
+# cpu_cap = percentile (each VM packed at its quota). Every host-hour is
+# then summed from the RRD files by rrdtool fetch (host_hours.py, none of
+# kvmshift's code), for these plans and the reference one above.
+for cap in vcpus percentile; do
+  cat >"$R/study.ini" <<INI
+[study]
+name = bitbrains
+
+[policy]
+cpu_max_percent = 80
+memory_max_percent = 90
+cpu_cap = $cap
+
+[host-model ref]
+cores = 32
+mhz = 2600
+memory_gib = 384
+INI
+  ks_check "bitbrains, cpu_cap = $cap: analyze" test "$(code "$BIN" analyze "$R" -q --format json)" -eq 0
+  cp "$R/plan.json" "$W/plan.$cap.json"
+  cp "$R/study.ini" "$W/study.$cap.ini"
+  read -r hosts lb placed < <(python3 -c "
+import json; s = json.load(open('$W/out'))['scenarios'][0]
+print(s['hosts'], s['lower_bound'], s['placed'])")
+  echo "bitbrains, cpu_cap = $cap: $hosts hosts, lower bound $lb, $placed VMs placed"
+  # the default within one host of its bound; the capped packing is the
+  # one before cpu_cap existed, two above its bound (20 against 18)
+  slack=1
+  [ "$cap" = vcpus ] || slack=2
+  ks_check "bitbrains, cpu_cap = $cap: within $slack host(s) of the lower bound" \
+    awk -v h="$hosts" -v l="$lb" -v s="$slack" 'BEGIN { exit !(h >= l && h <= l + s) }'
+done
+ks_check "bitbrains: with a quota, each placed VM has one in plan.json" python3 -c "
+import json; d = json.load(open('$W/plan.percentile.json'))
+sc = d['scenarios'][0]
+assert sc['placements'] and all(p['cpu_quota_mhz'] and p['cpu_quota_mhz'] >= 260 for p in sc['placements'])
+placed = {p['server'] for p in sc['placements']}
+assert all(s['cpu_quota_cores'] for s in d['servers'] if s['name'] in placed)
+assert sum(p['throttled_hours'] for p in sc['placements']) > 0"
+ks_check "bitbrains: no host-hour over its limit on the measured load (rrdtool fetch)" \
+  python3 "$HERE/host_hours.py" "$R" --variant "$W/plan.vcpus.json" "$W/study.vcpus.ini" \
+  --variant "$W/plan.percentile.json" "$W/study.percentile.ini" \
+  --variant "$W/plan.reference.json" "$W/study.reference.ini"
 ks_done

@@ -125,6 +125,10 @@ ks_check_range "bitbrains: ref-2x16 lower bound is the reference 15" "$ref_lb" 1
 ks_check_range "bitbrains: ref-2x16 sum of peaks is the reference 21" "$ref_peaks" 21 21
 ks_check_range "bitbrains: ref-2x16 within one host of its lower bound" "$ref_hosts" "$ref_lb" $((ref_lb + 1))
 ks_check_range "bitbrains: dense-2x32 within one host of its lower bound" "$dense_hosts" "$dense_lb" $((dense_lb + 1))
+# every host of every scenario, hour by hour, summed from the RRD files by
+# rrdtool fetch (host_hours.py: none of kvmshift's code)
+ks_check "bitbrains: no host-hour over its limit on the measured load (rrdtool fetch)" \
+  python3 "$HERE/host_hours.py" "$B"
 
 # ---- (3) kvmshift demo ------------------------------------------------------------
 ks_check "demo --help" sh -c "'$BIN' demo --help | grep -q '^usage: kvmshift demo'"
