@@ -227,23 +227,30 @@ fi
 
 # ---- the peer: peak-sum first-fit decreasing, from plan.json ----------------
 # Every VM of a scenario (placed or not) at the peak of the series ana_pack
-# packs: its CPU percentile x (1 + headroom) (the series is capped there;
-# no [cpu-speed] here, and the model's speed_factor), plus its memory and
+# packs: its highest hour x (1 + headroom), at most its vCPUs x the model's
+# MHz (with cpu_cap = percentile: its CPU percentile x (1 + headroom), where
+# the series is capped; no [cpu-speed] here, and the model's speed_factor),
+# plus its memory and
 # the per-VM overhead; hosts of the same limits and overheads; decreasing
 # CPU peak, ties by name, each VM on the first host with room for both. A
 # VM that fits no empty host is left out. N+1 is not modelled.
 jq -r '
     . as $p
     | ($p.policy.percentile) as $pc
-    | (if $pc == 50 then "p50" elif $pc == 95 then "p95" elif $pc == 99 then "p99"
-       elif $pc == 100 then "max" else error("percentile \($pc) is not in plan.json") end) as $q
+    | (($p.policy.cpu_cap // "percentile") == "percentile") as $capped
+    | (if $capped | not then "max" elif $pc == 50 then "p50" elif $pc == 95 then "p95"
+       elif $pc == 99 then "p99" elif $pc == 100 then "max"
+       else error("percentile \($pc) is not in plan.json") end) as $q
     | (reduce $p.servers[] as $s ({}; .[$s.name] = $s)) as $by
     | $p.scenarios[]
     | .name as $sc | .host_model as $m
+    | (reduce .placements[] as $x ({}; .[$x.server] = $x.vcpus)) as $vc
     | ([.placements[].server] + [.unplaced[].server])[]
     | $by[.] as $s
+    | (($s.cpu_mhz[$q] // 0) / $m.speed_factor * (1 + $p.policy.headroom_percent / 100)) as $d
+    | (($vc[.] // $s.vcpus // 0) * $m.mhz) as $bound
     | [$sc, .,
-       ($s.cpu_mhz[$q] // 0) / $m.speed_factor * (1 + $p.policy.headroom_percent / 100),
+       (if $capped or $d < $bound then $d else $bound end),
        $s.memory_mib + $p.policy.vm_memory_overhead_mib,
        $m.cores * $m.mhz * $p.policy.cpu_max_percent / 100 - $p.policy.host_cpu_overhead_mhz,
        $m.memory_mib * $p.policy.memory_max_percent / 100 - $p.policy.host_memory_overhead_gib * 1024]
