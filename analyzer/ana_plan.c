@@ -309,14 +309,12 @@ static double quota_mhz(const ana_plan *pl, const srv *s, const ana_model *m)
 }
 
 /* The most CPU server s can draw in a scenario that opens hosts of model m,
- * in MHz of m: with cpu_cap = percentile its quota (its sized percentile,
- * headroom included), else what its vCPUs deliver on the fastest host model
- * it may be placed on (banned: the models it may not be). */
+ * in MHz of m: what its vCPUs deliver on the fastest host model it may be
+ * placed on (banned: the models it may not be), and with cpu_cap =
+ * percentile at most its quota (its sized percentile, headroom included). */
 static double item_cpu_bound(const ana_plan *pl, const srv *s, const ana_model *m, unsigned vcpus,
                              const bool *banned)
 {
-    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE)
-        return quota_mhz(pl, s, m);
     double core = 0;
     for (size_t j = 0; j < pl->nmodels; j++) {
         const ana_model *o = &pl->models[j];
@@ -325,7 +323,12 @@ static double item_cpu_bound(const ana_plan *pl, const srv *s, const ana_model *
         double c = o->mhz * o->speed_factor / m->speed_factor;
         core = c > core ? c : core;
     }
-    return vcpus * core;
+    double v = vcpus * core;
+    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE) {
+        double q = quota_mhz(pl, s, m);
+        return q < v ? q : v;
+    }
+    return v;
 }
 
 /* What item k of sc can draw on a host of model j, in MHz of the model sc
@@ -335,9 +338,13 @@ static double item_bound_on(const ana_plan *pl, const scenario *sc, size_t k, si
 {
     const srv *s = &pl->srv[sc->srv_of[k]];
     const ana_model *m = sc->model, *o = &pl->models[j];
-    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE)
-        return quota_mhz(pl, s, m);
-    return sc->items[k].vcpus * o->mhz * o->speed_factor / m->speed_factor;
+    double v = sc->items[k].vcpus * o->mhz * o->speed_factor / m->speed_factor;
+    if (pl->pol.cpu_cap == ANA_CPU_CAP_PERCENTILE) {
+        /* (a quota above what the vCPUs give would hold nothing) */
+        double q = quota_mhz(pl, s, m);
+        return q < v ? q : v;
+    }
+    return v;
 }
 
 /* The packing problem's host models: every declared model, CPU capacity in
