@@ -583,6 +583,28 @@ static void section_placements(const rep_doc *d, ks_buf *b)
     ks_buf_appends(b, "<h3>Recommended: ");
     rep_html(b, rep_jstr(recj, "name"));
     ks_buf_printf(b, " (%zu hosts)</h3>\n", json_array_size(json_object_get(recj, "hosts")));
+    /* what the CPU columns mean, and how many VMs would be short */
+    size_t held = 0, k;
+    const json_t *p;
+    json_array_foreach(json_object_get(recj, "placements"), k, p)
+    {
+        held += rep_jnum(p, "throttled_hours") > 0;
+    }
+    ks_buf_printf(
+        b,
+        "<p>Each host is planned on what its VMs can really draw in every hour: %s. "
+        "\"Hours held back\" counts the measured hours a VM wanted more than that "
+        "(headroom aside), and \"most held back\" the largest share of its demand it "
+        "would then not get: %zu of the %zu VMs here. %s</p>\n",
+        cpu_capped(d) ? "each VM's CPU is capped at its sized percentile by a CPU "
+                        "quota on its domain ([policy] cpu_cap = percentile)"
+                      : "all its measured demand, up to what its vCPUs give",
+        held, json_array_size(json_object_get(recj, "placements")),
+        cpu_capped(d) ? "Those are the hours above its percentile."
+        : held ? "Their vCPUs are sized below their busiest hours: at the sizing percentile, "
+                 "or at most their server's cores where the hosts' are slower "
+                 "(allow_upsize lifts that limit)."
+               : "");
     if (d->host_pages)
         ks_buf_appends(b, "<p>With this many hosts, each host's chart is on a page of its own "
                           "(report/hosts/HOST.html), linked below.</p>\n");
