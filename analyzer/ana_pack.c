@@ -85,6 +85,16 @@
  * work in all, at most RESTARTS_MAX. */
 #define RESTART_WORK 20000000u
 #define RESTARTS_MAX 40u
+/* Large problems' balanced placement (balance_search): its budget in slot
+ * operations, all tries together (about 2 ns each with the overload checks:
+ * some 15 s at 10,000 VMs, the time local search took there). */
+#ifndef BALANCE_BUDGET
+#define BALANCE_BUDGET 8000000000ull
+#endif
+/* Small problems' host elimination budget, in slot operations. */
+#ifndef ELIM_BUDGET
+#define ELIM_BUDGET 400000000ull
+#endif
 /* Relative slack on capacities: packing must not reject an exact fit, and the
  * validator must accept what packing produced despite rounding drift. */
 #define PACK_REL_EPS 1e-12
@@ -1199,6 +1209,445 @@ static double rng_unit(uint64_t *state)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
+/* -------------------------------------------------------- host elimination
+ *
+ * Fewer hosts than first fit and its local search find, when the lower
+ * bound says there may be: take the emptiest host away, put its units where
+ * they overload least, then repair. The repair moves one unit (or swaps two)
+ * at a time between hosts, each time the change that lowers the total
+ * overload most: CPU above the limit summed over the slots, and memory
+ * above its limit, as shares of the limits. vCPUs, bans, pins and
+ * anti-affinity are never broken. When the overload reaches 0 the host is
+ * gone for good and the next one is tried; when the budget runs out, the
+ * last feasible placement is put back. Deterministic (seeded). */
+
+#define ELIM_MEM_WEIGHT 4.0
+/* candidate hosts sampled per swap search */
+#define ELIM_SWAP_HOSTS 24
+
+typedef struct elim {
+    packer *pk;
+    double *pen;  /* per host: its overload */
+    double total; /* sum of pen */
+    uint64_t seed;
+    unsigned long long ops, budget; /* slot operations */
+} elim;
+
+/* Overload of host h with unit add placed on it and unit sub taken off
+ * (either may be NULL). */
+static double pen_with(elim *e, const host *h, const unit *add, const unit *sub)
+{
+    const packer *pk = e->pk;
+    const model_cap *c = &pk->mc[h->model];
+    const double *restrict L = h->load;
+    double cap = c->cap_raw, x = 0;
+    size_t T = pk->T;
+    e->ops += T;
+    if (add && sub) {
+        const double *restrict a = add->cpu, *restrict s = sub->cpu;
+        for (size_t t = 0; t < T; t++) {
+            double v = L[t] + a[t] - s[t] - cap;
+            x += v > 0 ? v : 0;
+        }
+    } else if (add) {
+        const double *restrict a = add->cpu;
+        for (size_t t = 0; t < T; t++) {
+            double v = L[t] + a[t] - cap;
+            x += v > 0 ? v : 0;
+        }
+    } else if (sub) {
+        const double *restrict s = sub->cpu;
+        for (size_t t = 0; t < T; t++) {
+            double v = L[t] - s[t] - cap;
+            x += v > 0 ? v : 0;
+        }
+    } else {
+        for (size_t t = 0; t < T; t++) {
+            double v = L[t] - cap;
+            x += v > 0 ? v : 0;
+        }
+    }
+    double m = h->mem + (add ? add->mem : 0) - (sub ? sub->mem : 0) - c->mcap_raw;
+    /* a relative tolerance, as the packer's own checks have */
+    double p = x / cap + (m > 0 ? m / c->mcap_raw * ELIM_MEM_WEIGHT : 0);
+    return p > 1e-9 ? p : 0;
+}
+
+/* How much placing unit add on host h (with unit sub taken off, or NULL)
+ * adds to its overload, stopping early once that reaches stop (a lower
+ * bound is returned then: every slot only adds). */
+static double pen_added(elim *e, const host *h, const unit *add, const unit *sub, double stop)
+{
+    const packer *pk = e->pk;
+    const model_cap *c = &pk->mc[h->model];
+    const double *restrict L = h->load, *restrict a = add->cpu;
+    const double *restrict s = sub ? sub->cpu : NULL;
+    double cap = c->cap_raw, x = 0;
+    double m0 = h->mem - c->mcap_raw, m1 = m0 + add->mem - (sub ? sub->mem : 0);
+    double mem = ((m1 > 0 ? m1 : 0) - (m0 > 0 ? m0 : 0)) / c->mcap_raw * ELIM_MEM_WEIGHT;
+    size_t T = pk->T;
+    for (size_t t0 = 0; t0 < T; t0 += 64) {
+        size_t t1 = t0 + 64 < T ? t0 + 64 : T;
+        for (size_t t = t0; t < t1; t++) {
+            double old = L[t] - cap, v = old + a[t] - (s ? s[t] : 0);
+            x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
+        }
+        e->ops += t1 - t0;
+        if (!s && x / cap + mem >= stop)
+            return x / cap + mem;
+    }
+    return x / cap + mem;
+}
+
+/* May unit u go on host b (all but CPU and memory)? */
+static bool elim_allowed(const packer *pk, size_t b, size_t u, const unit *out)
+{
+    const host *h = &pk->hosts.ptr[b];
+    const unit *un = &pk->units[u];
+    const model_cap *c = &pk->mc[h->model];
+    if (h->dead || (un->ban && un->ban[h->model]) ||
+        (double)(h->vcpus + un->vcpus - (out ? out->vcpus : 0)) > c->vcap)
+        return false;
+    for (size_t a = 0; a < un->nanti; a++) {
+        int id = pk->anti_ids[un->anti_first + a];
+        if (!host_has_anti(h, id))
+            continue;
+        /* the unit leaving b may be the one that has it */
+        bool theirs = false;
+        for (size_t k = 0; out && k < out->nanti && !theirs; k++)
+            theirs = pk->anti_ids[out->anti_first + k] == id;
+        if (!theirs)
+            return false;
+    }
+    return true;
+}
+
+static void elim_move(elim *e, size_t u, size_t b)
+{
+    packer *pk = e->pk;
+    size_t a = (size_t)pk->uhost[u];
+    unplace(pk, u);
+    place(pk, b, u);
+    e->total -= e->pen[a] + e->pen[b];
+    e->pen[a] = pen_with(e, &pk->hosts.ptr[a], NULL, NULL);
+    e->pen[b] = pen_with(e, &pk->hosts.ptr[b], NULL, NULL);
+    e->total += e->pen[a] + e->pen[b];
+}
+
+/* The best single move or swap out of overloaded host a; false when none
+ * lowers the total. */
+static bool elim_improve(elim *e, size_t a)
+{
+    packer *pk = e->pk;
+    size_t nh = pk->hosts.len;
+    const host *ha = &pk->hosts.ptr[a];
+    double best = -1e-12;
+    size_t bu = SIZE_MAX, bb = 0, bv = SIZE_MAX;
+    for (size_t i = 0; i < ha->members.len; i++) {
+        size_t u = ha->members.ptr[i];
+        const unit *un = &pk->units[u];
+        if (un->pin >= 0)
+            continue;
+        double pa = pen_with(e, ha, NULL, un) - e->pen[a];
+        if (pa >= -1e-12)
+            continue; /* taking it away helps nothing */
+        for (size_t b = 0; b < nh; b++) {
+            if (b == a || !elim_allowed(pk, b, u, NULL))
+                continue;
+            double d = pa + pen_added(e, &pk->hosts.ptr[b], un, NULL, best - pa);
+            if (d < best) {
+                best = d;
+                bu = u;
+                bb = b;
+            }
+        }
+    }
+    if (bu == SIZE_MAX) {
+        /* no move: a swap with a smaller unit of a sampled host */
+        for (size_t k = 0; k < ELIM_SWAP_HOSTS && nh > 1; k++) {
+            size_t b = (size_t)(rng_unit(&e->seed) * (double)nh) % nh;
+            const host *hb = &pk->hosts.ptr[b];
+            if (b == a || hb->dead)
+                continue;
+            for (size_t i = 0; i < ha->members.len; i++) {
+                size_t u = ha->members.ptr[i];
+                const unit *un = &pk->units[u];
+                if (un->pin >= 0)
+                    continue;
+                for (size_t j = 0; j < hb->members.len; j++) {
+                    size_t v = hb->members.ptr[j];
+                    const unit *vn = &pk->units[v];
+                    if (vn->pin >= 0 || vn->size_sum >= un->size_sum ||
+                        !elim_allowed(pk, b, u, vn) || !elim_allowed(pk, a, v, un))
+                        continue;
+                    double d =
+                        pen_with(e, ha, vn, un) - e->pen[a] + pen_with(e, hb, un, vn) - e->pen[b];
+                    if (d < best) {
+                        best = d;
+                        bu = u;
+                        bb = b;
+                        bv = v;
+                    }
+                }
+            }
+        }
+    }
+    if (bu == SIZE_MAX)
+        return false;
+    elim_move(e, bu, bb);
+    if (bv != SIZE_MAX)
+        elim_move(e, bv, a);
+    return true;
+}
+
+/* Lower the overload to 0 by moves and swaps; over: room for a host list.
+ * true when it reached 0. */
+static bool elim_repair(elim *e, size_t *over)
+{
+    packer *pk = e->pk;
+    while (e->total > 1e-9 && e->ops < e->budget) {
+        size_t no = 0;
+        for (size_t h = 0; h < pk->hosts.len; h++)
+            if (e->pen[h] > 0)
+                over[no++] = h;
+        if (!no)
+            break;
+        /* the overloaded hosts in a seeded order; stuck on all: give up */
+        bool any = false;
+        size_t start = (size_t)(rng_unit(&e->seed) * (double)no) % no;
+        for (size_t k = 0; k < no && !any && e->ops < e->budget; k++)
+            any = elim_improve(e, over[(start + k) % no]);
+        if (!any)
+            break;
+    }
+    return e->total <= 1e-9;
+}
+
+/* Empty host a into the others and repair; true when no host is left over
+ * its limits (a is then dead), false with the overload left when the
+ * budget ran out. */
+static bool elim_host(elim *e, size_t a, size_t *buf)
+{
+    packer *pk = e->pk;
+    host *ha = &pk->hosts.ptr[a];
+    size_t n = units_on(pk, a, buf);
+    for (size_t i = 0; i < n; i++)
+        if (pk->units[buf[i]].pin >= 0)
+            return false;
+    for (size_t i = 0; i < n; i++)
+        unplace(pk, buf[i]);
+    ha->dead = true;
+    e->total -= e->pen[a];
+    e->pen[a] = 0;
+    /* each unit, largest first, where it adds the least overload */
+    for (size_t i = 0; i < n; i++) {
+        size_t u = buf[i], best_b = SIZE_MAX;
+        double best = INFINITY;
+        for (size_t b = 0; b < pk->hosts.len; b++) {
+            if (!elim_allowed(pk, b, u, NULL))
+                continue;
+            double d = pen_with(e, &pk->hosts.ptr[b], &pk->units[u], NULL) - e->pen[b];
+            if (d < best) {
+                best = d;
+                best_b = b;
+            }
+        }
+        if (best_b == SIZE_MAX)
+            return false; /* nowhere at all (vCPUs, anti-affinity) */
+        place(pk, best_b, u);
+        e->total -= e->pen[best_b];
+        e->pen[best_b] = pen_with(e, &pk->hosts.ptr[best_b], NULL, NULL);
+        e->total += e->pen[best_b];
+    }
+    return elim_repair(e, buf);
+}
+
+/* A placement on exactly H new hosts (besides the fixed ones) built to
+ * balance: each unit, largest first, where it adds the least overload, then
+ * where the host's busiest slot and memory stay lowest; then repaired. true
+ * with pk holding it when no host is over its limits; false (pk then holds
+ * an overloaded placement) otherwise. order: room for every unit. */
+static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long long budget,
+                         size_t *order, size_t *buf, unsigned long long *ops)
+{
+    hosts_reset(pk);
+    place_pinned(pk);
+    while (pk->hosts.len < pk->nfixed + H)
+        host_new(pk);
+    size_t nh = pk->hosts.len;
+    elim e = {.pk = pk, .seed = 0x62616c616e6365ULL ^ H, .budget = budget};
+    e.pen = ks_calloc(nh + 1, sizeof(double));
+    for (size_t h = 0; h < nh; h++) {
+        e.pen[h] = pen_with(&e, &pk->hosts.ptr[h], NULL, NULL);
+        e.total += e.pen[h];
+    }
+    size_t n = free_units_sorted(pk, SIZE_L2, order);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        size_t u = order[i], best_b = SIZE_MAX;
+        if (placed[u] < 0)
+            continue; /* fits no host: left out as before */
+        const unit *un = &pk->units[u];
+        double best_d = INFINITY, best_k = INFINITY;
+        for (size_t b = 0; b < nh; b++) {
+            const host *h = &pk->hosts.ptr[b];
+            if (!elim_allowed(pk, b, u, NULL))
+                continue;
+            const model_cap *c = &pk->mc[h->model];
+            double over = 0, peak = 0;
+            for (size_t t = 0; t < pk->T; t++) {
+                double v = h->load[t] + un->cpu[t];
+                peak = v > peak ? v : peak;
+                over += v > c->cap_raw ? v - c->cap_raw : 0;
+            }
+            e.ops += pk->T;
+            double m = h->mem + un->mem;
+            double d = over / c->cap_raw +
+                       (m > c->mcap_raw ? (m - c->mcap_raw) / c->mcap_raw * ELIM_MEM_WEIGHT : 0) -
+                       e.pen[b];
+            double k = peak / c->cap_raw + m / c->mcap_raw;
+            if (d < best_d - 1e-12 || (d < best_d + 1e-12 && k < best_k)) {
+                best_d = d;
+                best_k = k;
+                best_b = b;
+            }
+        }
+        if (best_b == SIZE_MAX) {
+            ok = false;
+            break;
+        }
+        place(pk, best_b, u);
+        e.total -= e.pen[best_b];
+        e.pen[best_b] = pen_with(&e, &pk->hosts.ptr[best_b], NULL, NULL);
+        e.total += e.pen[best_b];
+    }
+    ok = ok && elim_repair(&e, buf);
+    free(e.pen);
+    *ops = e.ops;
+    return ok;
+}
+
+/* Units placed as in placed (per unit: host or -1), nothing else. */
+static void rebuild(packer *pk, const int *placed)
+{
+    hosts_reset(pk);
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (placed[u] >= 0) {
+            while (pk->hosts.len <= (size_t)placed[u])
+                host_new(pk);
+            place(pk, (size_t)placed[u], u);
+        }
+}
+
+/* Fewer new hosts than placement best uses, by balance_pack: half way down
+ * to the lower bound (lower, counted with the fixed hosts), then a quarter
+ * of what is left, and so on, until one fails or the budget is spent. true
+ * with pk holding the fewest found; false (pk then undefined) when none was
+ * found. order: room for every unit. */
+static bool balance_search(packer *pk, double lower, const int *best, size_t *order)
+{
+    size_t cur = 0;
+    KS_AUTOFREE bool *seen = ks_calloc(pk->nunits + pk->nfixed + 1, sizeof(bool));
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (best[u] >= (int)pk->nfixed && !seen[best[u]]) {
+            seen[best[u]] = true;
+            cur++;
+        }
+    double lb = lower - (double)pk->nfixed;
+    size_t lo = lb > 1 ? (size_t)ceil(lb - 1e-9) : 1, hi = cur; /* hi: feasible */
+    if (lo >= hi)
+        return false;
+    KS_AUTOFREE size_t *buf = ks_calloc(pk->nunits + pk->nfixed + cur + 1, sizeof(size_t));
+    KS_AUTOFREE int *found = NULL;
+    unsigned long long spent = 0;
+    size_t step = (hi - lo + 1) / 2;
+    while (lo < hi && step >= 1 && spent < BALANCE_BUDGET) {
+        size_t h = hi - step;
+        /* not started without room for its first placement at least */
+        if (BALANCE_BUDGET - spent < (unsigned long long)pk->nunits * (pk->nfixed + h) * pk->T)
+            break;
+        unsigned long long ops = 0;
+        bool ok = balance_pack(pk, h, best, BALANCE_BUDGET - spent, order, buf, &ops);
+        spent += ops;
+        if (!ok)
+            break;
+        hi = h;
+        found = ks_reallocarray(found, pk->nunits + 1, sizeof(int));
+        memcpy(found, pk->uhost, pk->nunits * sizeof(int));
+        step = (hi - lo + 1) / 4;
+    }
+    if (!found)
+        return false;
+    rebuild(pk, found);
+    return true;
+}
+
+/* Put back a placement saved in saved (per unit: host or -1); dead flags as
+ * in dead. */
+static void elim_restore(packer *pk, const int *saved, const bool *dead)
+{
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (pk->uhost[u] >= 0)
+            unplace(pk, u);
+    for (size_t h = 0; h < pk->hosts.len; h++) {
+        pk->hosts.ptr[h].dead = dead[h];
+        memset(pk->hosts.ptr[h].load, 0, pk->T * sizeof(double));
+        pk->hosts.ptr[h].mem = 0;
+    }
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (saved[u] >= 0)
+            place(pk, (size_t)saved[u], u);
+}
+
+/* Eliminate hosts while the budget lasts and the lower bound allows; true
+ * when at least one was. */
+static bool eliminate(packer *pk, double lower, unsigned long long budget)
+{
+    size_t nh = pk->hosts.len;
+    size_t live = 0;
+    for (size_t h = pk->nfixed; h < nh; h++)
+        live += !pk->hosts.ptr[h].dead && pk->hosts.ptr[h].nunits;
+    elim e = {.pk = pk, .seed = 0x656c696d696e6174ULL, .budget = budget};
+    e.pen = ks_calloc(nh + 1, sizeof(double));
+    KS_AUTOFREE int *saved = ks_calloc(pk->nunits + 1, sizeof(int));
+    KS_AUTOFREE bool *dead = ks_calloc(nh + 1, sizeof(bool));
+    KS_AUTOFREE bool *tried = ks_calloc(nh + 1, sizeof(bool));
+    KS_AUTOFREE size_t *buf = ks_calloc(pk->nunits + nh + 1, sizeof(size_t));
+    bool any = false;
+    while (e.ops < e.budget && (double)(live + pk->nfixed) > lower + 1e-9) {
+        /* the emptiest new host not tried since the last success */
+        size_t a = SIZE_MAX;
+        double fa = INFINITY;
+        for (size_t h = pk->nfixed; h < nh; h++) {
+            const host *hh = &pk->hosts.ptr[h];
+            if (hh->dead || !hh->nunits || tried[h])
+                continue;
+            double f = host_fill(pk, hh);
+            if (f < fa) {
+                fa = f;
+                a = h;
+            }
+        }
+        if (a == SIZE_MAX)
+            break;
+        memcpy(saved, pk->uhost, pk->nunits * sizeof(int));
+        for (size_t h = 0; h < nh; h++)
+            dead[h] = pk->hosts.ptr[h].dead;
+        memset(e.pen, 0, (nh + 1) * sizeof(double));
+        e.total = 0;
+        if (elim_host(&e, a, buf)) {
+            any = true;
+            live--;
+            memset(tried, 0, (nh + 1) * sizeof(bool));
+        } else {
+            elim_restore(pk, saved, dead);
+            tried[a] = true;
+        }
+    }
+    free(e.pen);
+    return any;
+}
+
 /* The model a standby host gets: the largest at 100% (CPU, then memory). */
 static size_t standby_model(const ana_problem *p)
 {
@@ -1605,18 +2054,47 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
         }
     }
     if (!small) {
-        /* rebuild the best one; units in index order, so deterministic */
-        hosts_reset(&pk);
-        for (size_t u = 0; u < pk.nunits; u++)
-            if (best[u] >= 0) {
-                while (pk.hosts.len <= (size_t)best[u])
-                    host_new(&pk);
-                place(&pk, (size_t)best[u], u);
-            }
-        if (local_search(&pk)) {
+        /* large problems far above their bound: a balanced placement on
+         * fewer hosts, repaired (below what local search reaches there, in
+         * less time); local search when that finds nothing, and for gaps
+         * of a few percent, which it closes better */
+        bool found = nh != SIZE_MAX && (double)nh > sol->lower_bound * 1.03 + 1 &&
+                     balance_search(&pk, sol->lower_bound - (p->n_plus_1 ? 1 : 0), best, order);
+        if (found) {
             bool sb;
             size_t used = evaluate(&pk, tmp, tmp_model, &sb);
-            if (used <= nh) {
+            found = used < nh;
+            if (found) {
+                nh = used;
+                improved = true;
+                standby = sb;
+                memcpy(best, pk.uhost, pk.nunits * sizeof(int));
+                memcpy(sol->host_of, tmp, n * sizeof(int));
+                memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
+            }
+        }
+        if (!found) {
+            /* rebuild the best one; units in index order, so deterministic */
+            rebuild(&pk, best);
+            if (local_search(&pk)) {
+                bool sb;
+                size_t used = evaluate(&pk, tmp, tmp_model, &sb);
+                if (used <= nh) {
+                    nh = used;
+                    improved = true;
+                    standby = sb;
+                    memcpy(sol->host_of, tmp, n * sizeof(int));
+                    memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
+                }
+            }
+        }
+    } else if (nh != SIZE_MAX && (double)nh > sol->lower_bound + 1e-9) {
+        /* small ones: host elimination from the best placement */
+        rebuild(&pk, best);
+        if (eliminate(&pk, sol->lower_bound - (p->n_plus_1 ? 1 : 0), ELIM_BUDGET)) {
+            bool sb;
+            size_t used = evaluate(&pk, tmp, tmp_model, &sb);
+            if (used < nh) {
                 nh = used;
                 improved = true;
                 standby = sb;

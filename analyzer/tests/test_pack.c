@@ -601,6 +601,76 @@ KS_TEST(test_random_properties)
            instances, n1, unplaced, at_bound);
 }
 
+/* A large fleet (3,000 VMs x 720 hourly slots: beyond the size where every
+ * variant gets local search), in three time zones, so that hosts peak at
+ * different hours: the balanced placement on fewer hosts runs, and its
+ * result is valid, places everything and is well below first fit's. */
+KS_TEST(test_large_balanced)
+{
+    enum { N = 3000, T = 720 };
+    ana_item *items = ks_calloc(N, sizeof *items);
+    double *cpu = ks_calloc((size_t)N * T, sizeof *cpu);
+    char(*names)[16] = ks_calloc(N, sizeof *names);
+    rng_state = 4242;
+    for (size_t i = 0; i < N; i++) {
+        double base = 500 + 2000 * rng_unit(), amp = 12000 * rng_unit() * rng_unit();
+        double phase = 8 * (double)(i % 3) + 4 * rng_unit(), width = 1 + 4 * rng_unit();
+        for (size_t t = 0; t < T; t++) {
+            double h = fmod((double)t - phase + 48, 24);
+            double day = h < width ? 1 : 0;
+            cpu[i * T + t] = (base + amp * day) * (0.9 + 0.2 * rng_unit());
+        }
+        snprintf(names[i], sizeof names[i], "vm%04zu", i);
+        items[i] = (ana_item){.name = names[i],
+                              .cpu = cpu + i * T,
+                              .mem_mib = 2048 + 8192 * rng_unit(),
+                              .vcpus = 2,
+                              .anti_group = -1,
+                              .affinity_group = -1,
+                              .pinned_host = -1};
+    }
+    ana_problem p = {.nslots = T,
+                     .nitems = N,
+                     .items = items,
+                     .model = {.cpu_mhz = 64 * 2400,
+                               .cores = 64,
+                               .mem_mib = 1024 * 1024,
+                               .cpu_limit = 0.8,
+                               .mem_limit = 0.9}};
+    /* first fit's hosts, packed by peak alone, as a reference */
+    double cap = p.model.cpu_mhz * p.model.cpu_limit, used = 0;
+    size_t ff = 1;
+    for (size_t i = 0; i < N; i++) {
+        double pk = 0;
+        for (size_t t = 0; t < T; t++)
+            pk = fmax(pk, cpu[i * T + t]);
+        if (used + pk > cap) {
+            ff++;
+            used = 0;
+        }
+        used += pk;
+    }
+    ana_solution sol;
+    ks_error err = {0};
+    KS_CHECK(ana_pack(&p, &sol, &err) == 0);
+    char *why = NULL;
+    KS_CHECK(ana_solution_valid(&p, &sol, &why));
+    free(why);
+    size_t placed = 0;
+    for (size_t i = 0; i < N; i++)
+        placed += sol.host_of[i] >= 0;
+    KS_CHECK(placed == N);
+    KS_CHECK((double)sol.nhosts >= sol.lower_bound);
+    printf("large: %zu hosts, lower bound %.0f, peak-sum first fit %zu (%s)\n", sol.nhosts,
+           sol.lower_bound, ff, sol.algorithm);
+    KS_CHECK(sol.nhosts * 10 < ff * 8);
+    KS_CHECK((double)sol.nhosts <= sol.lower_bound * 1.15 + 1);
+    ana_solution_free(&sol);
+    free(items);
+    free(cpu);
+    free(names);
+}
+
 /* -------------------------------------------------- exact, with glpsol */
 
 static bool have_glpsol(void)
@@ -774,6 +844,7 @@ int main(void)
     KS_RUN(test_existing_other_model);
     KS_RUN(test_mixed_downsize);
     KS_RUN(test_random_mixed);
+    KS_RUN(test_large_balanced);
     if (!have_glpsol()) {
         int rc = ks_test_summary();
         if (rc)

@@ -442,12 +442,8 @@ INI
 import json; s = json.load(open('$W/out'))['scenarios'][0]
 print(s['hosts'], s['lower_bound'], s['placed'])")
   echo "bitbrains, cpu_cap = $cap: $hosts hosts, lower bound $lb, $placed VMs placed"
-  # the default within one host of its bound; the capped packing is the
-  # one before cpu_cap existed, two above its bound (20 against 18)
-  slack=1
-  [ "$cap" = vcpus ] || slack=2
-  ks_check "bitbrains, cpu_cap = $cap: within $slack host(s) of the lower bound" \
-    awk -v h="$hosts" -v l="$lb" -v s="$slack" 'BEGIN { exit !(h >= l && h <= l + s) }'
+  ks_check "bitbrains, cpu_cap = $cap: within one host of the lower bound" \
+    awk -v h="$hosts" -v l="$lb" 'BEGIN { exit !(h >= l && h <= l + 1) }'
 done
 ks_check "bitbrains: with a quota, each placed VM has one in plan.json" python3 -c "
 import json; d = json.load(open('$W/plan.percentile.json'))
