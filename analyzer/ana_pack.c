@@ -1727,6 +1727,31 @@ static size_t evaluate(const packer *pk, int *host_of, size_t *host_model, bool 
     return add_standby(pk->p, host_of, host_model, nh, standby);
 }
 
+/* The best placement so far: its hosts (nh, SIZE_MAX: none yet), the
+ * solution written from it, and per unit its host (best). */
+typedef struct kept {
+    ana_solution *sol;
+    int *tmp, *best;
+    size_t *tmp_model;
+    size_t nh, n;
+    bool standby;
+} kept;
+
+/* Keep pk's placement when it uses fewer hosts (or as many, or_equal). */
+static bool keep_better(const packer *pk, kept *k, bool or_equal)
+{
+    bool sb;
+    size_t used = evaluate(pk, k->tmp, k->tmp_model, &sb);
+    if (!(used < k->nh || (or_equal && used == k->nh)))
+        return false;
+    k->nh = used;
+    k->standby = sb;
+    memcpy(k->best, pk->uhost, pk->nunits * sizeof(int));
+    memcpy(k->sol->host_of, k->tmp, k->n * sizeof(int));
+    memcpy(k->sol->host_model, k->tmp_model, used * sizeof(size_t));
+    return true;
+}
+
 /* Price of hosts 0..nh-1. */
 static double fleet_price(const packer *pk, const size_t *host_model, size_t nh)
 {
@@ -2026,13 +2051,16 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     bool small = work <= LS_ALL_VARIANTS_MAX;
     size_t restarts = small ? RESTART_WORK / (work ? work : 1) : 0;
     restarts = restarts > RESTARTS_MAX ? RESTARTS_MAX : restarts;
-    int *tmp = ks_calloc(n + 1, sizeof(int));
     size_t hm_room = pk.nunits + pk.nfixed + STANDBY_MAX + 1;
-    size_t *tmp_model = ks_calloc(hm_room, sizeof(size_t));
     sol->host_model = ks_calloc(hm_room, sizeof(size_t));
+    kept k = {.sol = sol,
+              .tmp = ks_calloc(n + 1, sizeof(int)),
+              .tmp_model = ks_calloc(hm_room, sizeof(size_t)),
+              .best = best,
+              .nh = SIZE_MAX,
+              .n = n};
     int best_v = 0;
-    bool improved = false, standby = false;
-    size_t nh = SIZE_MAX;
+    bool improved = false;
     uint64_t seed = 0x6b766d7368696674ULL;
     for (size_t r = 0; r < V_FFD_NOISY + restarts; r++) {
         int v = r < V_FFD_NOISY ? (int)r : V_FFD_NOISY;
@@ -2041,76 +2069,40 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
                 pk.units[u].size_noisy = pk.units[u].size_l2 * (0.7 + 0.6 * rng_unit(&seed));
         run_variant(&pk, v, order, stamp);
         bool imp = small && local_search(&pk);
-        bool sb;
-        size_t used = evaluate(&pk, tmp, tmp_model, &sb);
-        if (used < nh) {
-            nh = used;
+        if (keep_better(&pk, &k, false)) {
             best_v = v;
             improved = imp;
-            standby = sb;
-            memcpy(best, pk.uhost, pk.nunits * sizeof(int));
-            memcpy(sol->host_of, tmp, n * sizeof(int));
-            memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
         }
     }
+    double lower = sol->lower_bound - (p->n_plus_1 ? 1 : 0);
     if (!small) {
         /* large problems far above their bound: a balanced placement on
          * fewer hosts, repaired (below what local search reaches there, in
          * less time); local search when that finds nothing, and for gaps
          * of a few percent, which it closes better */
-        bool found = nh != SIZE_MAX && (double)nh > sol->lower_bound * 1.03 + 1 &&
-                     balance_search(&pk, sol->lower_bound - (p->n_plus_1 ? 1 : 0), best, order);
-        if (found) {
-            bool sb;
-            size_t used = evaluate(&pk, tmp, tmp_model, &sb);
-            found = used < nh;
-            if (found) {
-                nh = used;
-                improved = true;
-                standby = sb;
-                memcpy(best, pk.uhost, pk.nunits * sizeof(int));
-                memcpy(sol->host_of, tmp, n * sizeof(int));
-                memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
-            }
-        }
+        bool found = k.nh != SIZE_MAX && (double)k.nh > sol->lower_bound * 1.03 + 1 &&
+                     balance_search(&pk, lower, best, order) && keep_better(&pk, &k, false);
+        improved |= found;
         if (!found) {
             /* rebuild the best one; units in index order, so deterministic */
             rebuild(&pk, best);
-            if (local_search(&pk)) {
-                bool sb;
-                size_t used = evaluate(&pk, tmp, tmp_model, &sb);
-                if (used <= nh) {
-                    nh = used;
-                    improved = true;
-                    standby = sb;
-                    memcpy(sol->host_of, tmp, n * sizeof(int));
-                    memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
-                }
-            }
+            improved |= local_search(&pk) && keep_better(&pk, &k, true);
         }
-    } else if (nh != SIZE_MAX && (double)nh > sol->lower_bound + 1e-9) {
+    } else if (k.nh != SIZE_MAX && (double)k.nh > sol->lower_bound + 1e-9) {
         /* small ones: host elimination from the best placement */
         rebuild(&pk, best);
-        if (eliminate(&pk, sol->lower_bound - (p->n_plus_1 ? 1 : 0), ELIM_BUDGET)) {
-            bool sb;
-            size_t used = evaluate(&pk, tmp, tmp_model, &sb);
-            if (used < nh) {
-                nh = used;
-                improved = true;
-                standby = sb;
-                memcpy(sol->host_of, tmp, n * sizeof(int));
-                memcpy(sol->host_model, tmp_model, used * sizeof(size_t));
-            }
-        }
+        improved |= eliminate(&pk, lower, ELIM_BUDGET) && keep_better(&pk, &k, false);
     }
+    size_t nh = k.nh;
+    bool standby = k.standby;
+    free(k.tmp);
+    free(k.tmp_model);
     bool mixed = false;
     if (p->mixed && pk.nmc > 1) {
         nh = mixed_downsize(&pk, sol->host_of, sol->host_model, nh, &standby);
         for (size_t h = 0; h < nh && !mixed; h++)
             mixed = h >= pk.nfixed && sol->host_model[h] != pk.newm;
     }
-    free(tmp);
-    free(tmp_model);
     sol->nhosts = nh;
     why_pack(sol, n);
     sol->algorithm = algo_names[best_v][(improved ? 2 : 0) + (standby ? 1 : 0) + (mixed ? 4 : 0)];
