@@ -1268,9 +1268,9 @@ static double pen_with(elim *e, const host *h, const unit *add, const unit *sub)
         }
     }
     double m = h->mem + (add ? add->mem : 0) - (sub ? sub->mem : 0) - c->mcap_raw;
-    /* a relative tolerance, as the packer's own checks have */
+    /* the packer's own relative slack (placement_ok has the last word) */
     double p = x / cap + (m > 0 ? m / c->mcap_raw * ELIM_MEM_WEIGHT : 0);
-    return p > 1e-9 ? p : 0;
+    return p > 1e-12 ? p : 0;
 }
 
 /* How much placing unit add on host h (with unit sub taken off, or NULL)
@@ -1310,14 +1310,30 @@ static bool elim_allowed(const packer *pk, size_t b, size_t u, const unit *out)
         return false;
     for (size_t a = 0; a < un->nanti; a++) {
         int id = pk->anti_ids[un->anti_first + a];
-        if (!host_has_anti(h, id))
-            continue;
+        size_t there = 0, leaving = 0;
+        for (size_t i = 0; i < h->anti.len; i++)
+            there += h->anti.ptr[i] == id;
         /* the unit leaving b may be the one that has it */
-        bool theirs = false;
-        for (size_t k = 0; out && k < out->nanti && !theirs; k++)
-            theirs = pk->anti_ids[out->anti_first + k] == id;
-        if (!theirs)
+        for (size_t k = 0; out && k < out->nanti; k++)
+            leaving += pk->anti_ids[out->anti_first + k] == id;
+        if (there > leaving)
             return false;
+    }
+    return true;
+}
+
+/* Every host within its limits as the packer's own checks count them (a
+ * placement summed afresh, not the repair's running sums). */
+static bool placement_ok(const packer *pk)
+{
+    for (size_t h = 0; h < pk->hosts.len; h++) {
+        const host *hh = &pk->hosts.ptr[h];
+        const model_cap *c = &pk->mc[hh->model];
+        if (hh->mem > c->mcap || (double)hh->vcpus > c->vcap)
+            return false;
+        for (size_t t = 0; t < pk->T; t++)
+            if (hh->load[t] > c->cap)
+                return false;
     }
     return true;
 }
@@ -1405,7 +1421,7 @@ static bool elim_improve(elim *e, size_t a)
 static bool elim_repair(elim *e, size_t *over)
 {
     packer *pk = e->pk;
-    while (e->total > 1e-9 && e->ops < e->budget) {
+    while (e->total > 1e-12 && e->ops < e->budget) {
         size_t no = 0;
         for (size_t h = 0; h < pk->hosts.len; h++)
             if (e->pen[h] > 0)
@@ -1420,7 +1436,7 @@ static bool elim_repair(elim *e, size_t *over)
         if (!any)
             break;
     }
-    return e->total <= 1e-9;
+    return e->total <= 1e-12;
 }
 
 /* Empty host a into the others and repair; true when no host is left over
@@ -1579,7 +1595,7 @@ static bool balance_search(packer *pk, double lower, const int *best, size_t *or
     if (!found)
         return false;
     rebuild(pk, found);
-    return true;
+    return placement_ok(pk);
 }
 
 /* Put back a placement saved in saved (per unit: host or -1); dead flags as
@@ -1645,6 +1661,12 @@ static bool eliminate(packer *pk, double lower, unsigned long long budget)
         }
     }
     free(e.pen);
+    if (any) {
+        /* summed afresh: the repair's running sums may have drifted */
+        memcpy(saved, pk->uhost, pk->nunits * sizeof(int));
+        rebuild(pk, saved);
+        any = placement_ok(pk);
+    }
     return any;
 }
 
