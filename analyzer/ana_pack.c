@@ -38,6 +38,23 @@
  * LS_ALL_VARIANTS_MAX) local search follows every variant, and first-fit
  * decreasing also restarts from orders perturbed by a fixed-seed PRNG.
  *
+ * Fewer hosts by repair. The best placement may still be above the lower
+ * bound because hosts peak at different hours. Two phases then count an
+ * overload: CPU above the limit summed over the slots, plus memory above
+ * its limit, as shares. Each repairs it by the move (or the swap with a
+ * smaller VM of a sampled host) that lowers it most; vCPUs, bans, pins and
+ * anti-affinity are never broken. Both are bounded in slot operations,
+ * deterministic, and kept only when the placement summed afresh is within
+ * every limit.
+ *   - Large problems more than 3 % + 1 host above the bound (balance_search):
+ *     place every VM on exactly H hosts, each where it adds the least
+ *     overload, then where the host's busiest slot and memory stay lowest;
+ *     then repair. H starts half way down to the bound, then a quarter of
+ *     what is left, until a try fails. This replaces local search there
+ *     (local search runs when it finds nothing).
+ *   - Small problems (eliminate): empty the emptiest host where it
+ *     overloads least and repair, one host after another.
+ *
  * Constraints. An affinity group is packed as one combined item (its
  * series summed). Anti-affinity is checked on every placement. Pinned items
  * are placed first on their host; hosts 0..max(existing, pin + 1) - 1 are
