@@ -1250,69 +1250,57 @@ typedef struct elim {
     unsigned long long ops, budget; /* slot operations */
 } elim;
 
-/* Overload of host h with unit add placed on it and unit sub taken off
- * (either may be NULL). */
-static double pen_with(elim *e, const host *h, const unit *add, const unit *sub)
+/* Overload of host h as it is. */
+static double pen_of(elim *e, const host *h)
 {
-    const packer *pk = e->pk;
-    const model_cap *c = &pk->mc[h->model];
+    const model_cap *c = &e->pk->mc[h->model];
     const double *restrict L = h->load;
     double cap = c->cap_raw, x = 0;
-    size_t T = pk->T;
+    size_t T = e->pk->T;
     e->ops += T;
-    if (add && sub) {
-        const double *restrict a = add->cpu, *restrict s = sub->cpu;
-        for (size_t t = 0; t < T; t++) {
-            double v = L[t] + a[t] - s[t] - cap;
-            x += v > 0 ? v : 0;
-        }
-    } else if (add) {
-        const double *restrict a = add->cpu;
-        for (size_t t = 0; t < T; t++) {
-            double v = L[t] + a[t] - cap;
-            x += v > 0 ? v : 0;
-        }
-    } else if (sub) {
-        const double *restrict s = sub->cpu;
-        for (size_t t = 0; t < T; t++) {
-            double v = L[t] - s[t] - cap;
-            x += v > 0 ? v : 0;
-        }
-    } else {
-        for (size_t t = 0; t < T; t++) {
-            double v = L[t] - cap;
-            x += v > 0 ? v : 0;
-        }
+    for (size_t t = 0; t < T; t++) {
+        double v = L[t] - cap;
+        x += v > 0 ? v : 0;
     }
-    double m = h->mem + (add ? add->mem : 0) - (sub ? sub->mem : 0) - c->mcap_raw;
+    double m = h->mem - c->mcap_raw;
     /* the packer's own relative slack (placement_ok has the last word) */
     double p = x / cap + (m > 0 ? m / c->mcap_raw * ELIM_MEM_WEIGHT : 0);
     return p > 1e-12 ? p : 0;
 }
 
-/* How much placing unit add on host h (with unit sub taken off, or NULL)
- * adds to its overload, stopping early once that reaches stop (a lower
- * bound is returned then: every slot only adds). */
+/* How much host h's overload changes with unit add placed on it and unit
+ * sub taken off (either may be NULL). With add alone every slot only adds,
+ * so it stops early once that reaches stop (and returns a lower bound). */
 static double pen_added(elim *e, const host *h, const unit *add, const unit *sub, double stop)
 {
     const packer *pk = e->pk;
     const model_cap *c = &pk->mc[h->model];
-    const double *restrict L = h->load, *restrict a = add->cpu;
-    const double *restrict s = sub ? sub->cpu : NULL;
+    const double *restrict L = h->load;
+    const double *restrict a = add ? add->cpu : NULL, *restrict s = sub ? sub->cpu : NULL;
     double cap = c->cap_raw, x = 0;
-    double m0 = h->mem - c->mcap_raw, m1 = m0 + add->mem - (sub ? sub->mem : 0);
+    double m0 = h->mem - c->mcap_raw;
+    double m1 = m0 + (add ? add->mem : 0) - (sub ? sub->mem : 0);
     double mem = ((m1 > 0 ? m1 : 0) - (m0 > 0 ? m0 : 0)) / c->mcap_raw * ELIM_MEM_WEIGHT;
     size_t T = pk->T;
-    for (size_t t0 = 0; t0 < T; t0 += 64) {
-        size_t t1 = t0 + 64 < T ? t0 + 64 : T;
-        for (size_t t = t0; t < t1; t++) {
-            double old = L[t] - cap, v = old + a[t] - (s ? s[t] : 0);
-            x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
+    if (a && !s) {
+        /* the hot case (every candidate host of a move): no branch inside */
+        for (size_t t0 = 0; t0 < T; t0 += 64) {
+            size_t t1 = t0 + 64 < T ? t0 + 64 : T;
+            for (size_t t = t0; t < t1; t++) {
+                double old = L[t] - cap, v = old + a[t];
+                x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
+            }
+            e->ops += t1 - t0;
+            if (x / cap + mem >= stop)
+                return x / cap + mem;
         }
-        e->ops += t1 - t0;
-        if (!s && x / cap + mem >= stop)
-            return x / cap + mem;
+        return x / cap + mem;
     }
+    for (size_t t = 0; t < T; t++) {
+        double old = L[t] - cap, v = old + (a ? a[t] : 0) - (s ? s[t] : 0);
+        x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
+    }
+    e->ops += T;
     return x / cap + mem;
 }
 
@@ -1362,8 +1350,8 @@ static void elim_move(elim *e, size_t u, size_t b)
     unplace(pk, u);
     place(pk, b, u);
     e->total -= e->pen[a] + e->pen[b];
-    e->pen[a] = pen_with(e, &pk->hosts.ptr[a], NULL, NULL);
-    e->pen[b] = pen_with(e, &pk->hosts.ptr[b], NULL, NULL);
+    e->pen[a] = pen_of(e, &pk->hosts.ptr[a]);
+    e->pen[b] = pen_of(e, &pk->hosts.ptr[b]);
     e->total += e->pen[a] + e->pen[b];
 }
 
@@ -1381,7 +1369,7 @@ static bool elim_improve(elim *e, size_t a)
         const unit *un = &pk->units[u];
         if (un->pin >= 0)
             continue;
-        double pa = pen_with(e, ha, NULL, un) - e->pen[a];
+        double pa = pen_added(e, ha, NULL, un, INFINITY);
         if (pa >= -1e-12)
             continue; /* taking it away helps nothing */
         for (size_t b = 0; b < nh; b++) {
@@ -1414,7 +1402,7 @@ static bool elim_improve(elim *e, size_t a)
                         !elim_allowed(pk, b, u, vn) || !elim_allowed(pk, a, v, un))
                         continue;
                     double d =
-                        pen_with(e, ha, vn, un) - e->pen[a] + pen_with(e, hb, un, vn) - e->pen[b];
+                        pen_added(e, ha, vn, un, INFINITY) + pen_added(e, hb, un, vn, INFINITY);
                     if (d < best) {
                         best = d;
                         bu = u;
@@ -1479,7 +1467,7 @@ static bool elim_host(elim *e, size_t a, size_t *buf)
         for (size_t b = 0; b < pk->hosts.len; b++) {
             if (!elim_allowed(pk, b, u, NULL))
                 continue;
-            double d = pen_with(e, &pk->hosts.ptr[b], &pk->units[u], NULL) - e->pen[b];
+            double d = pen_added(e, &pk->hosts.ptr[b], &pk->units[u], NULL, best);
             if (d < best) {
                 best = d;
                 best_b = b;
@@ -1489,7 +1477,7 @@ static bool elim_host(elim *e, size_t a, size_t *buf)
             return false; /* nowhere at all (vCPUs, anti-affinity) */
         place(pk, best_b, u);
         e->total -= e->pen[best_b];
-        e->pen[best_b] = pen_with(e, &pk->hosts.ptr[best_b], NULL, NULL);
+        e->pen[best_b] = pen_of(e, &pk->hosts.ptr[best_b]);
         e->total += e->pen[best_b];
     }
     return elim_repair(e, buf);
@@ -1511,7 +1499,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
     elim e = {.pk = pk, .seed = 0x62616c616e6365ULL ^ H, .budget = budget};
     e.pen = ks_calloc(nh + 1, sizeof(double));
     for (size_t h = 0; h < nh; h++) {
-        e.pen[h] = pen_with(&e, &pk->hosts.ptr[h], NULL, NULL);
+        e.pen[h] = pen_of(&e, &pk->hosts.ptr[h]);
         e.total += e.pen[h];
     }
     size_t n = free_units_sorted(pk, SIZE_L2, order);
@@ -1551,7 +1539,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
         }
         place(pk, best_b, u);
         e.total -= e.pen[best_b];
-        e.pen[best_b] = pen_with(&e, &pk->hosts.ptr[best_b], NULL, NULL);
+        e.pen[best_b] = pen_of(&e, &pk->hosts.ptr[best_b]);
         e.total += e.pen[best_b];
     }
     ok = ok && elim_repair(&e, buf);
