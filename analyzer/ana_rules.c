@@ -49,6 +49,24 @@ static int get_bool(const ks_ini *ini, const char *sec, const char *key, bool de
     return 0;
 }
 
+/* A key that names one of two choices: *out is 0 for the first (also when
+ * absent), 1 for the second; how says what they mean in the error. */
+static int get_choice(const ks_ini *ini, const char *sec, const char *key, const char *first,
+                      const char *second, const char *how, int *out, ks_error *err)
+{
+    const char *v = ks_ini_get(ini, sec, key);
+    *out = 0;
+    if (!v || !*v || strcmp(v, first) == 0)
+        return 0;
+    if (strcmp(v, second) == 0) {
+        *out = 1;
+        return 0;
+    }
+    ks_error_set(err, KS_E_CONFIG, 0, "%s:%u: '%s' in [%s] must be %s or %s%s, not '%s'",
+                 ks_ini_filename(ini), ks_ini_line(ini, sec, key), key, sec, first, second, how, v);
+    return -1;
+}
+
 /* A percentage key read as a share 0..1. */
 static int get_share(const ks_ini *ini, const char *sec, const char *key, double def_pct,
                      double min_pct, double max_pct, double *out, ks_error *err)
@@ -98,9 +116,7 @@ int ana_policy_parse(const ks_ini *ini, ana_policy *p, ks_error *err)
 {
     memset(p, 0, sizeof *p);
     const char *S = "policy";
-    const char *hb = ks_ini_get(ini, S, "hardware_blockers");
     const char *roles = ks_ini_get(ini, S, "physical_roles");
-    const char *cap = ks_ini_get(ini, S, "cpu_cap");
     if (get_share(ini, S, "max_host_share_percent", 50, 1, 100, &p->max_host_share, err) < 0 ||
         get_share(ini, S, "min_confidence_percent", 50, 0, 100, &p->min_confidence, err) < 0 ||
         ks_ini_get_double(ini, S, "percentile", 95, 1, 100, &p->percentile, err) < 0 ||
@@ -148,31 +164,16 @@ int ana_policy_parse(const ks_ini *ini, ana_policy *p, ks_error *err)
             ks_ini_filename(ini), ks_ini_line(ini, S, "end"), ks_ini_line(ini, S, "start"));
         goto fail;
     }
-    p->blocker_status = ANA_CONDITIONAL;
-    if (hb && *hb) {
-        if (strcmp(hb, "not_eligible") == 0) {
-            p->blocker_status = ANA_NOT_ELIGIBLE;
-        } else if (strcmp(hb, "conditional") != 0) {
-            ks_error_set(err, KS_E_CONFIG, 0,
-                         "%s:%u: 'hardware_blockers' in [policy] must be conditional or "
-                         "not_eligible, not '%s'",
-                         ks_ini_filename(ini), ks_ini_line(ini, S, "hardware_blockers"), hb);
-            goto fail;
-        }
-    }
-    p->cpu_cap = ANA_CPU_CAP_VCPUS;
-    if (cap && *cap) {
-        if (strcmp(cap, "percentile") == 0) {
-            p->cpu_cap = ANA_CPU_CAP_PERCENTILE;
-        } else if (strcmp(cap, "vcpus") != 0) {
-            ks_error_set(err, KS_E_CONFIG, 0,
-                         "%s:%u: 'cpu_cap' in [policy] must be vcpus (a VM may draw all its "
-                         "vCPUs give: the default) or percentile (a CPU quota at its sized "
-                         "percentile), not '%s'",
-                         ks_ini_filename(ini), ks_ini_line(ini, S, "cpu_cap"), cap);
-            goto fail;
-        }
-    }
+    int blockers, cap;
+    if (get_choice(ini, S, "hardware_blockers", "conditional", "not_eligible", "", &blockers, err) <
+            0 ||
+        get_choice(ini, S, "cpu_cap", "vcpus", "percentile",
+                   " (vcpus: a VM may draw all its vCPUs give, the default; percentile: a CPU "
+                   "quota at its sized percentile)",
+                   &cap, err) < 0)
+        goto fail;
+    p->blocker_status = blockers ? ANA_NOT_ELIGIBLE : ANA_CONDITIONAL;
+    p->cpu_cap = cap ? ANA_CPU_CAP_PERCENTILE : ANA_CPU_CAP_VCPUS;
     p->physical_roles = NULL;
     p->nphysical_roles = 0;
     ks_words_append(roles ? roles : "backup, infrastructure", ", ;\t", &p->physical_roles,
