@@ -604,7 +604,8 @@ KS_TEST(test_random_properties)
 /* A large fleet (3,000 VMs x 720 hourly slots: beyond the size where every
  * variant gets local search), in three time zones, so that hosts peak at
  * different hours: the balanced placement on fewer hosts runs, and its
- * result is valid, places everything and is well below first fit's. */
+ * result is valid, places everything, is well below first fit's and one
+ * host fewer than local search would reach. */
 KS_TEST(test_large_balanced)
 {
     enum { N = 3000, T = 720 };
@@ -664,7 +665,9 @@ KS_TEST(test_large_balanced)
     printf("large: %zu hosts, lower bound %.0f, peak-sum first fit %zu (%s)\n", sol.nhosts,
            sol.lower_bound, ff, sol.algorithm);
     KS_CHECK(sol.nhosts * 10 < ff * 8);
-    KS_CHECK((double)sol.nhosts <= sol.lower_bound * 1.15 + 1);
+    /* the variants leave 59 hosts and local search 58 (measured with
+     * BALANCE_BUDGET=0); the balanced placement 57, one above the bound */
+    KS_CHECK((double)sol.nhosts <= sol.lower_bound + 1);
     ana_solution_free(&sol);
     free(items);
     free(cpu);
