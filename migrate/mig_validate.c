@@ -505,6 +505,35 @@ static void say(const mig_validate_options *o, const char *server, const char *w
         fprintf(stderr, "validate %s: %s\n", server, what);
 }
 
+/* The VM's facts. A VM that has just booted, or whose systemd is reloading
+ * (a unit disabled or enabled a moment ago), may not list its unit files
+ * within the facts script's limit, slower still when emulated: the facts
+ * then say services_unknown, and the services would go uncompared. They
+ * are taken again, up to VALIDATE_FACTS_TRIES times, VALIDATE_FACTS_PAUSE
+ * seconds apart; the last facts are kept whatever they say. */
+enum { VALIDATE_FACTS_TRIES = 3, VALIDATE_FACTS_PAUSE = 10 };
+
+static json_t *take_facts(ks_ssh *s, const mig_validate_options *o, const char *server,
+                          ks_error *err)
+{
+    json_t *f = NULL;
+    for (int i = 1; i <= VALIDATE_FACTS_TRIES; i++) {
+        json_decref(f);
+        f = col_facts_take(s, server, o->timeout, err);
+        const char *why = f ? json_string_value(json_object_get(f, "services_unknown")) : NULL;
+        if (!why || i == VALIDATE_FACTS_TRIES)
+            break;
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "its services are not known (%s): taking its facts again in %d s "
+                 "(try %d of %d)",
+                 why, VALIDATE_FACTS_PAUSE, i + 1, VALIDATE_FACTS_TRIES);
+        say(o, server, msg);
+        sleep(VALIDATE_FACTS_PAUSE);
+    }
+    return f;
+}
+
 /* Log in to the VM, waiting for it to boot; the checks "reachable" and
  * "host_key" go to checks. The session, or NULL when there is none. */
 static ks_ssh *login(const ks_ssh_target *t, const mig_validate_options *o, json_t *checks,
@@ -646,7 +675,7 @@ static json_t *validate_server(const char *study_dir, const ks_server *srv,
     if (s) {
         say(o, server, "taking the VM's facts");
         ks_error fe;
-        vmf = col_facts_take(s, server, o->timeout, &fe);
+        vmf = take_facts(s, o, server, &fe);
         if (!vmf) {
             mig_check f = mig_check_new("facts");
             mig_evidence(&f, L_FAIL, "%s", fe.message);
