@@ -26,7 +26,7 @@ static int analyze(const char *dir, const char *explain, tool_format fmt, bool q
 {
     ks_error err;
     ks_error_clear(&err);
-    ks_study *study = ks_study_open(dir, &err);
+    ks_study *study = ks_study_open_writer(dir, "kvmshift analyze", &err);
     if (!study) {
         fprintf(stderr, "kvmshift analyze: %s\n", err.message);
         return TOOL_FAIL;

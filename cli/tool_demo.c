@@ -296,7 +296,7 @@ static int put_in_place(const char *tmp, const char *out, out_state state, ks_er
 /* Analyze the study at out (plan.json), then write its report. */
 static int analyze_and_report(const char *out, bool quiet, char **report_path, ks_error *err)
 {
-    ks_study *study = ks_study_open(out, err);
+    ks_study *study = ks_study_open_writer(out, "kvmshift demo", err);
     if (!study)
         return -1;
     int rc = -1;

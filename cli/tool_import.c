@@ -141,7 +141,7 @@ static int import_study(const char *dir, const col_import_options *opt, tool_for
 {
     ks_error err;
     ks_error_clear(&err);
-    ks_study *study = ks_study_open(dir, &err);
+    ks_study *study = ks_study_open_writer(dir, "kvmshift import", &err);
     if (!study) {
         fprintf(stderr, "kvmshift import: %s\n", err.message);
         return TOOL_FAIL;

@@ -24,7 +24,7 @@ static int report(const char *dir, const rep_options *opt)
 {
     ks_error err;
     ks_error_clear(&err);
-    ks_study *study = ks_study_open(dir, &err);
+    ks_study *study = ks_study_open_writer(dir, "kvmshift report", &err);
     if (!study) {
         fprintf(stderr, "kvmshift report: %s\n", err.message);
         return TOOL_FAIL;

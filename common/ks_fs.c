@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ks_mem.h"
+#include "ks_time.h"
 
 int ks_mkdir_p(const char *path, ks_error *err)
 {
@@ -77,8 +79,19 @@ int ks_fsync_parent(const char *path, ks_error *err)
 
 int ks_write_file_atomic(const char *path, const void *data, size_t len, int mode, ks_error *err)
 {
-    KS_AUTOFREE char *tmp = temp_name(path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    /* O_EXCL | O_NOFOLLOW: whatever is planted at the name (a symbolic
+     * link to a file of the user's, a FIFO) is never opened; the next
+     * name is tried */
+    char *tmp = NULL;
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 8; tries++) {
+        free(tmp);
+        tmp = temp_name(path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    KS_AUTOFREE char *tmp_owned = tmp;
     if (fd < 0) {
         ks_error_set(err, KS_E_IO, errno, "cannot write '%s': %s", tmp, strerror(errno));
         return -1;
@@ -285,4 +298,74 @@ char *ks_path_join(const char *dir, const char *name)
     if (n && dir[n - 1] == '/')
         return ks_asprintf("%s%s", dir, name);
     return ks_asprintf("%s/%s", dir, name);
+}
+
+void ks_lock_holder(int fd, char *out, size_t size)
+{
+    ssize_t k = size > 1 ? pread(fd, out, size - 1, 0) : 0;
+    out[k > 0 ? k : 0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+}
+
+int ks_lock_take(const char *path, const char *what, const char *who, double wait_s,
+                 void (*on_wait)(const char *holder, void *arg), void *arg, ks_error *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int first = errno;
+    if (fd < 0 && (errno == EROFS || errno == EACCES))
+        /* a read-only directory: flock works on a read-only descriptor
+         * (the holder goes unnamed), and the writer's own error says why
+         * it cannot write there */
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno == ENOENT ? first : errno;
+        ks_error_set(err, KS_E_IO, e, "cannot open the lock file '%s': %s", path, strerror(e));
+        return -1;
+    }
+    double t0 = ks_time_mono();
+    bool told = false;
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        char holder[256];
+        ks_lock_holder(fd, holder, sizeof holder);
+        if (e != EWOULDBLOCK) {
+            ks_error_set(err, KS_E_IO, e, "cannot lock '%s': %s", path, strerror(e));
+            close(fd);
+            return -1;
+        }
+        if (wait_s == 0 || (wait_s > 0 && ks_time_mono() - t0 >= wait_s)) {
+            ks_error_set(err, KS_E_USAGE, EWOULDBLOCK,
+                         "%s is in use by another kvmshift (%s; %s is its lock): wait for it to "
+                         "end, or stop it first",
+                         what, *holder ? holder : "its pid not written yet", path);
+            close(fd);
+            return -1;
+        }
+        if (!told && on_wait)
+            on_wait(*holder ? holder : "its pid not written yet", arg);
+        told = true;
+        usleep(100000);
+    }
+    char me[300];
+    int len = snprintf(me, sizeof me, "pid %ld, %s\n", (long)getpid(), who);
+    if (len >= (int)sizeof me)
+        len = (int)sizeof me - 1;
+    /* (only the holder writes it; a reader may see it empty for a moment) */
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, me, (size_t)len, 0) < 0) {
+        /* the lock holds without it; only the naming is lost */
+    }
+    return fd;
+}
+
+void ks_lock_release(int fd)
+{
+    if (fd < 0)
+        return;
+    /* emptied first: a waiter that reads it in between names nobody */
+    if (ftruncate(fd, 0) < 0) {
+        /* the lock goes with the close anyway */
+    }
+    close(fd);
 }

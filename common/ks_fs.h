@@ -41,6 +41,22 @@ int ks_copy_file(const char *from, const char *to, ks_error *err);
  * removed before it stays removed). */
 int ks_remove_tree(const char *path, ks_error *err);
 
+/* An advisory lock (flock) on the file path, which is created when
+ * missing. It is held until ks_lock_release, or until the process ends
+ * (a holder killed with -9 frees it). Its holder writes "pid N, WHO"
+ * into the file, so that a process that finds it taken can say who has
+ * it (ks_lock_holder).
+ * wait_s: 0 refuses at once, < 0 waits as long as it takes, else waits up
+ * to wait_s seconds; on_wait(holder, arg), when not NULL, is called once
+ * when it has to wait. On refusal, err (KS_E_USAGE, errno EWOULDBLOCK)
+ * names what (e.g. "study '/srv/s'") and the holder. The lock's
+ * descriptor (close-on-exec), or -1. */
+int ks_lock_take(const char *path, const char *what, const char *who, double wait_s,
+                 void (*on_wait)(const char *holder, void *arg), void *arg, ks_error *err);
+void ks_lock_release(int fd);
+/* The holder a lock file names ("pid N, WHO"; "" when it names none). */
+void ks_lock_holder(int fd, char *out, size_t size);
+
 bool ks_path_exists(const char *path);
 bool ks_is_dir(const char *path);
 

@@ -1,14 +1,23 @@
 #include "ks_study.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ks_fs.h"
+#include "ks_log.h"
 #include "ks_mem.h"
 
 struct ks_study {
     char *dir;
     ks_ini *ini;
+    int lockfd; /* the writer lock (ks_study_open_writer), or -1 */
 };
 
 static const char study_ini_template[] =
@@ -94,6 +103,25 @@ ks_study *ks_study_open(const char *dir, ks_error *err)
     ks_study *s = ks_calloc(1, sizeof *s);
     s->dir = ks_strdup(dir);
     s->ini = ini;
+    s->lockfd = -1;
+    return s;
+}
+
+ks_study *ks_study_open_writer(const char *dir, const char *who, ks_error *err)
+{
+    KS_AUTOFREE char *ini_path = ks_path_join(dir, "study.ini");
+    if (!ks_path_exists(ini_path))
+        return ks_study_open(dir, err); /* its error */
+    int fd = ks_study_lock(dir, who, err);
+    if (fd < 0)
+        return NULL;
+    /* read once the lock is held: what the previous writer left */
+    ks_study *s = ks_study_open(dir, err);
+    if (!s) {
+        ks_study_unlock(fd);
+        return NULL;
+    }
+    s->lockfd = fd;
     return s;
 }
 
@@ -101,6 +129,7 @@ void ks_study_free(ks_study *s)
 {
     if (!s)
         return;
+    ks_study_unlock(s->lockfd);
     ks_ini_free(s->ini);
     free(s->dir);
     free(s);
@@ -147,4 +176,114 @@ char *ks_study_physical_facts(const char *dir, const char *name)
 char *ks_study_physical_rrd(const char *dir, const char *name)
 {
     return physical_or(dir, name, ".rrd", "rrd", "rrd");
+}
+
+static void say_waiting(const char *holder, void *arg)
+{
+    fprintf(stderr,
+            "kvmshift: the study '%s' is being changed by another kvmshift (%s): waiting "
+            "for it to end (Ctrl-C gives up)\n",
+            (const char *)arg, holder);
+}
+
+int ks_study_lock(const char *dir, const char *who, ks_error *err)
+{
+    if (!ks_is_dir(dir)) {
+        ks_error_set(err, KS_E_USAGE, ENOENT,
+                     "'%s' is not a study directory: create one with 'kvmshift init %s'", dir, dir);
+        return -1;
+    }
+    KS_AUTOFREE char *path = ks_path_join(dir, ".lock");
+    KS_AUTOFREE char *what = ks_asprintf("the study '%s'", dir);
+    int fd = ks_lock_take(path, what, who, -1, say_waiting, (void *)dir, err);
+    if (fd >= 0)
+        ks_study_remove_stale(dir);
+    return fd;
+}
+
+void ks_study_unlock(int fd)
+{
+    ks_lock_release(fd);
+}
+
+/* Digits at *p, at most 9, moved past; -1 when there are none. */
+static long digits(const char **p)
+{
+    long v = 0;
+    const char *d = *p;
+    while (*d >= '0' && *d <= '9' && d - *p < 9)
+        v = v * 10 + (*d++ - '0');
+    if (d == *p)
+        return -1;
+    *p = d;
+    return v;
+}
+
+/* The pid in a temporary's name, or 0 when the name is not one: the
+ * temporaries are NAME.tmp.PID (an import's series) and NAME.tmp.PID.TID.N
+ * (ks_write_file_atomic), nothing after them; the study's real files all
+ * end in an extension (web.tmp.5.rrd is server web.tmp.5's series). */
+static long temp_pid(const char *name)
+{
+    const char *p = strstr(name, ".tmp.");
+    while (p && p != name) {
+        const char *q = p + 5;
+        long pid = digits(&q);
+        if (pid > 0 && !*q)
+            return pid;
+        if (pid > 0 && *q == '.') {
+            q++;
+            if (digits(&q) >= 0 && *q == '.') {
+                q++;
+                if (digits(&q) >= 0 && !*q)
+                    return pid;
+            }
+        }
+        p = strstr(p + 1, ".tmp.");
+    }
+    return 0;
+}
+
+static bool pid_gone(long pid)
+{
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static unsigned remove_stale_in(const char *dir, const char *sub, bool top)
+{
+    KS_AUTOFREE char *path = sub ? ks_path_join(dir, sub) : ks_strdup(dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        bool report_tmp = top && S_ISDIR(st.st_mode) && strncmp(e->d_name, "report.tmp.", 11) == 0;
+        long pid = S_ISDIR(st.st_mode) ? 0 : temp_pid(e->d_name);
+        if (!report_tmp && !(pid > 0 && pid_gone(pid)))
+            continue;
+        KS_AUTOFREE char *victim = ks_path_join(path, e->d_name);
+        ks_error err;
+        if (ks_remove_tree(victim, &err) < 0) {
+            ks_log_warn("%s", err.message);
+            continue;
+        }
+        ks_log_warn("removed '%s', left by a run that ended before finishing it%s", victim,
+                    report_tmp ? " (a report)" : "");
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+unsigned ks_study_remove_stale(const char *dir)
+{
+    static const char *const subs[] = {"rrd", "facts", "state", "physical", "validation"};
+    unsigned n = remove_stale_in(dir, NULL, true);
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        n += remove_stale_in(dir, subs[i], false);
+    return n;
 }

@@ -27,6 +27,10 @@ int ks_study_init(const char *dir, ks_error *err);
 /* Open an existing study: reads study.ini (a missing one is an error that
  * says to run 'kvmshift init'). */
 ks_study *ks_study_open(const char *dir, ks_error *err);
+/* The same for a command that changes the study: ks_study_lock first
+ * (waiting for another writer), then the study read; the lock is held
+ * until ks_study_free. */
+ks_study *ks_study_open_writer(const char *dir, const char *who, ks_error *err);
 void ks_study_free(ks_study *s);
 
 const char *ks_study_dir(const ks_study *s);
@@ -43,6 +47,25 @@ char *ks_study_physical_facts(const char *dir, const char *name);
  * switched (DIR/rrd/NAME.rrd is then the VM's), else DIR/rrd/NAME.rrd. For
  * the analyzer, whose plan stays the physical servers' plan. */
 char *ks_study_physical_rrd(const char *dir, const char *name);
+
+/* The study's writer lock, STUDY/.lock: one command at a time changes
+ * the study's shared files (inventory.csv, known_hosts, plan.json, the
+ * report, an import's series and facts). Taken by import, analyze, report
+ * and demo for their whole run, and by the switch of a migrated server for
+ * its rewrite of the inventory; the collector, which runs for weeks, does
+ * not take it (its files are its own servers', replaced atomically).
+ * Waits as long as it takes, saying once on stderr who holds it (pid and
+ * command). Once it holds the lock, removes the temporaries that ended
+ * runs left in the study (NAME.tmp.PID... whose PID is gone, and every
+ * report.tmp.* directory, which only a holder makes), saying so. who: the
+ * command, for the holder's line. The lock's descriptor (held until
+ * ks_study_unlock or the process ends), or -1 with err. */
+int ks_study_lock(const char *dir, const char *who, ks_error *err);
+void ks_study_unlock(int fd);
+
+/* The temporaries of ended runs under dir (see ks_study_lock), removed;
+ * each removal is logged as a warning. The number removed. */
+unsigned ks_study_remove_stale(const char *dir);
 
 /* DIR/sub/NAME.ext, newly allocated (e.g. "rrd", "web01", "rrd"). */
 char *ks_study_server_file(const ks_study *s, const char *sub, const char *name, const char *ext);

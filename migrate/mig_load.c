@@ -653,7 +653,7 @@ static json_t *switch_server(const char *study_dir, const ks_server *srv, const 
     return rec;
 }
 
-/* mig_switch under the study's switch lock. */
+/* mig_switch under the study's writer lock. */
 static json_t *switch_locked(const char *study_dir, const char *server,
                              const mig_switch_options *opt, ks_error *err)
 {
@@ -679,39 +679,19 @@ static json_t *switch_locked(const char *study_dir, const char *server,
     return rec;
 }
 
-/* The switches of one study one at a time: the cutovers of a night run in
- * parallel, and each rewrites inventory.csv and known_hosts (read, change,
- * replace): two at once would lose one's change. The lock's fd, or -1
- * with err. */
-static int switch_lock(const char *study_dir, ks_error *err)
-{
-    KS_AUTOFREE char *dir = ks_path_join(study_dir, "physical");
-    KS_AUTOFREE char *path = ks_path_join(dir, ".switch.lock");
-    if (ks_mkdir_p(dir, err) < 0)
-        return -1;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        ks_error_set(err, KS_E_IO, errno, "cannot lock %s", path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 json_t *mig_switch(const char *study_dir, const char *server, const mig_switch_options *opt,
                    ks_error *err)
 {
     ks_error_clear(err);
-    ks_study *study = ks_study_open(study_dir, err);
+    /* under the study's writer lock: the cutovers of a night run in
+     * parallel, and each rewrites inventory.csv and known_hosts (read,
+     * change, replace), as an import does; two at once would lose one's
+     * change */
+    ks_study *study = ks_study_open_writer(study_dir, "kvmshift switch", err);
     if (!study)
         return NULL;
-    ks_study_free(study);
-    int fd = switch_lock(study_dir, err);
-    if (fd < 0)
-        return NULL;
     json_t *rec = switch_locked(study_dir, server, opt, err);
-    close(fd); /* the lock goes with it */
+    ks_study_free(study); /* the lock goes with it */
     return rec;
 }
 

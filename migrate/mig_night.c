@@ -1490,37 +1490,19 @@ static void dry_run(night *n, time_t start)
     free(lane);
 }
 
+static void say_waiting(const char *holder, void *arg)
+{
+    say(arg, NULL, "waiting for the processes of the previous run to end (%s)", holder);
+}
+
 static int lock_night(night *n, bool wait, ks_error *err)
 {
     KS_AUTOFREE char *path = ks_asprintf("%s/lock", n->dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        ks_error_set(err, KS_E_IO, errno, "cannot open %s: %s", path, strerror(errno));
+    KS_AUTOFREE char *what = ks_asprintf("night %u of '%s'", n->o->night, n->study);
+    int fd = ks_lock_take(path, what, n->o->presync ? "presync" : "night runner", wait ? 60 : 0,
+                          say_waiting, n, err);
+    if (fd < 0)
         return -1;
-    }
-    double t0 = ks_time_mono();
-    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (!wait || ks_time_mono() - t0 > 60) {
-            char holder[256] = "";
-            ssize_t k = pread(fd, holder, sizeof holder - 1, 0);
-            holder[k > 0 ? k : 0] = '\0';
-            holder[strcspn(holder, "\n")] = '\0';
-            ks_error_set(err, KS_E_USAGE, EWOULDBLOCK,
-                         "night %u of '%s' is being run by another kvmshift (%s): wait for it "
-                         "to end, or stop it first",
-                         n->o->night, n->study, *holder ? holder : "pid unknown");
-            close(fd);
-            return -1;
-        }
-        if (ks_time_mono() - t0 < 0.5)
-            say(n, NULL, "waiting for the processes of the previous run to end");
-        usleep(500000);
-    }
-    char me[128];
-    int len = snprintf(me, sizeof me, "pid %ld, %s\n", (long)getpid(),
-                       n->o->presync ? "presync" : "night runner");
-    if (ftruncate(fd, 0) < 0 || pwrite(fd, me, (size_t)len, 0) < 0)
-        ks_log_warn("cannot write the holder into %s", path);
     n->lockfd = fd;
     return 0;
 }
@@ -1537,8 +1519,7 @@ static void night_free(night *n)
     ks_inventory_free(n->inv);
     ks_ini_free(n->ini);
     ks_signal_free(n->sig);
-    if (n->lockfd >= 0)
-        close(n->lockfd);
+    ks_lock_release(n->lockfd);
 }
 
 json_t *mig_night_run(const char *study_dir, const mig_night_options *opt, int *outcome,

@@ -291,16 +291,9 @@ int p2v_journal_save(const p2v_journal *j, const char *path, ks_error *err)
 int p2v_journal_lock(const char *dir, const char *server, ks_error *err)
 {
     KS_AUTOFREE char *path = ks_path_join(dir, "lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        ks_error_set(err, KS_E_USAGE, errno,
-                     "another kvmshift is working on '%s' (%s is locked): wait for it to end",
-                     server, path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd; /* held until the process ends or closes it */
+    KS_AUTOFREE char *what = ks_asprintf("the P2V journal of '%s'", server);
+    /* held until the process ends or closes it */
+    return ks_lock_take(path, what, "p2v", 0, NULL, NULL, err);
 }
 
 int p2v_journal_rehash(p2v_journal *jr, size_t *changed, ks_error *err)

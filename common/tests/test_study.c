@@ -1,10 +1,13 @@
 /* test_study.c: the study directory, atomic file writes, file reads, JSON files. */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ks_buf.h"
@@ -319,6 +322,76 @@ KS_TEST(open_study)
     KS_CHECK(strstr(err.message, where) == err.message);
     free(where);
     free(ini_path);
+    free(dir);
+}
+
+/* A symbolic link planted at the temporary names: never followed, the
+ * file it points to unchanged (the write fails or uses a free name). */
+KS_TEST(write_file_atomic_planted_links)
+{
+    char *dir = fresh_dir("planted");
+    char *path = ks_path_join(dir, "plan.json");
+    char *victim = ks_path_join(dir, "victim");
+    ks_error err;
+    KS_CHECK(ks_write_file_atomic(victim, "mine\n", 5, 0644, &err) == 0);
+    for (int n = 0; n < 400; n++) {
+        char *t = ks_asprintf("%s.tmp.%ld.%ld.%d", path, (long)getpid(), (long)gettid(), n);
+        KS_CHECK(symlink(victim, t) == 0);
+        free(t);
+    }
+    int rc = ks_write_file_atomic(path, "{}", 2, 0644, &err);
+    char *text = slurp(victim);
+    KS_CHECK_STR(text, "mine\n");
+    free(text);
+    struct stat st;
+    KS_CHECK(rc < 0 ? lstat(path, &st) < 0 : lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+    free(victim);
+    free(path);
+    free(dir);
+}
+
+/* The lock: refused at once with the holder named, refused after a wait,
+ * free once its holder is killed (-9: nothing to clean up). */
+KS_TEST(lock_names_its_holder)
+{
+    char *dir = fresh_dir("lock");
+    char *path = ks_path_join(dir, ".lock");
+    int go[2];
+    KS_CHECK(pipe(go) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        ks_error e;
+        int fd = ks_lock_take(path, "the test", "kvmshift tester", 0, NULL, NULL, &e);
+        char c = fd >= 0 ? 'y' : 'n';
+        if (write(go[1], &c, 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char c = 0;
+    KS_CHECK(read(go[0], &c, 1) == 1 && c == 'y');
+    ks_error err;
+    ks_error_clear(&err);
+    KS_CHECK(ks_lock_take(path, "the test", "other", 0, NULL, NULL, &err) < 0);
+    char *want = ks_asprintf("the test is in use by another kvmshift (pid %ld, kvmshift tester;",
+                             (long)child);
+    KS_CHECK(strstr(err.message, want) != NULL);
+    free(want);
+    KS_CHECK(err.code == KS_E_USAGE && err.errnum == EWOULDBLOCK);
+    KS_CHECK(ks_lock_take(path, "the test", "other", 0.3, NULL, NULL, &err) < 0);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    int fd = ks_lock_take(path, "the test", "other", 0, NULL, NULL, &err);
+    KS_CHECK(fd >= 0);
+    char holder[64];
+    ks_lock_holder(fd, holder, sizeof holder);
+    char *me = ks_asprintf("pid %ld, other", (long)getpid());
+    KS_CHECK_STR(holder, me);
+    free(me);
+    ks_lock_release(fd);
+    close(go[0]);
+    close(go[1]);
+    free(path);
     free(dir);
 }
 
@@ -650,6 +723,8 @@ int main(void)
     KS_RUN(mkdir_p);
     KS_RUN(open_study);
     KS_RUN(write_file_atomic);
+    KS_RUN(write_file_atomic_planted_links);
+    KS_RUN(lock_names_its_holder);
     KS_RUN(write_file_atomic_threads);
     KS_RUN(write_into_missing_directory);
     KS_RUN(read_file_max);

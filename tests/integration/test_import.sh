@@ -74,6 +74,51 @@ ks_check "a bad file: the good one imported" test -f "$S/rrd/bb-8.rrd"
 ks_check "inventory still valid" sh -c "'$BIN' status '$S' >/dev/null"
 ks_check "no temporary file left" no_temp "$S"
 
+# ---- (1b) one writer per study ---------------------------------------------
+# two imports at once (the laboratory's 16 servers under two prefixes):
+# each waits for the other (the study's lock), so every server is in the
+# inventory with its files; before the lock, one import's lines were lost
+C=$W/concurrent
+ks_study "$C"
+LAB=$REPO/samples/lab/data/lab.csv.gz
+for t in 1 2 3; do
+  "$BIN" import "$C" --format csv "$LAB" --prefix "A$t-" -q >"$W/a.out" 2>"$W/a.err" & a=$!
+  "$BIN" import "$C" --format csv "$LAB" --prefix "B$t-" -q >"$W/b.out" 2>"$W/b.err" & b=$!
+  ra=0; rb=0; wait "$a" || ra=$?; wait "$b" || rb=$?
+  ks_check "concurrent imports $t: both exit 0 ($ra, $rb)" test "$ra" = 0 -a "$rb" = 0
+done
+ks_check "concurrent imports: all 96 servers in the inventory, each with its series and facts" python3 - "$C" <<'EOF'
+import csv, os, sys
+d = sys.argv[1]
+names = [r[0] for r in csv.reader(open(d + "/inventory.csv")) if r and not r[0].startswith("#") and r[0] != "name"]
+want = {"%s%d-" % (p, t) for p in "AB" for t in (1, 2, 3)}
+assert len(names) == 96 and len(set(names)) == 96, len(names)
+assert {n[:3] for n in names} == want, sorted({n[:3] for n in names})
+rrd = set(os.listdir(d + "/rrd"))
+assert rrd == {n + ".rrd" for n in names}, sorted(rrd ^ {n + ".rrd" for n in names})
+EOF
+# a writer that holds the lock (here flock(1) on the lock file with the
+# line a kvmshift writes): an import waits for it, naming it, then runs
+printf 'pid 4242, kvmshift analyze\n' >"$C/.lock"
+flock "$C/.lock" sleep 3 & holder=$!
+sleep 0.5
+ks_check "an import waits for the holder: exit 0" test "$(code "$BIN" import "$C" --format csv "$DATA/csv/semicolon.csv" -q)" -eq 0
+wait "$holder" 2>/dev/null || true
+ks_check "the wait named the holder" grep -q "the study '$C' is being changed by another kvmshift (pid 4242, kvmshift analyze): waiting" "$W/err"
+# temporaries of runs killed with -9 (their pid gone), removed under the
+# lock by the next writer, which says so; a live process's temporary and a
+# server whose name looks like one are kept
+sleep 0 & dead=$!; wait "$dead"
+touch "$C/inventory.csv.tmp.$dead" "$C/rrd/x.rrd.tmp.$dead" "$C/facts/y.json.tmp.$dead.$dead.3" \
+  "$C/facts/z.json.tmp.$$.$$.1" "$C/rrd/w.tmp.$dead.rrd"
+mkdir -p "$C/report.tmp.Ab12Cd/charts"
+ks_check "stale temporaries: the next analyze runs" sh -c "'$BIN' analyze '$C' -q >'$W/out' 2>'$W/err'; test \$? -le 3"
+ks_check "stale temporaries removed" test ! -e "$C/inventory.csv.tmp.$dead" -a ! -e "$C/rrd/x.rrd.tmp.$dead" \
+  -a ! -e "$C/facts/y.json.tmp.$dead.$dead.3" -a ! -e "$C/report.tmp.Ab12Cd"
+ks_check "stale temporaries: each named" sh -c "grep -c \"removed '.*', left by a run that ended\" '$W/err' | grep -qx 4"
+ks_check "a live process's temporary and w.tmp.N.rrd kept" test -e "$C/facts/z.json.tmp.$$.$$.1" -a -e "$C/rrd/w.tmp.$dead.rrd"
+rm -f "$C/facts/z.json.tmp.$$.$$.1" "$C/rrd/w.tmp.$dead.rrd"
+
 # ---- (2) real Bitbrains machines -----------------------------------------
 TARBALL=$REPO/../../shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz
 [ -f "$TARBALL" ] || TARBALL=$(cd "$REPO/.." && pwd)/shared/traces/bitbrains-rnd-2013-07-vm1-250.tar.xz

@@ -131,7 +131,7 @@ holder=$!
 ks__track "$holder" "flock holder"
 sleep 0.5
 ks_check "a second runner: exit 1" test "$(code "$BIN" night "$L" 1 --until "$SOON")" -eq 1
-ks_check "a second runner: names the holder" grep -q "being run by another kvmshift (pid 4242, night runner)" "$W/err"
+ks_check "a second runner: names the holder" grep -q "night 1 of .* is in use by another kvmshift (pid 4242, night runner;" "$W/err"
 kill "$holder"
 wait "$holder" 2>/dev/null || true
 ks_check "--rollback of a server that never started: exit 1" test "$(code "$BIN" night "$L" 1 --rollback "$N1")" -eq 1
