@@ -16,6 +16,7 @@
 #include "ks_buf.h"
 #include "ks_fs.h"
 #include "ks_json.h"
+#include "ks_log.h"
 #include "ks_mem.h"
 #include "ks_parse.h"
 #include "ks_progress.h"
@@ -41,7 +42,8 @@ typedef struct srv {
     long *ports;
     size_t nports;
     bool has_data;
-    ks_series series; /* the study period, filled */
+    char *data_problem; /* its RRD file could not be read: why */
+    ks_series series;   /* the study period, filled */
     size_t present;
     double confidence;
     double stats[M_N][Q_N]; /* measured slots only */
@@ -845,8 +847,15 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         s->speed = ana_policy_speed(&pl->pol, s->cpu_model);
         double cap = s->cores && !isnan(s->core_mhz) ? s->cores * s->core_mhz : 0;
         if (ks_path_exists(rp) &&
-            ks_series_read(rp, pl->pol.slot_seconds, cap, 0, &raw[i], err) < 0)
-            goto fail;
+            ks_series_read(rp, pl->pol.slot_seconds, cap, 0, &raw[i], err) < 0) {
+            if (err->code != KS_E_RRD)
+                goto fail;
+            /* a damaged or foreign file: this server is not planned, the
+             * others are */
+            ks_log_warn("'%s': %s", s->inv->name, err->message);
+            s->data_problem = ks_strdup(err->message);
+            ks_error_clear(err);
+        }
         ks_progress_update(prog, i + 1, NULL);
     }
     ks_progress_done(prog);
@@ -886,6 +895,7 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
             .name = s->inv->name,
             .role = s->inv->role,
             .has_data = s->has_data && s->present > 0,
+            .data_problem = s->data_problem,
             .confidence = s->confidence,
             .cpu_mhz = s->pctl[M_CPU],
             .speed = s->speed,
@@ -947,6 +957,7 @@ void ana_plan_free(ana_plan *pl)
     for (size_t i = 0; i < pl->nsrv; i++) {
         srv *s = &pl->srv[i];
         free(s->cpu_model);
+        free(s->data_problem);
         for (size_t k = 0; k < s->nblockers; k++)
             free(s->blockers[k]);
         free(s->blockers);

@@ -490,7 +490,10 @@ void ana_judge(const ana_policy *p, const ana_model *models, size_t nmodels,
                    ks_asprintf("stays physical: its role is '%s' and %s", in->role, why));
     }
 
-    if (!in->has_data) {
+    if (!in->has_data && in->data_problem) {
+        add_reason(v, ANA_NOT_ELIGIBLE,
+                   ks_asprintf("no data: its series cannot be read: %s", in->data_problem));
+    } else if (!in->has_data) {
         add_reason(v, ANA_NOT_ELIGIBLE,
                    ks_strdup("no data: no load was measured or imported for this server, so "
                              "nothing can be sized; collect or import its load first"));

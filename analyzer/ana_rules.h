@@ -114,6 +114,8 @@ typedef struct ana_server_in {
     const char *name;
     const char *role;            /* inventory role, "" when none */
     bool has_data;               /* any sample at all */
+    const char *data_problem;    /* why its series could not be read (a damaged or
+                                    foreign RRD file), NULL when it was */
     double confidence;           /* 0..1 */
     double cpu_mhz;              /* demand: source MHz at the policy percentile */
     double speed;                /* source CPU speed factor */

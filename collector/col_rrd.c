@@ -27,6 +27,7 @@
 #include "ks_buf.h"
 #include "ks_fs.h"
 #include "ks_mem.h"
+#include "ks_rrdfile.h"
 #include "ks_vector.h"
 
 #define STEP 60
@@ -284,6 +285,9 @@ static int check_existing(const char *path, const char *name, time_t *last, int 
 {
     unsigned long n = 0;
     char **names = NULL, **values = NULL;
+    /* (librrd crashes on a damaged header: checked first) */
+    if (ks_rrd_check(path, NULL, err) < 0)
+        return -1;
     rrd_clear_error();
     if (rrd_lastupdate_r(path, last, &n, &names, &values) != 0) {
         ks_error_set(err, KS_E_RRD, 0,

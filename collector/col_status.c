@@ -13,6 +13,7 @@
 #include "ks_json.h"
 #include "ks_log.h"
 #include "ks_mem.h"
+#include "ks_rrdfile.h"
 #include "ks_time.h"
 
 void col_state_write(const char *study_dir, const char *name, const ks_error *last_error,
@@ -45,13 +46,16 @@ void col_state_write(const char *study_dir, const char *name, const ks_error *la
     json_decref(j);
 }
 
-/* Count the known rows of cpu_pct in the last 8 days: of the 1-minute
- * archive in a collected file, of the data's own step in an imported one
- * (col_rrd_create_import). */
-static void rrd_counts(const char *path, col_status *st)
+/* Count the known rows of cpu_pct in the 8 days up to the file's last
+ * update, at the file's own step: the 1-minute archive of a collected file
+ * (updated a moment ago), the data's own step in an imported one (whose
+ * last row may be months old). */
+static void rrd_counts(const char *path, unsigned long file_step, time_t last_update,
+                       col_status *st)
 {
-    time_t end = time(NULL), start = end - 8 * 86400 + 60;
-    unsigned long step = 60, ds_cnt = 0;
+    time_t end = last_update > 0 ? last_update : time(NULL);
+    unsigned long step = file_step ? file_step : 60, ds_cnt = 0;
+    time_t start = end - 8 * 86400 + (time_t)step;
     char **ds_names = NULL;
     rrd_value_t *data = NULL;
     rrd_clear_error();
@@ -88,16 +92,19 @@ static void rrd_counts(const char *path, col_status *st)
     rrd_freemem(data);
 }
 
-/* Time of the last update that stored a CPU value (the current 1-minute
- * row may not be complete yet, so the fetch above does not see it). */
-static time_t rrd_last_known(const char *path)
+/* Time of the last update (*any), and of the last one that stored a CPU
+ * value (returned; the current 1-minute row may not be complete yet, so
+ * the fetch above does not see it). */
+static time_t rrd_last_known(const char *path, time_t *any)
 {
     time_t last = 0;
     unsigned long n = 0;
     char **names = NULL, **values = NULL;
+    *any = 0;
     rrd_clear_error();
     if (rrd_lastupdate_r(path, &last, &n, &names, &values) != 0)
         return 0;
+    *any = last;
     bool known = n > 0 && strcmp(values[0], "U") != 0;
     for (unsigned long i = 0; i < n; i++) {
         rrd_freemem(names[i]);
@@ -119,11 +126,20 @@ col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_e
         KS_AUTOFREE char *rrd = ks_study_server_file(study, "rrd", name, "rrd");
         KS_AUTOFREE char *facts = ks_study_server_file(study, "facts", name, "json");
         KS_AUTOFREE char *state = ks_study_server_file(study, "state", name, "json");
-        if (ks_path_exists(rrd)) {
-            rrd_counts(rrd, st);
-            time_t t = rrd_last_known(rrd);
+        /* a damaged file is checked before librrd reads it (it would
+         * crash) and shown as the server's last error */
+        KS_AUTOFREE char *rrd_problem = NULL;
+        ks_rrd_header h;
+        ks_error re;
+        if (ks_path_exists(rrd) && ks_rrd_check(rrd, &h, &re) < 0) {
+            rrd_problem = ks_strdup(re.message);
+        } else if (ks_path_exists(rrd)) {
+            time_t any;
+            time_t t = rrd_last_known(rrd, &any);
+            rrd_counts(rrd, h.step, any, st);
             if (t > st->last_sample)
                 st->last_sample = t;
+            free(h.ds_names);
         }
         st->has_facts = ks_path_exists(facts);
         if (ks_path_exists(state)) {
@@ -131,18 +147,25 @@ col_status *col_status_read(const ks_study *study, const ks_inventory *inv, ks_e
             json_t *j = ks_json_read_file(state, &e);
             if (!j) {
                 ks_log_warn("%s", e.message);
-                continue;
+            } else {
+                const char *m = json_string_value(json_object_get(j, "last_error"));
+                const char *c = json_string_value(json_object_get(j, "last_error_code"));
+                st->last_error = m ? ks_strdup(m) : NULL;
+                st->last_error_code = c ? ks_strdup(c) : NULL;
+                time_t et = 0;
+                st->last_error_time =
+                    ks_time_parse_iso(json_string_value(json_object_get(j, "last_error_time")), &et)
+                        ? et
+                        : 0;
+                json_decref(j);
             }
-            const char *m = json_string_value(json_object_get(j, "last_error"));
-            const char *c = json_string_value(json_object_get(j, "last_error_code"));
-            st->last_error = m ? ks_strdup(m) : NULL;
-            st->last_error_code = c ? ks_strdup(c) : NULL;
-            time_t et = 0;
-            st->last_error_time =
-                ks_time_parse_iso(json_string_value(json_object_get(j, "last_error_time")), &et)
-                    ? et
-                    : 0;
-            json_decref(j);
+        }
+        if (rrd_problem) {
+            free(st->last_error);
+            free(st->last_error_code);
+            st->last_error = ks_strdup(rrd_problem);
+            st->last_error_code = ks_strdup(ks_errcode_name(KS_E_RRD));
+            st->last_error_time = time(NULL);
         }
     }
     return out;

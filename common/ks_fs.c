@@ -137,11 +137,36 @@ int ks_rename(const char *from, const char *to, ks_error *err)
     return 0;
 }
 
+const char *ks_file_kind(unsigned mode)
+{
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISDIR(mode)  ? "a directory"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+           : S_ISREG(mode)  ? "a regular file"
+                            : "of an unknown kind";
+}
+
 char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted where a file is expected is refused below,
+     * never waited on */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         ks_error_set(err, KS_E_IO, errno, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        ks_error_set(err, KS_E_IO, errno, "cannot read '%s': %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ks_error_set(err, KS_E_IO, EINVAL, "'%s' is %s, not a regular file: move it away", path,
+                     ks_file_kind(st.st_mode));
+        close(fd);
         return NULL;
     }
     size_t cap = 4096, n = 0;

@@ -26,7 +26,9 @@ int ks_fsync_parent(const char *path, ks_error *err);
 int ks_rename(const char *from, const char *to, ks_error *err);
 
 /* Read a whole file (at most max bytes, else an error). Returns a
- * NUL-terminated buffer owned by the caller, its length in *len. */
+ * NUL-terminated buffer owned by the caller, its length in *len. Only a
+ * regular file: anything else (a FIFO, a device) is refused at once,
+ * naming what it is. */
 char *ks_read_file(const char *path, size_t max, size_t *len, ks_error *err);
 
 /* Copy the regular file from to the new file to (mode 0644), which must
@@ -56,6 +58,10 @@ int ks_lock_take(const char *path, const char *what, const char *who, double wai
 void ks_lock_release(int fd);
 /* The holder a lock file names ("pid N, WHO"; "" when it names none). */
 void ks_lock_holder(int fd, char *out, size_t size);
+
+/* What a file of st_mode mode is, for messages: "a FIFO", "a directory",
+ * "a regular file", ... */
+const char *ks_file_kind(unsigned mode);
 
 bool ks_path_exists(const char *path);
 bool ks_is_dir(const char *path);

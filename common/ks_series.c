@@ -23,6 +23,7 @@
 #include <rrd.h>
 
 #include "ks_mem.h"
+#include "ks_rrdfile.h"
 
 /* The finest row the slots are made of: 5-minute averages. */
 #define FINE_STEP 300
@@ -307,10 +308,42 @@ static int archives(const char *path, time_t *last, archive *fine, archive *back
     return 0;
 }
 
+/* The file's header checked (ks_rrdfile.h: librrd crashes on a damaged
+ * one), and its data sources: a file with none of kvmshift's is said to
+ * be foreign, with what it has, rather than read as a server without data. */
+static int check_file(const char *path, ks_error *err)
+{
+    ks_rrd_header h;
+    if (ks_rrd_check(path, &h, err) < 0)
+        return -1;
+    bool any = false;
+    for (unsigned long i = 0; i < h.nds && !any; i++)
+        for (int k = 0; k < V_N && !any; k++)
+            any = strcmp(h.ds_names[i], wanted[k]) == 0;
+    if (!any) {
+        char found[256] = "";
+        size_t n = 0;
+        for (unsigned long i = 0; i < h.nds && n + 24 < sizeof found; i++)
+            n +=
+                (size_t)snprintf(found + n, sizeof found - n, "%s%s", i ? ", " : "", h.ds_names[i]);
+        if (h.nds > 0 && n + 24 >= sizeof found)
+            snprintf(found + n, sizeof found - n, ", ...");
+        ks_error_set(err, KS_E_RRD, 0,
+                     "'%s' has none of kvmshift's data sources: it has %lu (%s), kvmshift's are "
+                     "cpu_pct, cpu_mhz, mem_used, disk_rd_bps, ... (README: rrd/NAME.rrd); "
+                     "import the server's data with 'kvmshift import' instead",
+                     path, h.nds, found);
+    }
+    free(h.ds_names);
+    return any ? 0 : -1;
+}
+
 int ks_series_read(const char *path, long slot_seconds, double cpu_capacity_mhz, unsigned flags,
                    ks_series *s, ks_error *err)
 {
     memset(s, 0, sizeof *s);
+    if (check_file(path, err) < 0)
+        return -1;
     time_t last;
     archive fine, back;
     if (archives(path, &last, &fine, &back, err) < 0)

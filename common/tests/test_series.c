@@ -1,7 +1,10 @@
 /* test_series.c: RRD files read into slots (ks_series.c), on files made
  * by the collector's own store code with a known history. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -11,6 +14,7 @@
 #include "ks_series.h"
 #include "col_rrd.h"
 #include "ks_mem.h"
+#include "ks_rrdfile.h"
 #include "ks_test.h"
 
 static char tmpdir[] = "/tmp/ks-test-series-XXXXXX";
@@ -159,6 +163,66 @@ KS_TEST(cold_file_read_ahead)
     ks_series_free(&s);
 }
 
+/* The header check on the kept corpus of hostile files
+ * (tests/fuzz/corpus/rrdfile, make_rrd_corpus.py): the valid-* files pass,
+ * every damaged one is refused as damaged, naming itself; a collected
+ * file passes; a FIFO is refused at once (never opened for a blocking
+ * read); a foreign file is read as foreign, with what it has. */
+KS_TEST(header_check_corpus)
+{
+    DIR *d = opendir(KS_RRD_CORPUS);
+    KS_CHECK(d != NULL);
+    if (!d)
+        return;
+    struct dirent *e;
+    int valid = 0, damaged = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        KS_AUTOFREE char *path = ks_asprintf("%s/%s", KS_RRD_CORPUS, e->d_name);
+        ks_error err;
+        ks_error_clear(&err);
+        ks_rrd_header h;
+        int rc = ks_rrd_check(path, &h, &err);
+        if (strncmp(e->d_name, "valid-", 6) == 0) {
+            KS_CHECK(rc == 0);
+            if (rc < 0)
+                fprintf(stderr, "%s: %s\n", e->d_name, err.message);
+            free(h.ds_names);
+            valid++;
+        } else {
+            KS_CHECK(rc < 0 && err.code == KS_E_RRD && strstr(err.message, path) &&
+                     strstr(err.message, "damaged RRD file"));
+            if (rc == 0)
+                fprintf(stderr, "%s: accepted\n", e->d_name);
+            damaged++;
+        }
+    }
+    closedir(d);
+    KS_CHECK(valid == 3 && damaged >= 20);
+
+    time_t end;
+    KS_AUTOFREE char *hist = make_history(&end);
+    ks_error err;
+    ks_rrd_header h;
+    KS_CHECK(ks_rrd_check(hist, &h, &err) == 0 && h.nds == COL_DS_COUNT && h.step == 60);
+    free(h.ds_names);
+
+    KS_AUTOFREE char *fifo = ks_asprintf("%s/fifo.rrd", tmpdir);
+    KS_CHECK(mkfifo(fifo, 0600) == 0);
+    KS_CHECK(ks_rrd_check(fifo, NULL, &err) < 0 && strstr(err.message, "is a FIFO, not an RRD"));
+    ks_series s;
+    KS_CHECK(ks_series_read(fifo, 3600, 0, 0, &s, &err) < 0);
+    unlink(fifo);
+
+    KS_AUTOFREE char *foreign = ks_asprintf("%s/valid-foreign.rrd", KS_RRD_CORPUS);
+    KS_CHECK(ks_series_read(foreign, 3600, 0, 0, &s, &err) < 0 &&
+             strstr(err.message, "none of kvmshift's data sources: it has 2 (temp, fan)"));
+    KS_AUTOFREE char *kv = ks_asprintf("%s/valid-kvmshift.rrd", KS_RRD_CORPUS);
+    KS_CHECK(ks_series_read(kv, 3600, 0, 0, &s, &err) == 0 && s.nslots >= 2);
+    ks_series_free(&s);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -168,6 +232,7 @@ int main(void)
     KS_RUN(short_slots_over_hourly_rows);
     KS_RUN(imported_steps);
     KS_RUN(cold_file_read_ahead);
+    KS_RUN(header_check_corpus);
     KS_AUTOFREE char *rm = ks_asprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);

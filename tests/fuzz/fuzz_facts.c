@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "col_facts.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 static void require_array_of_objects(const json_t *o, const char *key)
 {

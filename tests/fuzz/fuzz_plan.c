@@ -23,14 +23,7 @@
 
 #include "ks_error.h"
 #include "ks_plan.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 static void check_scenario(const ks_plan *p, const ks_plan_scenario *sc)
 {

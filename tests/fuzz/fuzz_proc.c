@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "col_proc.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 typedef int (*parser_fn)(const char *, size_t, col_raw *, ks_error *);
 
