@@ -247,7 +247,21 @@ static int cmp_time(const void *a, const void *b)
  * median last slot of the servers with data, so that a server that starts
  * late (or stops early) shows as missing data rather than shrinking
  * everyone's period. */
-static void choose_period(ana_plan *pl, ks_series *raw)
+/* The longest study period: two years, more than the hourly archives of
+ * any file hold (400 days, README: rrd/NAME.rrd); more is a typo in
+ * [policy] start or end (99999999999 made 27.8 M slots, 97 s and 18 GB). */
+#define MAX_PERIOD_DAYS 731
+
+static void put_day(time_t t, char *out, size_t size)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* The study period: [policy] start and end when given, within the data's
+ * span; else the median server's first and last slots. */
+static int choose_period(ana_plan *pl, ks_series *raw, const ks_ini *ini, ks_error *err)
 {
     long slot = pl->pol.slot_seconds;
     time_t *firsts = ks_calloc(pl->nsrv + 1, sizeof *firsts);
@@ -259,27 +273,57 @@ static void choose_period(ana_plan *pl, ks_series *raw)
         firsts[n] = raw[i].slot_start;
         lasts[n++] = raw[i].slot_start + (time_t)raw[i].nslots * slot;
     }
-    time_t start = 0, end = 0;
+    time_t start = 0, end = 0, data_lo = 0, data_hi = 0;
     if (n) {
         qsort(firsts, n, sizeof *firsts, cmp_time);
         qsort(lasts, n, sizeof *lasts, cmp_time);
+        data_lo = firsts[0];
+        data_hi = lasts[n - 1];
         start = firsts[n / 2];
         end = lasts[n / 2];
         if (end <= start) {
-            start = firsts[0];
-            end = lasts[n - 1];
+            start = data_lo;
+            end = data_hi;
         }
     }
+    free(firsts);
+    free(lasts);
+    const char *file = ks_ini_filename(ini);
+    /* (an end not after the start was refused by ana_policy_parse) */
     if (pl->pol.start)
         start = pl->pol.start - pl->pol.start % slot;
     if (pl->pol.end)
         end = pl->pol.end;
+    if ((pl->pol.start || pl->pol.end) && n) {
+        /* bounded by the data: no slot before the first or after the last
+         * row of any server */
+        if (start < data_lo - data_lo % slot)
+            start = data_lo - data_lo % slot;
+        if (end > data_hi)
+            end = data_hi;
+        if (end <= start) {
+            char a[32], b[32];
+            put_day(data_lo, a, sizeof a);
+            put_day(data_hi, b, sizeof b);
+            ks_error_set(err, KS_E_CONFIG, 0,
+                         "%s:%u: the study period of [policy] start and end holds none of the "
+                         "data, which spans %s to %s UTC: move them into it, or remove them",
+                         file, ks_ini_line(ini, "policy", pl->pol.start ? "start" : "end"), a, b);
+            return -1;
+        }
+    }
     if (end < start)
         end = start;
+    if (end - start > (time_t)MAX_PERIOD_DAYS * 86400) {
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "%s: the study period is %.0f days, more than %d (no file holds more than "
+                     "400 days of hours): set [policy] start and end to at most %d days apart",
+                     file, (double)(end - start) / 86400, MAX_PERIOD_DAYS, MAX_PERIOD_DAYS);
+        return -1;
+    }
     pl->slot_start = start;
     pl->nslots = (size_t)((end - start + slot - 1) / slot);
-    free(firsts);
-    free(lasts);
+    return 0;
 }
 
 static void measure(srv *s, const ana_policy *pol)
@@ -776,6 +820,36 @@ static int plan_nights(ana_plan *pl, ks_error *err)
 
 /* ---- Building ----------------------------------------------------------- */
 
+/* The keys of [section] name servers ([pin], [server-power]): one that
+ * names none of the inventory is a typo, refused with the nearest name
+ * (it would be ignored silently). */
+static int unknown_servers(const ks_ini *ini, const ana_plan *pl, const char *section,
+                           ks_error *err)
+{
+    const char *key;
+    for (size_t k = 0; (key = ks_ini_key(ini, section, k)); k++) {
+        const char *hint = NULL;
+        unsigned best = 3;
+        bool known = false;
+        for (size_t i = 0; i < pl->nsrv && !known; i++) {
+            known = strcmp(pl->srv[i].inv->name, key) == 0;
+            unsigned d = ks_edit_distance(key, pl->srv[i].inv->name, 3);
+            if (!known && d < best) {
+                best = d;
+                hint = pl->srv[i].inv->name;
+            }
+        }
+        if (known)
+            continue;
+        ks_error_set(err, KS_E_CONFIG, 0,
+                     "%s:%u: [%s] names '%s', which is not in the inventory%s%s%s",
+                     ks_ini_filename(ini), ks_ini_line(ini, section, key), section, key,
+                     hint ? ": did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return -1;
+    }
+    return 0;
+}
+
 ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const ana_options *opt,
                          ks_error *err)
 {
@@ -811,17 +885,14 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         }
         if (pin)
             s->pin = (int)h - 1;
-        const char *pw = ks_ini_get(ini, "server-power", s->inv->name);
-        s->power_w = NAN;
-        if (pw && (!ks_parse_double(pw, &s->power_w) || s->power_w < 0)) {
-            ks_error_set(err, KS_E_CONFIG, 0,
-                         "%s:%u: [server-power] '%s' must be the server's average power in "
-                         "watts, not '%s'",
-                         ks_ini_filename(ini), ks_ini_line(ini, "server-power", s->inv->name),
-                         s->inv->name, pw);
+        /* the server's average power in watts: 100 kW is more than any
+         * server draws (1e308 printed "inf kWh/year") */
+        if (ks_ini_get_double(ini, "server-power", s->inv->name, NAN, 0, 1e5, &s->power_w, err) < 0)
             goto fail;
-        }
     }
+    if (unknown_servers(ini, pl, "pin", err) < 0 ||
+        unknown_servers(ini, pl, "server-power", err) < 0)
+        goto fail;
     if (read_groups(ini, pl, "anti-affinity", true, err) < 0 ||
         read_groups(ini, pl, "affinity", false, err) < 0)
         goto fail;
@@ -859,7 +930,8 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         ks_progress_update(prog, i + 1, NULL);
     }
     ks_progress_done(prog);
-    choose_period(pl, raw);
+    if (choose_period(pl, raw, ini, err) < 0)
+        goto fail;
     /* the first night: the first day of [migration] days after the last data day */
     if (ana_night_policy_parse(ini, pl->slot_start + (time_t)pl->nslots * pl->pol.slot_seconds - 1,
                                &pl->npol, err) < 0)

@@ -42,13 +42,14 @@
 #define DEFAULT_STEP 300
 
 static const char *const skip_names[COL_SKIP_COUNT] = {
-    "repeated_timestamp", "bad_number",     "bad_timestamp",
-    "missing_fields",     "negative_value", "bad_server_name",
+    "repeated_timestamp", "bad_number",      "bad_timestamp", "missing_fields",
+    "negative_value",     "bad_server_name", "out_of_range",
 };
 static const char *const skip_texts[COL_SKIP_COUNT] = {
     "repeated timestamps",   "unreadable numbers",
     "unreadable timestamps", "rows with missing or extra fields",
     "negative values",       "invalid server names",
+    "values out of range",
 };
 
 const char *col_skip_reason_name(col_skip_reason r)
@@ -222,7 +223,8 @@ static bool parse_iso(const char *s, size_t len, int64_t *out)
     return true;
 }
 
-bool col_import_parse_time(const char *s, size_t len, int64_t *out)
+/* Unix seconds or ISO 8601, any year; false when it is neither. */
+static bool parse_time_any(const char *s, size_t len, int64_t *out)
 {
     trim_span(&s, &len);
     if (len == 0)
@@ -243,7 +245,14 @@ bool col_import_parse_time(const char *s, size_t len, int64_t *out)
     } else if (!parse_iso(s, len, &t)) {
         return false;
     }
-    if (t < TIME_MIN || t >= TIME_MAX)
+    *out = t;
+    return true;
+}
+
+bool col_import_parse_time(const char *s, size_t len, int64_t *out)
+{
+    int64_t t;
+    if (!parse_time_any(s, len, &t) || t < TIME_MIN || t >= TIME_MAX)
         return false;
     *out = t;
     return true;
@@ -354,6 +363,61 @@ static bool field_value(const field *f, bool decimal_comma, double *out, col_row
     return true;
 }
 
+/* The largest value of each data source any real server gives, with a
+ * wide margin: beyond them a value is a fault of the export (1e308 bytes
+ * of memory overflowed the facts' integer), never a measurement. */
+static const double ds_max[COL_DS_COUNT] = {
+    1e4,  /* cpu_pct */
+    1e9,  /* cpu_mhz: a million cores of 1 GHz */
+    1e18, /* mem_used, bytes: an exabyte */
+    1e18, /* mem_total */
+    1e15, /* disk_rd_bps: a petabyte a second */
+    1e15, /* disk_wr_bps */
+    1e12, /* disk_rd_iops */
+    1e12, /* disk_wr_iops */
+    1e15, /* net_rx_bps */
+    1e15, /* net_tx_bps */
+    1e4,  /* cpu_steal_pct */
+};
+
+/* The time of field f, refused as unreadable or out of range (before
+ * 1980, from 2100 on) with what it says. */
+static bool row_time(const field *f, int64_t *out, col_row_problem *prob)
+{
+    int64_t t;
+    if (!parse_time_any(f->p, f->n, &t)) {
+        set_problem(prob, COL_SKIP_TIME, f->p, f->n);
+        return false;
+    }
+    if (t < TIME_MIN || t >= TIME_MAX) {
+        set_problemf(prob, COL_SKIP_RANGE, "time '%.*s' out of range (before 1980 or after 2099)",
+                     (int)(f->n > 40 ? 40 : f->n), f->p);
+        return false;
+    }
+    *out = t;
+    return true;
+}
+
+/* A row's values within ds_max, its cores and MHz within any server's. */
+static bool row_in_range(const col_import_row *row, col_row_problem *prob)
+{
+    for (int k = 0; k < COL_DS_COUNT; k++)
+        if (!isnan(row->s.v[k]) && row->s.v[k] > ds_max[k]) {
+            set_problemf(prob, COL_SKIP_RANGE, "%s %g (at most %g)", col_ds_names[k], row->s.v[k],
+                         ds_max[k]);
+            return false;
+        }
+    if (!isnan(row->cores) && row->cores > 1e6) {
+        set_problemf(prob, COL_SKIP_RANGE, "%g cores (at most 1e+06)", row->cores);
+        return false;
+    }
+    if (!isnan(row->core_mhz) && row->core_mhz > 1e6) {
+        set_problemf(prob, COL_SKIP_RANGE, "%g MHz per core (at most 1e+06)", row->core_mhz);
+        return false;
+    }
+    return true;
+}
+
 /* A line without its '\r' and a leading BOM. */
 static void clean_line(const char **line, size_t *len)
 {
@@ -421,10 +485,8 @@ int col_bb_header(const char *line, size_t len, const char *file, unsigned linen
 static bool bb_row_fields(const field *f, col_import_row *row, col_row_problem *prob)
 {
     int64_t t;
-    if (!col_import_parse_time(f[0].p, f[0].n, &t)) {
-        set_problem(prob, COL_SKIP_TIME, f[0].p, f[0].n);
+    if (!row_time(&f[0], &t, prob))
         return false;
-    }
     double v[BB_COLUMNS];
     for (int i = 1; i < BB_COLUMNS; i++)
         if (!field_value(&f[i], false, &v[i], prob))
@@ -444,7 +506,7 @@ static bool bb_row_fields(const field *f, col_import_row *row, col_row_problem *
     o[10] = NAN;         /* cpu_steal_pct */
     row->cores = v[1];
     row->core_mhz = v[1] > 0 ? v[2] / v[1] : NAN;
-    return true;
+    return row_in_range(row, prob);
 }
 
 bool col_bb_row(const char *line, size_t len, col_import_row *row, col_row_problem *prob)
@@ -704,10 +766,8 @@ static bool csv_row_fields(const col_csv_layout *lay, const field *f, col_import
     memcpy(server, sf->p, sf->n);
     server[sf->n] = '\0';
     int64_t t;
-    if (!col_import_parse_time(tf->p, tf->n, &t)) {
-        set_problem(prob, COL_SKIP_TIME, tf->p, tf->n);
+    if (!row_time(tf, &t, prob))
         return false;
-    }
     row->s.t = (time_t)t;
     for (int k = 0; k < COL_DS_COUNT; k++) {
         row->s.v[k] = NAN;
@@ -726,7 +786,7 @@ static bool csv_row_fields(const col_csv_layout *lay, const field *f, col_import
         !field_value(&f[lay->mhz_col], lay->decimal_comma, &row->core_mhz, prob))
         return false;
     row->core_mhz *= lay->mhz_scale;
-    return true;
+    return row_in_range(row, prob);
 }
 
 bool col_csv_row(const col_csv_layout *lay, const char *line, size_t len, col_import_row *row,
@@ -1314,6 +1374,20 @@ typedef struct run_ctx {
     ks_signal *sig;     /* SIGINT/SIGTERM stop the run between servers */
 } run_ctx;
 
+/* A name of the inventory, or one this import adds, equal to name but for
+ * case ("MAIL01" and "mail01"); NULL when there is none. */
+static const char *case_twin(const run_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->inv->count; i++)
+        if (strcasecmp(ctx->inv->servers[i].name, name) == 0 &&
+            strcmp(ctx->inv->servers[i].name, name) != 0)
+            return ctx->inv->servers[i].name;
+    for (size_t i = 0; i < ctx->added.len; i++)
+        if (strcasecmp(ctx->added.ptr[i], name) == 0 && strcmp(ctx->added.ptr[i], name) != 0)
+            return ctx->added.ptr[i];
+    return NULL;
+}
+
 /* Write one server: facts, then its RRD file through a temporary name. */
 static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
 {
@@ -1339,7 +1413,14 @@ static void import_series(run_ctx *ctx, col_import *imp, col_series *s)
      * (the bundled samples, a hand-made file): only the data is replaced.
      * Unreadable ones are replaced, or the analyzer would stop on them. */
     bool keep_facts = known && origin == FACTS_OTHER;
-    if (known && known->method != KS_METHOD_IMPORT) {
+    const char *twin = known ? NULL : case_twin(ctx, s->name);
+    if (twin) {
+        ks_error_set(&r.error, KS_E_CONFIG, 0,
+                     "server '%s' differs only in case from '%s' (in inventory.csv or this "
+                     "import): names must differ in more than case, or their files are one on "
+                     "a case-insensitive file system; rename it in the data or use --prefix",
+                     s->name, twin);
+    } else if (known && known->method != KS_METHOD_IMPORT) {
         ks_error_set(&r.error, KS_E_CONFIG, 0,
                      "server '%s' is already in inventory.csv (line %u) with method '%s': an "
                      "import never replaces collected data; pick another --prefix or remove that "

@@ -113,6 +113,8 @@ typedef enum col_skip_reason {
     COL_SKIP_FIELDS,       /* missing required fields, or too many */
     COL_SKIP_NEGATIVE,     /* a negative value */
     COL_SKIP_NAME,         /* a server name that cannot name a file */
+    COL_SKIP_RANGE,        /* a value or time beyond any real server's (1e308 bytes, year
+                              9999): it would overflow what is made of it */
     COL_SKIP_COUNT
 } col_skip_reason;
 

@@ -352,11 +352,21 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
             problem(&pr, filename, lineno,
                     "ssh_port '%s' of server '%s' is not a number from 1 to 65535", v[C_SSH_PORT],
                     v[C_NAME]);
-        for (size_t i = 0; i < servers.len; i++)
+        /* equal but for case ("MAIL01", "mail01") is the same name: their
+         * files collide on a case-insensitive file system, and people
+         * take them for one server */
+        for (size_t i = 0; i < servers.len; i++) {
             if (strcmp(servers.ptr[i].name, v[C_NAME]) == 0)
                 problem(&pr, filename, lineno,
                         "server name '%s' is already used on line %u: names must be unique",
                         v[C_NAME], servers.ptr[i].line);
+            else if (strcasecmp(servers.ptr[i].name, v[C_NAME]) == 0)
+                problem(&pr, filename, lineno,
+                        "server name '%s' differs only in case from '%s' on line %u: names must "
+                        "differ in more than case (their files would be one on a "
+                        "case-insensitive file system)",
+                        v[C_NAME], servers.ptr[i].name, servers.ptr[i].line);
+        }
         if (pr.count != before)
             continue;
         ks_server srv = {

@@ -134,8 +134,44 @@ bool ks_parse_int(const char *s, long min, long max, long *out)
     return true;
 }
 
+/* A decimal number and nothing else: [+-]digits[.digits][e[+-]digits] or
+ * [+-].digits[...]. strtod alone also takes hexadecimal ("0xA28"),
+ * "inf", "nan" and "infinity", none of which a person means in a setting
+ * or a measurement. */
+static bool decimal_only(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == '+' || *s == '-')
+        s++;
+    size_t digits = 0;
+    while (isdigit((unsigned char)*s))
+        s++, digits++;
+    if (*s == '.') {
+        s++;
+        while (isdigit((unsigned char)*s))
+            s++, digits++;
+    }
+    if (!digits)
+        return false;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!isdigit((unsigned char)*s))
+            return false;
+        while (isdigit((unsigned char)*s))
+            s++;
+    }
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *s == '\0';
+}
+
 bool ks_parse_double(const char *s, double *out)
 {
+    if (!decimal_only(s))
+        return false;
     errno = 0;
     char *end;
     double v = strtod(s, &end);

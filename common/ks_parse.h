@@ -49,7 +49,8 @@ static inline size_t ks_cur_len(const ks_cursor *c)
 bool ks_cur_equals(const ks_cursor *c, const char *s);
 
 /* Whole-string parsers for user input: the string must be only the number
- * (surrounding blanks allowed). false on garbage, overflow or out of range. */
+ * (surrounding blanks allowed), in decimal (no "0x", "inf" or "nan").
+ * false on garbage, overflow or out of range. */
 bool ks_parse_u64(const char *s, uint64_t *out);
 bool ks_parse_int(const char *s, long min, long max, long *out);
 bool ks_parse_double(const char *s, double *out);

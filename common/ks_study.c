@@ -87,6 +87,79 @@ int ks_study_init(const char *dir, ks_error *err)
     return 0;
 }
 
+/* Every section and key of study.ini that some part of kvmshift reads
+ * (README: "study.ini keys"); anything else is refused with the nearest
+ * known name, so that a typo is not silently a default. */
+static const char *const k_study[] = {"name", NULL};
+static const char *const k_collector[] = {"interval",    "connect_timeout", "command_timeout",
+                                          "max_backoff", "rrdcached",       NULL};
+static const char *const k_policy[] = {"percentile",
+                                       "headroom_percent",
+                                       "max_host_share_percent",
+                                       "min_confidence_percent",
+                                       "allow_upsize",
+                                       "cpu_cap",
+                                       "slot_seconds",
+                                       "start",
+                                       "end",
+                                       "cpu_max_percent",
+                                       "memory_max_percent",
+                                       "host_cpu_overhead_mhz",
+                                       "host_memory_overhead_gib",
+                                       "vm_memory_overhead_mib",
+                                       "vcpu_ratio",
+                                       "n_plus_1",
+                                       "mixed_fleet",
+                                       "server_power_base_w",
+                                       "server_power_socket_idle_w",
+                                       "server_power_socket_max_w",
+                                       "server_power_w_per_gib",
+                                       "hardware_blockers",
+                                       "physical_roles",
+                                       NULL};
+static const char *const k_host_model[] = {"cores", "mhz",          "memory_gib",   "storage_mbps",
+                                           "iops",  "network_gbps", "power_idle_w", "power_max_w",
+                                           "cost",  "rack_units",   "speed_factor", "existing",
+                                           NULL};
+static const char *const k_cpu_speed[] = {"match", "factor", NULL};
+static const char *const k_servers[] = {"servers", NULL};
+static const char *const k_migration[] = {"start_date",
+                                          "window_start",
+                                          "window_end",
+                                          "days",
+                                          "max_parallel",
+                                          "bandwidth_mbps",
+                                          "conversion_minutes",
+                                          "validation_minutes",
+                                          "default_disk_gib",
+                                          "dependencies",
+                                          NULL};
+static const char *const k_depends[] = {"servers", "needs", NULL};
+static const char *const k_night[] = {"target_uri",    "pool",     "shutdown_source",
+                                      "console_log",   "power_on", "validate_wait",
+                                      "rollback_wait", NULL};
+static const char *const k_cutover[] = {"stop_services", "vm_address", "vm_port", NULL};
+static const char *const k_target_host[] = {"uri", "pool", NULL};
+static const char *const k_p2v[] = {"network", "bridge", "virt_type", NULL};
+
+static const ks_ini_section_spec study_sections[] = {
+    {"study", k_study},
+    {"collector", k_collector},
+    {"policy", k_policy},
+    {"host-model ", k_host_model},
+    {"cpu-speed ", k_cpu_speed},
+    {"anti-affinity ", k_servers},
+    {"affinity ", k_servers},
+    {"pin", NULL},          /* SERVER = host number */
+    {"server-power", NULL}, /* SERVER = watts */
+    {"migration", k_migration},
+    {"depends ", k_depends},
+    {"night", k_night},
+    {"cutover ", k_cutover},
+    {"target-host ", k_target_host},
+    {"p2v", k_p2v},
+};
+
 ks_study *ks_study_open(const char *dir, ks_error *err)
 {
     KS_AUTOFREE char *ini_path = ks_path_join(dir, "study.ini");
@@ -100,6 +173,11 @@ ks_study *ks_study_open(const char *dir, ks_error *err)
     ks_ini *ini = ks_ini_load(ini_path, err);
     if (!ini)
         return NULL;
+    if (ks_ini_check(ini, study_sections, sizeof study_sections / sizeof *study_sections, err) <
+        0) {
+        ks_ini_free(ini);
+        return NULL;
+    }
     ks_study *s = ks_calloc(1, sizeof *s);
     s->dir = ks_strdup(dir);
     s->ini = ini;

@@ -113,6 +113,24 @@ KS_TEST(test_bitbrains_rows)
     KS_CHECK(prob.reason == COL_SKIP_NUMBER);
     KS_CHECK_STR(prob.text, "x1,2");
 
+    /* beyond any real server: refused, with what it says (1e308 bytes of
+     * memory overflowed the facts' integer; year 9999 was "unreadable") */
+    const char huge[] = "1372629804;\t2;\t5851.9989;\t87.78;\t1.5;\t1e308;\t1;\t1;\t1;\t1;\t1";
+    KS_CHECK(!col_bb_row(huge, strlen(huge), &row, &prob));
+    KS_CHECK(prob.reason == COL_SKIP_RANGE);
+    KS_CHECK(strncmp(prob.text, "mem_total ", 10) == 0 && strstr(prob.text, "(at most 1e+18)"));
+    const char cores[] = "1372629804;\t1e9;\t5851.9989;\t87.78;\t1.5;\t1;\t1;\t1;\t1;\t1;\t1";
+    KS_CHECK(!col_bb_row(cores, strlen(cores), &row, &prob));
+    KS_CHECK(prob.reason == COL_SKIP_RANGE);
+    KS_CHECK_STR(prob.text, "1e+09 cores (at most 1e+06)");
+    const char late[] = "253402300800;\t2;\t1;\t1;\t1;\t1;\t1;\t1;\t1;\t1;\t1";
+    KS_CHECK(!col_bb_row(late, strlen(late), &row, &prob));
+    KS_CHECK(prob.reason == COL_SKIP_RANGE);
+    KS_CHECK_STR(prob.text, "time '253402300800' out of range (before 1980 or after 2099)");
+    const char hex[] = "1372629804;\t2;\t0xA28;\t1;\t1;\t1;\t1;\t1;\t1;\t1;\t1";
+    KS_CHECK(!col_bb_row(hex, strlen(hex), &row, &prob));
+    KS_CHECK(prob.reason == COL_SKIP_NUMBER);
+
     ks_error err;
     ks_error_clear(&err);
     const char hdr[] = "time;cpu";

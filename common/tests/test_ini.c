@@ -271,6 +271,79 @@ KS_TEST(typed_getters)
     ks_ini_free(ini);
 }
 
+/* ks_ini_check: unknown sections and keys refused with file:line and the
+ * nearest known name; free keys where the spec says any; named kinds. */
+KS_TEST(check_unknown_names)
+{
+    static const char *const pol[] = {"headroom_percent", "percentile", NULL};
+    static const char *const hm[] = {"cores", "mhz", NULL};
+    static const ks_ini_section_spec spec[] = {{"policy", pol}, {"host-model ", hm}, {"pin", NULL}};
+    ks_error err;
+    struct {
+        const char *text, *want;
+    } cases[] = {
+        {"[policy]\nheadrom_percent = 0\n", "study.ini:2: unknown key 'headrom_percent' in "
+                                            "[policy]: did you mean 'headroom_percent'?"},
+        {"[policy]\nPERCENTILE = 90\nzzz = 1\n", "study.ini:3: unknown key 'zzz' in [policy]: see"},
+        {"[polcy]\npercentile = 9\n",
+         "study.ini:1: unknown section [polcy]: did you mean [policy]?"},
+        {"[policy]\n\n[host-modle big]\ncores = 1\n",
+         "study.ini:3: unknown section [host-modle big]: did you mean [host-model NAME]?"},
+        {"[host-model]\n", "study.ini:1: unknown section [host-model]"},
+        {"[host-model big]\ncore = 4\n", "did you mean 'cores'?"},
+        {"[weather]\n", "study.ini:1: unknown section [weather]: see"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ks_ini *ini = parse(cases[i].text, &err);
+        KS_CHECK(ini != NULL);
+        ks_error_clear(&err);
+        KS_CHECK(ini && ks_ini_check(ini, spec, 3, &err) < 0 && err.code == KS_E_CONFIG);
+        if (!strstr(err.message, cases[i].want))
+            fprintf(stderr, "  case %zu: \"%s\" lacks \"%s\"\n", i, err.message, cases[i].want);
+        KS_CHECK(strstr(err.message, cases[i].want) != NULL);
+        ks_ini_free(ini);
+    }
+    ks_ini *ini =
+        parse("[policy]\nPercentile = 90\n[pin]\nanything = 2\n[host-model  a b]\nmhz = 1\n", &err);
+    KS_CHECK(ini && ks_ini_check(ini, spec, 3, &err) == 0);
+    KS_CHECK_STR(ks_ini_key(ini, "pin", 0), "anything");
+    KS_CHECK(ks_ini_key(ini, "pin", 1) == NULL);
+    ks_ini_free(ini);
+    KS_CHECK(ks_edit_distance("headrom_percent", "headroom_percent", 9) == 1);
+    KS_CHECK(ks_edit_distance("abc", "ABC", 9) == 0);
+    KS_CHECK(ks_edit_distance("", "abcdef", 3) == 3);
+}
+
+/* A NUL or another control character in a line is refused (it cut the
+ * value: "9<NUL>5" read as 9); numbers are decimal, the whole value. */
+KS_TEST(control_characters_and_decimal_numbers)
+{
+    ks_error err;
+    static const char nul[] = "[policy]\npercentile = 9\0005\n";
+    ks_ini *ini = ks_ini_parse(nul, sizeof nul - 1, "study.ini", &err);
+    KS_CHECK(ini == NULL &&
+             strstr(err.message, "study.ini:2: control character 0x00 at column 15"));
+    EXPECT_ERROR("[study]\nname = a\033[2Jb\n", "study.ini:2: control character 0x1b");
+    ini = parse("[study]\nname = \ttabs\tare text\r\n", &err);
+    KS_CHECK(ini != NULL);
+    ks_ini_free(ini);
+    ini = parse("[h]\nmhz = 0xA28\ninf = inf\nnan = nan\nok = -2.5e3\nplus = +.5\ne = 1e\n", &err);
+    KS_CHECK(ini != NULL);
+    if (!ini)
+        return;
+    double d;
+    KS_CHECK(ks_ini_get_double(ini, "h", "mhz", 0, 0, 1e9, &d, &err) < 0 &&
+             strstr(err.message, "not '0xA28'"));
+    KS_CHECK(ks_ini_get_double(ini, "h", "inf", 0, 0, 1e9, &d, &err) < 0);
+    KS_CHECK(ks_ini_get_double(ini, "h", "nan", 0, 0, 1e9, &d, &err) < 0);
+    KS_CHECK(ks_ini_get_double(ini, "h", "e", 0, 0, 1e9, &d, &err) < 0);
+    KS_CHECK(ks_ini_get_double(ini, "h", "ok", 0, -1e9, 1e9, &d, &err) == 0 && d == -2500);
+    KS_CHECK(ks_ini_get_double(ini, "h", "plus", 0, 0, 1, &d, &err) == 0 && d == 0.5);
+    long l;
+    KS_CHECK(ks_ini_get_long(ini, "h", "mhz", 0, 0, 1000000, &l, &err) < 0);
+    ks_ini_free(ini);
+}
+
 KS_TEST(load_from_file)
 {
     ks_error err;
@@ -305,5 +378,7 @@ int main(void)
     KS_RUN(error_names_the_file);
     KS_RUN(typed_getters);
     KS_RUN(load_from_file);
+    KS_RUN(check_unknown_names);
+    KS_RUN(control_characters_and_decimal_numbers);
     return ks_test_summary();
 }

@@ -254,6 +254,12 @@ KS_TEST(several_problems_on_one_line)
     CHECK_MSG(err, "inventory.csv:3: port '99999' of server 'ok'");
     CHECK_MSG(err, "inventory.csv:3: server name 'ok' is already used on line 2");
     KS_CHECK(count_lines(err.message) == 4);
+    /* equal but for case: one name (their files would be one) */
+    inv = parse_text("name,address,method,port\nmail01,10.0.0.1,ssh,22\nMAIL01,10.0.0.2,ssh,22\n",
+                     &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:3: server name 'MAIL01' differs only in case from 'mail01' on "
+                   "line 2");
 }
 
 KS_TEST(field_count_and_quotes)

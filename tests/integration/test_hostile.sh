@@ -9,7 +9,15 @@
 #   - plan.json replaced by a FIFO: the night runner refuses it at once,
 #     naming it;
 #   - an RRD file of someone else's data sources: said to be foreign, with
-#     what it has.
+#     what it has;
+#   - study.ini as people get it wrong: a key or section with a typo (refused
+#     with the nearest name, instead of silently a default), a NUL inside a
+#     value, a hexadecimal number, an end in the year 5138 (bounded by the
+#     data), an end before the start or a period after the data, a
+#     server's power of 1e308 W, [pin] and [server-power] naming no server,
+#     an escape sequence in a value: each refused with file:line;
+#   - an import with a name equal to another but for case, a memory of
+#     1e308 bytes and a year 9999: refused or skipped, saying why.
 set -euo pipefail
 BIN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,4 +89,57 @@ rrdtool create "$S/rrd/mail01.rrd" --step 60 DS:temp:GAUGE:120:U:U DS:fan:GAUGE:
 ks_check "analyze with a foreign file: exit 0" test "$(code "$BIN" analyze "$S" -q)" -eq 0
 ks_check "analyze: what the foreign file has and what is expected" \
   grep -q "'mail01': '$S/rrd/mail01.rrd' has none of kvmshift's data sources: it has 2 (temp, fan), kvmshift's are cpu_pct" "$W/err"
+# ---- study.ini as people get it wrong -------------------------------------------
+cp "$S/study.ini" "$W/study.ini.good"
+ini_case() { # NAME: exit 1 and the message (grep pattern) in $2; the text to add on stdin
+  cp "$W/study.ini.good" "$S/study.ini"
+  cat >>"$S/study.ini"
+  ks_check "$1: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+  ks_check "$1: says so" grep -q "$2" "$W/err"
+}
+sed -i '/^\[policy\]/a headrom_percent = 0' "$W/study.ini.good" && cp "$W/study.ini.good" "$S/study.ini"
+ks_check "a key with a typo: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "a key with a typo: file:line and the nearest name" \
+  grep -q "study.ini:[0-9]*: unknown key 'headrom_percent' in \[policy\]: did you mean 'headroom_percent'?" "$W/err"
+sed -i '/^headrom_percent = 0$/d' "$W/study.ini.good"
+printf '\n[polcy]\npercentile = 90\n' | ini_case "a section with a typo" "unknown section \[polcy\]: did you mean \[policy\]?"
+sed '/^\[server-power\]/a mial01 = 250' "$W/study.ini.good" >"$S/study.ini"
+ks_check "[server-power] naming no server: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "[server-power] naming no server: the nearest name" grep -q "\[server-power\] names 'mial01', which is not in the inventory: did you mean 'mail01'?" "$W/err"
+sed -e '/^mail01 *=/d' -e '/^\[server-power\]/a mail01 = 1e308' "$W/study.ini.good" >"$S/study.ini"
+ks_check "a power of 1e308 W: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "a power of 1e308 W: says so" grep -q "'mail01' in \[server-power\] must be a number from 0 to 100000" "$W/err"
+printf '\n[pin]\nmial01 = 1\n' | ini_case "[pin] naming no server" "\[pin\] names 'mial01', which is not in the inventory: did you mean 'mail01'?"
+printf '\n[host-model hex]\ncores = 8\nmhz = 0xA28\nmemory_gib = 64\n' | ini_case "a hexadecimal number" "'mhz' in \[host-model hex\] must be a number .* not '0xA28'"
+sed 's/^\(name = .*\)$/\1\x1b[2J/' "$W/study.ini.good" >"$S/study.ini"
+ks_check "an escape sequence in a value: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "an escape sequence in a value: says so" grep -q "study.ini:[0-9]*: control character 0x1b" "$W/err"
+python3 - "$W/study.ini.good" "$S/study.ini" <<'PY'
+import sys
+t = open(sys.argv[1]).read().replace("[policy]", "[policy]\npercentile = 9\0" + "5", 1)
+open(sys.argv[2], "w").write(t)
+PY
+ks_check "a NUL in a value: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "a NUL in a value: says so" grep -q "study.ini:[0-9]*: control character 0x00" "$W/err"
+sed '/^\[policy\]/a end = 99999999999' "$W/study.ini.good" >"$S/study.ini"
+ks_check "an end in the year 5138: exit 0, bounded by the data" test "$(code "$BIN" analyze "$S" -q --format json)" -eq 0
+ks_check "an end in the year 5138: the period of the data" python3 -c "
+import json, sys; p = json.load(open(sys.argv[1])); assert 24 * 7 <= p['slots'] <= 24 * 40, p['slots']" "$W/out"
+sed '/^\[policy\]/a start = 2026-01-10\nend = 2026-01-08' "$W/study.ini.good" >"$S/study.ini"
+ks_check "an end before the start: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "an end before the start: says so" grep -q "'end' in \[policy\] must come after 'start'" "$W/err"
+sed '/^\[policy\]/a start = 2030-01-01' "$W/study.ini.good" >"$S/study.ini"
+ks_check "a period after the data: exit 1" test "$(code "$BIN" analyze "$S" -q)" -eq 1
+ks_check "a period after the data: says where the data is" grep -q "holds none of the data, which spans 2026-01-0" "$W/err"
+cp "$W/study.ini.good" "$S/study.ini"
+
+# ---- an import as people get it wrong ------------------------------------------
+printf 'server,timestamp,cpu_pct,mem_total[MiB]\nMAIL01,1767571500,3,1000\nMAIL01,1767571800,3,1000\nbig,1767571500,3,1e308\nbig,1767571800,3,1000\nold,9999-01-01T00:00:00Z,3,1000\nold,1767571800,3,1000\n' >"$W/x.csv"
+ks_check "import of hostile rows: exit 3 (some imported)" test "$(code "$BIN" import "$S" --format csv "$W/x.csv")" -eq 3
+ks_check "a name equal to another but for case: refused, nothing written" sh -c \
+  "grep -q \"^MAIL01 .*REFUSED.*differs only in case from 'mail01'\" '$W/out' && test ! -e '$S/rrd/MAIL01.rrd' && ! grep -q '^MAIL01,' '$S/inventory.csv'"
+ks_check "1e308 bytes and the year 9999: skipped as out of range, quoted" \
+  grep -q "skipped 2 rows: 2 values out of range (first: x.csv:4: 'mem_total .* (at most 1e+18)', x.csv:6: 'time '9999-01-01T00:00:00Z' out of range" "$W/out"
+ks_check "the facts of 'big' hold no overflowed number" python3 -c "
+import json, sys; f = json.load(open(sys.argv[1])); assert f['memory']['total_bytes'] == 1000 << 20, f['memory']" "$S/facts/big.json"
 ks_done
