@@ -501,6 +501,8 @@ static size_t units_on(const packer *pk, size_t hi, size_t *out)
 {
     const size_vec *mv = &pk->hosts.ptr[hi].members;
     size_t n = mv->len;
+    if (!n) /* an empty host's list may be NULL: memcpy and qsort of NULL are undefined */
+        return 0;
     memcpy(out, mv->ptr, n * sizeof *out);
     sort_units = pk->units;
     qsort(out, n, sizeof *out, cmp_rank);

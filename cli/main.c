@@ -46,6 +46,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* text from remote machines reaches the terminal with its control
+     * characters escaped (ks_log.h) */
+    ks_output_escape_controls();
     if (argc < 2) {
         usage(stderr);
         return TOOL_USAGE;

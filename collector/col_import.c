@@ -1159,7 +1159,8 @@ void col_import_data_finish(col_import_data *d)
 {
     for (size_t k = 0; k < d->series.len; k++) {
         col_series *s = &d->series.ptr[k];
-        qsort(s->rows, s->nrows, sizeof *s->rows, row_cmp);
+        if (s->nrows) /* (qsort of NULL is undefined even with no rows) */
+            qsort(s->rows, s->nrows, sizeof *s->rows, row_cmp);
         size_t out = 0;
         for (size_t i = 0; i < s->nrows; i++) {
             col_import_row *r = &s->rows[i];

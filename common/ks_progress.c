@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_log.h"
 #include "ks_mem.h"
 
 struct ks_progress {
@@ -49,14 +50,16 @@ static void draw(ks_progress *p, bool final)
         for (int i = 0; i < width; i++)
             bar[i] = i < filled ? '#' : '.';
         bar[width] = '\0';
+        /* the raw stream: its "\r\033[K" redraws the line; what it shows
+         * was escaped when it came in (ks_progress_update) */
+        FILE *f = ks_output_raw_stderr();
         if (p->total)
-            fprintf(stderr, "\r\033[K%s [%s] %zu/%zu %s", p->label, bar, p->done, p->total,
-                    p->detail);
+            fprintf(f, "\r\033[K%s [%s] %zu/%zu %s", p->label, bar, p->done, p->total, p->detail);
         else
-            fprintf(stderr, "\r\033[K%s %zu %s", p->label, p->done, p->detail);
+            fprintf(f, "\r\033[K%s %zu %s", p->label, p->done, p->detail);
         if (final)
-            fputc('\n', stderr);
-        fflush(stderr);
+            fputc('\n', f);
+        fflush(f);
         p->drawn = true;
         return;
     }
@@ -72,7 +75,15 @@ void ks_progress_update(ks_progress *p, size_t done, const char *detail)
     if (!p || p->quiet)
         return;
     p->done = done;
-    snprintf(p->detail, sizeof p->detail, "%s", detail ? detail : "");
+    /* (a server's name or a file's: escaped, it goes to the raw stream) */
+    char esc[4 * sizeof p->detail + 1];
+    const char *d = detail ? detail : "";
+    size_t n = strlen(d);
+    size_t m = ks_escape_controls(d, n < sizeof p->detail ? n : sizeof p->detail - 1, esc);
+    if (m >= sizeof p->detail)
+        m = sizeof p->detail - 1;
+    memcpy(p->detail, esc, m);
+    p->detail[m] = '\0';
     if (p->tty) {
         double t = now_s();
         if (t - p->last_draw < 0.1 && done != p->total)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ks_buf.h"
+#include "ks_log.h"
 #include "ks_parse.h"
 #include "ks_time.h"
 #include "ks_test.h"
@@ -513,6 +514,19 @@ KS_TEST(times)
     KS_CHECK(!ks_date_parse("2027/01/04", &t));
 }
 
+/* Control characters escaped for a terminal: newline and tab kept, the
+ * rest (ESC, BEL, CR, NUL, DEL) as \xHH or \r; UTF-8 left alone. */
+KS_TEST(escape_controls)
+{
+    static const char in[] = "a\x1b[2J\x07"
+                             "b\rc\nd\te\0f\x7f\xc3\xa9";
+    char out[4 * sizeof in + 1];
+    size_t n = ks_escape_controls(in, sizeof in - 1, out);
+    KS_CHECK_STR(out, "a\\x1b[2J\\x07b\\rc\nd\te\\x00f\\x7f\xc3\xa9");
+    KS_CHECK(n == strlen(out));
+    KS_CHECK(ks_escape_controls("", 0, out) == 0 && out[0] == '\0');
+}
+
 int main(void)
 {
     KS_RUN(buf_empty_is_empty_string);
@@ -533,5 +547,6 @@ int main(void)
     KS_RUN(trim);
     KS_RUN(words);
     KS_RUN(times);
+    KS_RUN(escape_controls);
     return ks_test_summary();
 }

@@ -17,7 +17,12 @@
 #     server's power of 1e308 W, [pin] and [server-power] naming no server,
 #     an escape sequence in a value: each refused with file:line;
 #   - an import with a name equal to another but for case, a memory of
-#     1e308 bytes and a year 9999: refused or skipped, saying why.
+#     1e308 bytes and a year 9999: refused or skipped, saying why;
+#   - a server's facts with ESC, BEL and CR in a string: shown escaped in
+#     every human output, kept in JSON;
+#   - what UBSan stopped on: an import of a server without a usable row,
+#     the Bitbrains sample with 40 small existing hosts.
+# scripts/test runs it under ASan + UBSan as well (label asan).
 set -euo pipefail
 BIN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -142,4 +147,41 @@ ks_check "1e308 bytes and the year 9999: skipped as out of range, quoted" \
   grep -q "skipped 2 rows: 2 values out of range (first: x.csv:4: 'mem_total .* (at most 1e+18)', x.csv:6: 'time '9999-01-01T00:00:00Z' out of range" "$W/out"
 ks_check "the facts of 'big' hold no overflowed number" python3 -c "
 import json, sys; f = json.load(open(sys.argv[1])); assert f['memory']['total_bytes'] == 1000 << 20, f['memory']" "$S/facts/big.json"
+# ---- control characters from a remote machine ---------------------------------
+# a facts file (as a server's own answers make it) whose blocker and OS name
+# carry ESC, BEL and CR: every human output shows them escaped
+python3 - "$S/facts/$third.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))
+f.setdefault("virtualization_blockers", []).append("dongle \x1b[2J\x07cleared\rrewritten")
+json.dump(f, open(sys.argv[1], "w"))
+PY
+ks_check "analyze with control characters in facts: exit 0" test "$(code "$BIN" analyze "$S" --explain "$third")" -eq 0
+ks_check "analyze: no raw ESC, BEL or CR in its output" python3 -c "
+import sys; b = open(sys.argv[1], 'rb').read() + open(sys.argv[2], 'rb').read()
+assert not any(c in b for c in (b'\x1b', b'\x07', b'\r')), b[:200]" "$W/out" "$W/err"
+ks_check "analyze: the blocker shown escaped" grep -qF 'dongle \x1b[2J\x07cleared\rrewritten' "$W/out"
+ks_check "plan.json keeps it as it was (JSON-escaped)" grep -qiF 'dongle \u001b[2J\u0007cleared\rrewritten' "$S/plan.json"
+
+# ---- what UBSan once stopped on (this test runs under ASan + UBSan too) -------
+printf 'server,timestamp,cpu_pct\nnorows,soon,3\n' >"$W/norows.csv"
+ks_check "a server with no usable row: exit 1, no crash" test "$(code "$BIN" import "$S" --format csv "$W/norows.csv")" -eq 1
+ks_check "a server with no usable row: says so" grep -q "no usable row for server 'norows'" "$W/out"
+B=$W/bitbrains
+mkdir -p "$B"
+cp -r "$SAMPLES/bitbrains/study.ini" "$SAMPLES/bitbrains/inventory.csv" "$SAMPLES/bitbrains/facts" "$B/"
+"$BIN" import "$B" --format csv "$SAMPLES/bitbrains/data/bitbrains.csv.gz" -q >/dev/null
+# 40 existing hosts of 4 cores and 64 GiB: most stay empty (memcpy from an
+# empty host's NULL list in the packer)
+python3 - "$B/study.ini" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+m = re.search(r"\[host-model [^\]]+\]\n", s)
+body_end = s.find("\n[", m.end())
+body = s[m.end():body_end]
+body = re.sub(r"(?m)^cores = .*$", "cores = 4", body)
+body = re.sub(r"(?m)^memory_gib = .*$", "memory_gib = 64", body)
+open(sys.argv[1], "w").write(s[:m.end()] + "existing = 40\n" + body + s[body_end:])
+PY
+ks_check "bitbrains with 40 small existing hosts: exit 0" test "$(code "$BIN" analyze "$B" -q)" -eq 0
 ks_done
