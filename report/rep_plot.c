@@ -445,6 +445,10 @@ void rep_plot_register(rep_doc *d)
         }
     }
     for (size_t i = 0; i < d->ns; i++) {
+        /* nothing measured in the period: nothing to draw (the section
+         * says so, rather than a gnuplot error about an empty plot) */
+        if (!d->s[i].measured)
+            continue;
         snprintf(id, sizeof id, "server-%zu", i);
         snprintf(title, sizeof title, "%s: CPU and memory", d->s[i].name);
         d->s[i].chart = add_chart(d, REP_CH_SERVER, i, 0, id, title, 900, 340);

@@ -21,6 +21,28 @@
 #include "ks_study.h"
 #include "ks_time.h"
 
+/* A server's chart, or, when nothing of it was measured in the study
+ * period, a note that says so (there is nothing to draw). */
+static void server_figure(const rep_doc *d, const rep_srv *s, const char *caption_html, ks_buf *b)
+{
+    if (s->chart >= 0) {
+        rep_charts_figure(d->charts, (size_t)s->chart, caption_html, b);
+        return;
+    }
+    char from[32], to[32];
+    struct tm tm;
+    time_t t1 = d->t0 + (time_t)d->nslots * d->step;
+    gmtime_r(&d->t0, &tm);
+    strftime(from, sizeof from, "%Y-%m-%d %H:%M", &tm);
+    gmtime_r(&t1, &tm);
+    strftime(to, sizeof to, "%Y-%m-%d %H:%M", &tm);
+    ks_buf_printf(b,
+                  "<p class=\"note\">No chart: nothing of this server was measured in the study "
+                  "period (%s to %s UTC). Collect or import its load for that period, or set "
+                  "[policy] start and end to when it was measured.</p>\n",
+                  from, to);
+}
+
 static const char *const weekdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
 /* The golden tests cut the tables out between these comments. mark holds
@@ -428,7 +450,7 @@ static void section_servers(const rep_doc *d, ks_buf *b)
             ks_buf_printf(b, " \u2014 %s, CPU p95 %s %s</summary>\n", status_words(s->status),
                           rep_num(n, isnan(s->cap) ? s->cpu_p95 : rep_pct(s->cpu_p95, s->cap), 0),
                           isnan(s->cap) ? "MHz" : "%");
-            rep_charts_figure(d->charts, (size_t)s->chart, NULL, b);
+            server_figure(d, s, NULL, b);
             ks_buf_appends(b, "</details>\n");
         }
     }
@@ -1361,10 +1383,10 @@ static int write_server_page(const rep_doc *d, size_t i, const char *dir, ks_err
     }
     ks_buf_free(&e);
     ks_buf_appends(&b, "</table>\n");
-    rep_charts_figure(d->charts, (size_t)s->chart,
-                      "CPU and memory over the study period with the average, 95th percentile "
-                      "and peak; a break in a line is a slot without data.",
-                      &b);
+    server_figure(d, s,
+                  "CPU and memory over the study period with the average, 95th percentile "
+                  "and peak; a break in a line is a slot without data.",
+                  &b);
     rep_page_end(&b);
     KS_AUTOFREE char *name = ks_asprintf("%s.html", s->name);
     KS_AUTOFREE char *path = ks_path_join(dir, name);

@@ -20,6 +20,7 @@
 #     1e308 bytes and a year 9999: refused or skipped, saying why;
 #   - a server's facts with ESC, BEL and CR in a string: shown escaped in
 #     every human output, kept in JSON;
+#   - an import onto a full disk: says so (it said "unknown librrd error");
 #   - what UBSan stopped on: an import of a server without a usable row,
 #     the Bitbrains sample with 40 small existing hosts.
 # scripts/test runs it under ASan + UBSan as well (label asan).
@@ -73,6 +74,10 @@ assert p["scenarios"] and all(sc["hosts"] for sc in p["scenarios"]), "no hosts p
 PY
 ks_check "report with them: exit 0" test "$(code "$BIN" report "$S" -q)" -eq 0
 ks_check "report: the reason is in the page" grep -q "damaged RRD file" "$S/report/index.html"
+# (their charts: a note that nothing was measured, not gnuplot's error on an
+# empty plot with advice to install gnuplot)
+ks_check "report: no chart for them, saying there is no data" grep -q "No chart: nothing of this server was measured in the study period" "$S/report/index.html"
+ks_check "report: no chart 'not drawn'" sh -c "! grep -q 'not drawn' '$S/report/index.html'"
 ks_check "status with them: exit 0" test "$(code "$BIN" status "$S")" -eq 0
 ks_check "status: the damaged file is mail01's error" grep -q "^mail01 .*damaged RRD file" "$W/out"
 ks_check "status: the FIFO is $second's error" grep -q "^$second .*is a FIFO" "$W/out"
@@ -162,6 +167,21 @@ import sys; b = open(sys.argv[1], 'rb').read() + open(sys.argv[2], 'rb').read()
 assert not any(c in b for c in (b'\x1b', b'\x07', b'\r')), b[:200]" "$W/out" "$W/err"
 ks_check "analyze: the blocker shown escaped" grep -qF 'dongle \x1b[2J\x07cleared\rrewritten' "$W/out"
 ks_check "plan.json keeps it as it was (JSON-escaped)" grep -qiF 'dongle \u001b[2J\u0007cleared\rrewritten' "$S/plan.json"
+
+# ---- a full disk ----------------------------------------------------------------
+# (a 300 KiB tmpfs in a mount namespace of its own: needs root)
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+  mkdir -p "$W/full"
+  set +e
+  unshare -m sh -c 'mount -t tmpfs -o size=300k tmpfs "$1" && mkdir "$1/s" &&
+    cp "$2/lab/study.ini" "$2/lab/inventory.csv" "$1/s/" && exec "$3" import "$1/s" --format csv "$2/lab/data/lab.csv.gz" -q' \
+    sh "$W/full" "$SAMPLES" "$BIN" >"$W/out" 2>"$W/err"
+  rc=$?
+  set -e
+  ks_check "a full disk: import exits 1" test "$rc" -eq 1
+  ks_check "a full disk: says so, with the free space and the file's size (not 'unknown librrd error')" \
+    grep -q "no space left on its file system ([0-9]* KiB free, the file needs [0-9]* KiB)" "$W/out"
+fi
 
 # ---- what UBSan once stopped on (this test runs under ASan + UBSan too) -------
 printf 'server,timestamp,cpu_pct\nnorows,soon,3\n' >"$W/norows.csv"
