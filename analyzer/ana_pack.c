@@ -404,7 +404,7 @@ static size_t free_units_sorted(const packer *pk, enum size_kind k, size_t *orde
             order[n++] = u;
     sort_kind = k;
     sort_units = pk->units;
-    qsort(order, n, sizeof *order, cmp_units);
+    ks_qsort(order, n, sizeof *order, cmp_units);
     return n;
 }
 
@@ -505,7 +505,7 @@ static size_t units_on(const packer *pk, size_t hi, size_t *out)
         return 0;
     memcpy(out, mv->ptr, n * sizeof *out);
     sort_units = pk->units;
-    qsort(out, n, sizeof *out, cmp_rank);
+    ks_qsort(out, n, sizeof *out, cmp_rank);
     return n;
 }
 
@@ -635,7 +635,7 @@ static bool local_search(packer *pk)
                 cand[nc++] = h;
             }
         fill_sort_key = fill;
-        qsort(cand, nc, sizeof *cand, cmp_fill);
+        ks_qsort(cand, nc, sizeof *cand, cmp_fill);
         bool improved = false;
         for (size_t i = 0; i < nc && !improved && pk->checks < stop; i++) {
             size_t a = cand[i];
@@ -727,7 +727,7 @@ static long n1_check(const ana_problem *p, const int *host_of, const size_t *hos
         size_t b = start[h], e = start[h + 1];
         if (b == e)
             continue;
-        qsort(list + b, e - b, sizeof *list, cmp_items_peak);
+        ks_qsort(list + b, e - b, sizeof *list, cmp_items_peak);
         bool ok = true;
         for (size_t k = b; k < e && ok; k++) {
             const ana_item *it = &p->items[list[k]];
@@ -971,7 +971,7 @@ static int find_int(const int *a, size_t n, int v)
 
 static size_t sort_unique(int *a, size_t n)
 {
-    qsort(a, n, sizeof *a, cmp_int);
+    ks_qsort(a, n, sizeof *a, cmp_int);
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
         if (o == 0 || a[o - 1] != a[i])
@@ -2037,7 +2037,7 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
             all[u] = u;
         sort_kind = SIZE_L2;
         sort_units = pk.units;
-        qsort(all, pk.nunits, sizeof *all, cmp_units);
+        ks_qsort(all, pk.nunits, sizeof *all, cmp_units);
         for (size_t r = 0; r < pk.nunits; r++)
             pk.units[all[r]].rank_l2 = r;
         free(all);

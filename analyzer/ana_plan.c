@@ -275,8 +275,8 @@ static int choose_period(ana_plan *pl, ks_series *raw, const ks_ini *ini, ks_err
     }
     time_t start = 0, end = 0, data_lo = 0, data_hi = 0;
     if (n) {
-        qsort(firsts, n, sizeof *firsts, cmp_time);
-        qsort(lasts, n, sizeof *lasts, cmp_time);
+        ks_qsort(firsts, n, sizeof *firsts, cmp_time);
+        ks_qsort(lasts, n, sizeof *lasts, cmp_time);
         data_lo = firsts[0];
         data_hi = lasts[n - 1];
         start = firsts[n / 2];

@@ -80,7 +80,7 @@ static int list_dir(const char *dir, bool (*keep)(const char *dir, const char *n
         if (de->d_name[0] != '.' && keep(dir, de->d_name))
             name_vec_push(out, ks_strdup(de->d_name));
     closedir(d);
-    qsort(out->ptr, out->len, sizeof *out->ptr, name_cmp);
+    ks_qsort(out->ptr, out->len, sizeof *out->ptr, name_cmp);
     return 0;
 }
 

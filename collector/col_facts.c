@@ -754,7 +754,7 @@ static size_t count_distinct_u64(u64_vec *v)
 {
     if (v->len == 0)
         return 0;
-    qsort(v->ptr, v->len, sizeof v->ptr[0], cmp_u64);
+    ks_qsort(v->ptr, v->len, sizeof v->ptr[0], cmp_u64);
     size_t n = 1;
     for (size_t i = 1; i < v->len; i++)
         n += v->ptr[i] != v->ptr[i - 1];
@@ -765,7 +765,7 @@ static size_t count_distinct_pairs(cpu_pair_vec *v)
 {
     if (v->len == 0)
         return 0;
-    qsort(v->ptr, v->len, sizeof v->ptr[0], cmp_pair);
+    ks_qsort(v->ptr, v->len, sizeof v->ptr[0], cmp_pair);
     size_t n = 1;
     for (size_t i = 1; i < v->len; i++)
         n += cmp_pair(&v->ptr[i], &v->ptr[i - 1]) != 0;

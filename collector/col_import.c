@@ -1131,7 +1131,7 @@ static long most_common_step(const col_import_row *rows, size_t n)
     long *d = ks_calloc(n - 1, sizeof *d);
     for (size_t i = 1; i < n; i++)
         d[i - 1] = (long)(rows[i].s.t - rows[i - 1].s.t);
-    qsort(d, n - 1, sizeof *d, long_cmp);
+    ks_qsort(d, n - 1, sizeof *d, long_cmp);
     long best = d[0];
     size_t best_run = 0;
     for (size_t i = 0; i < n - 1;) {
@@ -1159,8 +1159,7 @@ void col_import_data_finish(col_import_data *d)
 {
     for (size_t k = 0; k < d->series.len; k++) {
         col_series *s = &d->series.ptr[k];
-        if (s->nrows) /* (qsort of NULL is undefined even with no rows) */
-            qsort(s->rows, s->nrows, sizeof *s->rows, row_cmp);
+        ks_qsort(s->rows, s->nrows, sizeof *s->rows, row_cmp);
         size_t out = 0;
         for (size_t i = 0; i < s->nrows; i++) {
             col_import_row *r = &s->rows[i];
@@ -1583,7 +1582,7 @@ static int list_bitbrains(const char *dir, str_vec *files, ks_error *err)
                      dir);
         return -1;
     }
-    qsort(files->ptr, files->len, sizeof *files->ptr, name_num_cmp);
+    ks_qsort(files->ptr, files->len, sizeof *files->ptr, name_num_cmp);
     return 0;
 }
 

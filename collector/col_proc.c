@@ -191,7 +191,7 @@ static name_ref *name_index(const void *base, size_t n, size_t stride, size_t na
         v[i].idx = i;
     }
     if (n > 1)
-        qsort(v, n, sizeof *v, name_ref_cmp);
+        ks_qsort(v, n, sizeof *v, name_ref_cmp);
     return v;
 }
 

@@ -427,7 +427,7 @@ static void vars_sort(col_snmp_vars *vs)
     if (vs->sorted)
         return;
     if (vs->v.len > 1)
-        qsort(vs->v.ptr, vs->v.len, sizeof *vs->v.ptr, var_cmp);
+        ks_qsort(vs->v.ptr, vs->v.len, sizeof *vs->v.ptr, var_cmp);
     vs->sorted = true;
 }
 
@@ -648,7 +648,7 @@ static char **device_names(col_snmp_vars *vs, const char *col, size_t *n)
             names[k++] = s;
     }
     if (k > 1)
-        qsort(names, k, sizeof *names, str_ptr_cmp);
+        ks_qsort(names, k, sizeof *names, str_ptr_cmp);
     *n = k;
     return names;
 }

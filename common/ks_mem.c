@@ -74,3 +74,9 @@ void ks_free_ptr(void *pp)
 {
     free(*(void **)pp);
 }
+
+void ks_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}

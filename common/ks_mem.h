@@ -19,6 +19,12 @@ char *ks_strndup(const char *s, size_t n);
 /* printf into a new string */
 char *ks_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* qsort of n elements, where an empty array may be NULL: qsort(NULL, 0)
+ * is undefined (UBSan stops on it: an empty vector's ptr is NULL), so
+ * fewer than two elements are left as they are. Every sort of kvmshift
+ * goes through it. */
+void ks_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 void ks_free_ptr(void *pp);
 #define KS_AUTOFREE __attribute__((cleanup(ks_free_ptr)))
 

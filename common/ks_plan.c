@@ -550,7 +550,7 @@ static int read_servers(const rd *r, const json_t *root, ks_plan *p)
     p->by_name = ks_calloc(p->nservers + 1, sizeof *p->by_name);
     for (size_t i = 0; i < p->nservers; i++)
         p->by_name[i] = &p->servers[i];
-    qsort(p->by_name, p->nservers, sizeof *p->by_name, cmp_server);
+    ks_qsort(p->by_name, p->nservers, sizeof *p->by_name, cmp_server);
     for (size_t i = 1; i < p->nservers; i++) {
         const ks_plan_server_entry *a = p->by_name[i - 1], *b = p->by_name[i];
         if (strcmp(a->name, b->name) == 0) {

@@ -142,7 +142,7 @@ static double median(double *v, size_t n)
             v[k++] = v[i];
     if (!k)
         return NAN;
-    qsort(v, k, sizeof *v, cmp_double);
+    ks_qsort(v, k, sizeof *v, cmp_double);
     return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 

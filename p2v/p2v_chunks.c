@@ -250,6 +250,6 @@ size_t p2v_sourcemap_from_layout(p2v_sourcemap *m, const p2v_layout *l, const ch
         redirected += here;
     }
     if (m->nr > 1)
-        qsort(m->r, m->nr, sizeof *m->r, cmp_redirect);
+        ks_qsort(m->r, m->nr, sizeof *m->r, cmp_redirect);
     return redirected;
 }

@@ -285,7 +285,7 @@ void rep_doc_fill(rep_doc *d)
     for (size_t i = 0; i < d->ns; i++)
         d->by_name[i] = i;
     sort_doc = d;
-    qsort(d->by_name, d->ns, sizeof *d->by_name, cmp_name);
+    ks_qsort(d->by_name, d->ns, sizeof *d->by_name, cmp_name);
     derive_heat(d);
     check_stale(d);
 }

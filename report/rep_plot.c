@@ -148,7 +148,7 @@ static vm *host_vms(const rep_doc *d, size_t sc, size_t h, size_t *n)
         v[*n] = (vm){.srv = i, .cpu = dem, .mean = d->nslots ? sum / (double)d->nslots : 0};
         (*n)++;
     }
-    qsort(v, *n, sizeof *v, cmp_vm);
+    ks_qsort(v, *n, sizeof *v, cmp_vm);
     return v;
 }
 
