@@ -160,6 +160,11 @@ static const ks_ini_section_spec study_sections[] = {
     {"p2v", k_p2v},
 };
 
+int ks_study_ini_check(const ks_ini *ini, ks_error *err)
+{
+    return ks_ini_check(ini, study_sections, sizeof study_sections / sizeof *study_sections, err);
+}
+
 ks_study *ks_study_open(const char *dir, ks_error *err)
 {
     KS_AUTOFREE char *ini_path = ks_path_join(dir, "study.ini");
@@ -173,8 +178,7 @@ ks_study *ks_study_open(const char *dir, ks_error *err)
     ks_ini *ini = ks_ini_load(ini_path, err);
     if (!ini)
         return NULL;
-    if (ks_ini_check(ini, study_sections, sizeof study_sections / sizeof *study_sections, err) <
-        0) {
+    if (ks_study_ini_check(ini, err) < 0) {
         ks_ini_free(ini);
         return NULL;
     }

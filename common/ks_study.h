@@ -27,6 +27,10 @@ int ks_study_init(const char *dir, ks_error *err);
 /* Open an existing study: reads study.ini (a missing one is an error that
  * says to run 'kvmshift init'). */
 ks_study *ks_study_open(const char *dir, ks_error *err);
+/* Check ini against the sections and keys of study.ini (ks_ini_check):
+ * what ks_study_open does once it has read the file. */
+int ks_study_ini_check(const ks_ini *ini, ks_error *err);
+
 /* The same for a command that changes the study: ks_study_lock first
  * (waiting for another writer), then the study read; the lock is held
  * until ks_study_free. */
