@@ -820,30 +820,35 @@ static int plan_nights(ana_plan *pl, ks_error *err)
 
 /* ---- Building ----------------------------------------------------------- */
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The keys of [section] name servers ([pin], [server-power]): one that
  * names none of the inventory is a typo, refused with the nearest name
- * (it would be ignored silently). */
-static int unknown_servers(const ks_ini *ini, const ana_plan *pl, const char *section,
+ * (it would be ignored silently). names: the inventory's, sorted. The
+ * distances are computed only for a key that is not found. */
+static int unknown_servers(const ks_ini *ini, const char **names, size_t n, const char *section,
                            ks_error *err)
 {
-    const char *key;
-    for (size_t k = 0; (key = ks_ini_key(ini, section, k)); k++) {
+    size_t nkeys;
+    KS_AUTOFREE const char **keys = ks_ini_keys(ini, section, &nkeys);
+    for (size_t k = 0; k < nkeys; k++) {
+        if (bsearch(&keys[k], names, n, sizeof *names, cmp_str))
+            continue;
         const char *hint = NULL;
         unsigned best = 3;
-        bool known = false;
-        for (size_t i = 0; i < pl->nsrv && !known; i++) {
-            known = strcmp(pl->srv[i].inv->name, key) == 0;
-            unsigned d = ks_edit_distance(key, pl->srv[i].inv->name, 3);
-            if (!known && d < best) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = ks_edit_distance(keys[k], names[i], best);
+            if (d < best) {
                 best = d;
-                hint = pl->srv[i].inv->name;
+                hint = names[i];
             }
         }
-        if (known)
-            continue;
         ks_error_set(err, KS_E_CONFIG, 0,
                      "%s:%u: [%s] names '%s', which is not in the inventory%s%s%s",
-                     ks_ini_filename(ini), ks_ini_line(ini, section, key), section, key,
+                     ks_ini_filename(ini), ks_ini_line(ini, section, keys[k]), section, keys[k],
                      hint ? ": did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
         return -1;
     }
@@ -890,9 +895,19 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         if (ks_ini_get_double(ini, "server-power", s->inv->name, NAN, 0, 1e5, &s->power_w, err) < 0)
             goto fail;
     }
-    if (unknown_servers(ini, pl, "pin", err) < 0 ||
-        unknown_servers(ini, pl, "server-power", err) < 0)
-        goto fail;
+    {
+        const char **names = ks_calloc(pl->nsrv + 1, sizeof *names);
+        for (size_t i = 0; i < pl->nsrv; i++)
+            names[i] = pl->srv[i].inv->name;
+        ks_qsort(names, pl->nsrv, sizeof *names, cmp_str);
+        int rc = unknown_servers(ini, names, pl->nsrv, "pin", err) < 0 ||
+                         unknown_servers(ini, names, pl->nsrv, "server-power", err) < 0
+                     ? -1
+                     : 0;
+        free(names);
+        if (rc < 0)
+            goto fail;
+    }
     if (read_groups(ini, pl, "anti-affinity", true, err) < 0 ||
         read_groups(ini, pl, "affinity", false, err) < 0)
         goto fail;

@@ -49,23 +49,10 @@ static const char *const rras[] = {
     "RRA:MAX:0.5:1:11520",     "RRA:MAX:0.5:5:27360",     "RRA:MAX:0.5:60:9600",
 };
 
-/* librrd's message for its last failure in this thread; when it set none,
- * the errno the failure left (the callers clear it before each librrd
- * call). */
 static const char *rrd_message(void)
 {
-    int e = errno;
     const char *m = rrd_get_error();
-    if (m && *m)
-        return m;
-    return e ? strerror(e) : "unknown librrd error";
-}
-
-/* Before a librrd call: no message and no errno of an earlier failure. */
-static void rrd_clear(void)
-{
-    rrd_clear_error();
-    errno = 0;
+    return m && *m ? m : "unknown librrd error";
 }
 
 /* The create arguments: data sources, then archives. */
@@ -110,7 +97,6 @@ static double layout_bytes(const char *const *argv, int argc)
  * nothing), the file system's free space against the file's size. */
 static void create_failed(const char *path, const char *const *argv, int argc, ks_error *err)
 {
-    int e = errno;
     const char *m = rrd_get_error();
     if (!(m && *m)) {
         KS_AUTOFREE char *dir = ks_strdup(path);
@@ -128,7 +114,6 @@ static void create_failed(const char *path, const char *const *argv, int argc, k
             return;
         }
     }
-    errno = e;
     ks_error_set(err, KS_E_RRD, 0, "cannot create '%s': %s", path, rrd_message());
 }
 
@@ -136,7 +121,7 @@ int col_rrd_create(const char *path, time_t start, long interval, ks_error *err)
 {
     layout l;
     layout_make(&l, interval);
-    rrd_clear();
+    rrd_clear_error();
     if (rrd_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
         create_failed(path, l.argv, l.argc, err);
         return -1;
@@ -179,7 +164,7 @@ int col_rrd_create_import(const char *path, time_t first, time_t last, long step
     }
     for (int i = 0; i < nrra; i++)
         l.argv[l.argc++] = rra[i];
-    rrd_clear();
+    rrd_clear_error();
     if (rrd_create_r2(path, (unsigned long)step, first - step, 1, NULL, NULL, l.argc, l.argv) !=
         0) {
         create_failed(path, l.argv, l.argc, err);
@@ -277,7 +262,7 @@ col_store *col_store_open(const char *rrd_dir, const char *rrdcached, ks_error *
     s->dir = ks_strdup(realpath(rrd_dir, abs) ? abs : rrd_dir);
     if (rrdcached && *rrdcached) {
         s->daemon = ks_strdup(rrdcached);
-        rrd_clear();
+        rrd_clear_error();
         if (rrdc_connect(s->daemon) != 0 || !rrdc_is_connected(s->daemon)) {
             ks_error_set(err, KS_E_RRD, 0,
                          "cannot connect to rrdcached at '%s' (study.ini [collector] "
@@ -346,7 +331,7 @@ static int check_existing(const char *path, const char *name, time_t *last, int 
     /* (librrd crashes on a damaged header: checked first) */
     if (ks_rrd_check(path, NULL, err) < 0)
         return -1;
-    rrd_clear();
+    rrd_clear_error();
     if (rrd_lastupdate_r(path, last, &n, &names, &values) != 0) {
         ks_error_set(err, KS_E_RRD, 0,
                      "cannot read '%s' of server '%s': %s; move the file away to start a new "
@@ -417,7 +402,7 @@ static int prepare_daemon(const char *addr, const char *path, const char *name, 
     time_t start = time(NULL) - 10;
     layout l;
     layout_make(&l, interval);
-    rrd_clear();
+    rrd_clear_error();
     /* no_overwrite: an existing file on the daemon's side is kept */
     *nds = COL_DS_COUNT;
     if (rrdc_create_r2(path, STEP, start, 1, NULL, NULL, l.argc, l.argv) != 0) {
@@ -564,7 +549,7 @@ int col_store_update(col_store *s, const char *name, time_t t, const double *val
     }
     KS_AUTOFREE char *path = col_store_path(s, name);
     const char *argv[1] = {ks_buf_str(&b)};
-    rrd_clear();
+    rrd_clear_error();
     int rc = s->daemon ? rrdc_update(path, 1, argv) : rrd_update_r(path, NULL, 1, argv);
     ks_buf_free(&b);
     if (rc != 0) {
@@ -588,7 +573,7 @@ int col_store_flush(col_store *s, ks_error *err)
         if (!e->dirty)
             continue;
         KS_AUTOFREE char *path = col_store_path(s, e->name);
-        rrd_clear();
+        rrd_clear_error();
         if (rrdc_flush(path) != 0) {
             ks_error_set(err, KS_E_RRD, 0, "rrdcached at '%s' cannot flush '%s': %s", s->daemon,
                          path, rrd_message());
@@ -647,7 +632,7 @@ int col_rrd_update_many(const char *path, const col_sample *samples, size_t n, k
         }
         for (size_t j = 0; j < k; j++)
             argv[j] = b.data + offs[j];
-        rrd_clear();
+        rrd_clear_error();
         if (rrd_update_r(path, NULL, (int)k, argv) != 0) {
             ks_error_set(err, KS_E_RRD, 0, "cannot store samples %lld to %lld in '%s': %s",
                          (long long)samples[i].t, (long long)samples[i + k - 1].t, path,

@@ -180,14 +180,18 @@ unsigned ks_ini_line(const ks_ini *ini, const char *section, const char *key)
     return e ? e->line : 0;
 }
 
-const char *ks_ini_key(const ks_ini *ini, const char *section, size_t i)
+const char **ks_ini_keys(const ks_ini *ini, const char *section, size_t *n)
 {
+    const char **out = NULL;
+    *n = 0;
     for (size_t k = 0; k < ini->entries.len; k++) {
         const ini_entry *e = &ini->entries.ptr[k];
-        if (strcmp(e->section, section) == 0 && i-- == 0)
-            return e->key;
+        if (strcmp(e->section, section) != 0)
+            continue;
+        out = ks_reallocarray(out, *n + 1, sizeof *out);
+        out[(*n)++] = e->key;
     }
-    return NULL;
+    return out;
 }
 
 const char *ks_ini_filename(const ks_ini *ini)
@@ -329,15 +333,16 @@ int ks_ini_check(const ks_ini *ini, const ks_ini_section_spec *spec, size_t nspe
         if (!sp || !sp->keys)
             continue;
         bool known = false;
-        unsigned best = UINT_MAX;
-        const char *hint = NULL;
-        for (const char *const *k = sp->keys; *k && !known; k++) {
+        for (const char *const *k = sp->keys; *k && !known; k++)
             known = strcasecmp(*k, e->key) == 0;
-            if (!known && near(e->key, *k, &best))
-                hint = *k;
-        }
         if (known)
             continue;
+        /* (the distances only for a key that is unknown) */
+        unsigned best = UINT_MAX;
+        const char *hint = NULL;
+        for (const char *const *k = sp->keys; *k; k++)
+            if (near(e->key, *k, &best))
+                hint = *k;
         if (hint)
             ks_error_set(err, KS_E_CONFIG, 0, "%s:%u: unknown key '%s' in [%s]: did you mean '%s'?",
                          ini->filename, e->line, e->key, e->section, hint);

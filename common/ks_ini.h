@@ -23,8 +23,9 @@ void ks_ini_free(ks_ini *ini);
 /* The value, or NULL when the section or key is absent. Section names are
  * compared exactly ("host-model big"), keys case-insensitively. */
 const char *ks_ini_get(const ks_ini *ini, const char *section, const char *key);
-/* The i-th key of section (in file order), NULL past the last. */
-const char *ks_ini_key(const ks_ini *ini, const char *section, size_t i);
+/* The keys of section in file order, as a new array of *n pointers into
+ * ini (free the array only); NULL when there are none. */
+const char **ks_ini_keys(const ks_ini *ini, const char *section, size_t *n);
 /* Line of a key (for messages), 0 when absent. */
 unsigned ks_ini_line(const ks_ini *ini, const char *section, const char *key);
 const char *ks_ini_filename(const ks_ini *ini);
