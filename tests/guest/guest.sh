@@ -93,11 +93,14 @@
 #   - without it: trap 'ks_guest_stop_all --now' EXIT (INT/TERM: exit).
 #
 # The machine: -machine pc, -m 1024 (KS_GUEST_MEM), -smp 2 (KS_GUEST_SMP),
-# SeaBIOS booting sda; both disks on an AHCI controller (sda on port 0, sdb
-# on port 1); KS_GUEST_EXTRA_DISKS="a.qcow2 b.qcow2" adds more as virtio
-# disks at PCI slots 5.., seen as vda, vdb... once the booted system loads
-# virtio_blk (not on the AHCI ports: the kernel probes those in parallel,
-# and an extra disk there could take the name sdb that fstab mounts);
+# SeaBIOS booting sda; sda on port 0 of an AHCI controller (PCI slot 4),
+# the data disk sdb on an LSI 53C895A SCSI controller (PCI slot 9), whose
+# driver (sym53c8xx) is not in the initramfs: the booted system's udev
+# loads it after sda has its name, so the two never swap (with both on
+# AHCI ports, probed in parallel, they swapped at random, at every boot of
+# eight in one CI run, and fstab then mounted the wrong partitions);
+# KS_GUEST_EXTRA_DISKS="a.qcow2 b.qcow2" adds more as virtio disks at PCI
+# slots 5.., seen as vda, vdb... once the booted system loads virtio_blk;
 # an e1000 NIC at PCI slot 3 (so the guest calls it ens3) with the fixed
 # MAC 52:54:00:12:34:56; a serial console. No virtio device otherwise.
 #
@@ -331,7 +334,8 @@ ks_guest_boot() {
             -drive if=none,id=sdb,file="$d/sdb.qcow2",format=qcow2,cache=unsafe \
             -device ahci,id=ahci,addr=0x4 \
             -device ide-hd,bus=ahci.0,drive=sda,serial=KSPHYS-SDA,bootindex=0 \
-            -device ide-hd,bus=ahci.1,drive=sdb,serial=KSPHYS-SDB "${extra[@]}" \
+            -device lsi53c895a,id=scsi,addr=0x9 \
+            -device scsi-hd,bus=scsi.0,scsi-id=0,drive=sdb,serial=KSPHYS-SDB "${extra[@]}" \
             -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:"$port"-:22 \
             -device e1000,netdev=n0,mac="$mac",addr=0x3,romfile= \
             -chardev file,id=console,path="$d/console.log",append=on -serial chardev:console \
@@ -390,9 +394,15 @@ EOF
 }
 
 # The test server as built: /boot holds the kernel and /data is the data
-# disk (its README), i.e. sda and sdb kept their names at this boot.
+# disk (its README), i.e. sda and sdb kept their names at this boot. When
+# not, says what the guest shows.
 ks__guest_layout_ok() {
-    ks_guest_ssh "$1" 'ls /boot/vmlinuz-* && test -f /data/README' >/dev/null 2>&1
+    local out
+    out=$(ks_guest_ssh "$1" 'ls /boot/vmlinuz-* && test -f /data/README' 2>&1) && return 0
+    printf 'note: guest %s: /boot or /data is not as built:\n' "$1"
+    printf '%s\n' "$out" | tail -n 3 | sed 's/^/    /'
+    ks_guest_ssh "$1" 'lsblk -o NAME,SERIAL,TRAN,MOUNTPOINT' 2>&1 | sed 's/^/    /' || true
+    return 1
 }
 
 ks_guest_boot_sane() {
@@ -402,13 +412,13 @@ ks_guest_boot_sane() {
         rm -rf "${work:?}/$name"
         if KS_GUEST_BOOT_TIMEOUT=${KS_GUEST_BOOT_TIMEOUT:-200} ks_guest_boot "$name" "$work"; then
             ks__guest_layout_ok "$name" && return 0
-            echo "note: guest $name came up with its disk names swapped (boot $try of $tries): booting it again"
+            echo "note: guest $name came up with its disks not as built (boot $try of $tries): booting it again"
             ks_guest_stop "$name" --now >/dev/null || return 1
         else
-            echo "note: guest $name did not come up (boot $try of $tries; disk names swapped?): booting it again"
+            echo "note: guest $name did not come up (boot $try of $tries): booting it again"
         fi
     done
-    ks__guest_err "guest '$name' did not boot with its own disk names in $tries tries"
+    ks__guest_err "guest '$name' did not boot with its disks as built in $tries tries"
 }
 
 # Wait up to SECS for PID to end; true if it did.

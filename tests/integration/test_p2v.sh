@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # P2V part 1 against the test "physical server" (tests/guest): a Debian 12
-# under qemu with root on LVM and a plain data disk (the kernel probes the
-# two AHCI ports in parallel and their names can swap: such a boot, where
-# fstab mounts the wrong partitions, is booted again; the test still finds
-# the disks by what they hold: L and D).
+# under qemu with root on LVM and a plain data disk (a boot where fstab
+# mounted the wrong partitions is booted again; the test still finds the
+# disks by what they hold: L and D).
 #   1. a live copy into qcow2 while a writer changes files inside it; no
 #      snapshot and no helper left on the source;
 #   2. --sync after writing a known set of chunks (on an LV made for it)
