@@ -12,7 +12,7 @@
 #     switch changes nothing;
 #   - kvmshift collect (without --accept-new-hostkeys: the copied key must
 #     be what lets it in) until the VM's new rrd/web.rrd has a 5-minute
-#     row (at most 900 s), with steal;
+#     row (at most 600 s), with steal;
 #   - validate --load-only: the checks of the last validation kept, the load
 #     checks added: the network far below the baseline fails (this machine
 #     moves next to nothing on its NICs against 50 MB/s), the coverage warns
@@ -135,9 +135,9 @@ cat >"$S/validation/web.json" <<EOF
 EOF
 
 # the VM: collected, without accepting new host keys, until its file holds
-# a 5-minute row with the CPU known (at most 900 s)
+# a 5-minute row with the CPU known (at most 600 s: 450 s always make one)
 ks_sshd_start webvm 127.0.0.1 "$P_VM"
-ks_run "$BIN" collect "$S" --only web --interval 10 --duration 900
+ks_run "$BIN" collect "$S" --only web --interval 10 --duration 600
 collector=$KS_LAST_PID collector_log=$KS_LAST_LOG
 have_row() {
     env PYTHONPATH="$(dirname "$0")" python3 - "$S/rrd/web.rrd" "$CUT" <<'EOF' 2>/dev/null
@@ -146,7 +146,7 @@ from rrd_fetch import fetch
 sys.exit(0 if any(not math.isnan(v["cpu_pct"]) for _, v in fetch(sys.argv[1], int(sys.argv[2]))) else 1)
 EOF
 }
-for _ in $(seq 1 180); do
+for _ in $(seq 1 125); do
     kill -0 "$collector" 2>/dev/null || break
     [ -f "$S/rrd/web.rrd" ] && have_row && break
     sleep 5
