@@ -22,8 +22,9 @@
 # How long to collect: RRD keeps a 5-minute row when at least half of its
 # seconds are known, and writes it only once an update passes its end. A
 # run starting 100 s before a row's end leaves that row unknown and needs
-# more than 400 s to end the next: a fixed 400 s (this test until
-# 2026-12-05) left no row at all in about one run of five.
+# more than 400 s to end the next: with a fixed 400 s (this test until
+# 2026-12-05) a start 90 to 150 s before a row's end, about one in five,
+# left no row at all.
 set -euo pipefail
 BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
