@@ -2,13 +2,16 @@
  * 720 hourly slots, against plain peak-sum first-fit decreasing (every
  * server sized at its own peak, the way consultants' spreadsheets do it).
  *
- *   bench_pack [N ...]        default: 1000 10000
+ *   bench_pack [--noise F] [N ...]     default: 1000 10000
  *
  * Prints, per fleet: hosts used by ana_pack (without and with N+1), its lower
  * bound, hosts used by peak-sum FFD, the ratio, the time of each ana_pack
  * run, and the process's peak RSS so far (getrusage). Never run by ctest.
+ * --noise F scales each server's hour-to-hour noise and spikes (default 1;
+ * the same draws whatever F, so 0 is the same fleet with smooth curves).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,8 @@ static double rng_normal(void)
 /* One server: a daily cycle (business hours or night batch, per-server
  * phase and amplitude), quieter weekends, noise, occasional spikes; 2% are
  * always busy. MHz, already in the target host's terms. */
+static double noise_scale = 1;
+
 static void gen_item(double *cpu, double *mem, unsigned *vcpus)
 {
     bool busy = rng_unit() < 0.02;
@@ -57,9 +62,11 @@ static void gen_item(double *cpu, double *mem, unsigned *vcpus)
         double v = busy ? level : base + amp * exp(-d * d / (2 * width * width));
         if (day >= 5 && !busy)
             v = base + (v - base) * weekend;
-        v *= 1 + noise * rng_normal();
-        if (rng_unit() < 0.002)
-            v *= 2 + 2 * rng_unit();
+        v *= 1 + noise_scale * noise * rng_normal();
+        if (rng_unit() < 0.002) {
+            double spike = rng_unit();
+            v *= noise_scale == 1 ? 2 + 2 * spike : 1 + noise_scale * (1 + 2 * spike);
+        }
         cpu[t] = v > 0 ? v : 0;
     }
     *mem = 1024 * exp(log(2) + (log(64) - log(2)) * rng_unit());
@@ -157,8 +164,8 @@ static int bench(size_t n)
     }
     size_t ffd = peak_ffd(items, n);
     printf("%zu servers x %d hourly slots, host 2x16 cores x 2600 MHz, 384 GiB, 80%% CPU, "
-           "90%% memory\n",
-           n, T);
+           "90%% memory, noise x%g\n",
+           n, T, noise_scale);
     printf("  peak-sum FFD:        %5zu hosts\n", ffd);
     int rc = 0;
     for (int n1 = 0; n1 <= 1; n1++) {
@@ -190,12 +197,25 @@ static int bench(size_t n)
 
 int main(int argc, char **argv)
 {
-    int rc = 0;
-    if (argc < 2) {
+    int rc = 0, first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (strcmp(argv[first], "--noise") == 0 && first + 1 < argc) {
+            char *end;
+            noise_scale = strtod(argv[++first], &end);
+            if (*end || !(noise_scale >= 0 && noise_scale <= 10)) {
+                fprintf(stderr, "bench_pack: --noise wants a number from 0 to 10\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: bench_pack [--noise F] [N ...]\n");
+            return 2;
+        }
+    }
+    if (first == argc) {
         rc |= bench(1000);
         rc |= bench(10000);
     }
-    for (int i = 1; i < argc; i++)
+    for (int i = first; i < argc; i++)
         rc |= bench((size_t)strtoul(argv[i], NULL, 10));
     return rc;
 }
