@@ -12,7 +12,7 @@
 #
 #   tests/bench/bench_analyze.sh [--bin PATH] [--gen PATH] [--servers N]
 #                                [--days D] [--step S] [--chunk C]
-#                                [--noise F]
+#                                [--noise F] [--spikes F]
 #                                [--models 1|2] [--n-plus-1] [--dir DIR]
 #                                [--perf] [--keep-study] [--json FILE]
 set -euo pipefail
@@ -28,6 +28,7 @@ SERVERS=10000
 DAYS=30
 STEP=3600
 NOISE=1
+SPIKES=1
 CHUNK=1000
 MODELS=2
 NPLUS1=no
@@ -63,6 +64,7 @@ while [ $# -gt 0 ]; do
     --step) STEP=${2:?--step S}; shift 2 ;;
     --chunk) CHUNK=${2:?--chunk C}; shift 2 ;;
     --noise) NOISE=${2:?--noise F}; shift 2 ;;
+    --spikes) SPIKES=${2:?--spikes F}; shift 2 ;;
     --models) MODELS=${2:?--models 1|2}; shift 2 ;;
     --n-plus-1) NPLUS1=yes; shift ;;
     --dir) DIR=${2:?--dir DIR}; shift 2 ;;
@@ -76,7 +78,10 @@ done
 posint --servers "$SERVERS"
 posint --days "$DAYS"
 posint --step "$STEP"
-[[ $NOISE =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v x="$NOISE" 'BEGIN { exit !(x <= 10) }' || die "--noise wants a number from 0 to 10, not '$NOISE'"
+for f in "--noise $NOISE" "--spikes $SPIKES"; do
+    [[ ${f#* } =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v x="${f#* }" 'BEGIN { exit !(x <= 10) }' ||
+        die "${f% *} wants a number from 0 to 10, not '${f#* }'"
+done
 posint --chunk "$CHUNK"
 [ "$STEP" -ge 60 ] && [ "$STEP" -le 86400 ] || die "--step wants 60 to 86400 seconds, not '$STEP'"
 case $MODELS in 1 | 2) ;; *) die "--models wants 1 or 2, not '$MODELS'" ;; esac
@@ -177,7 +182,7 @@ while [ $done_n -lt "$SERVERS" ]; do
     [ $((done_n + n)) -le "$SERVERS" ] || n=$((SERVERS - done_n))
     csv=$W/chunk.csv
     /usr/bin/time -f "$t_format" -o "$W/time.gen" \
-        "$GEN" --first $done_n --count "$n" --days "$DAYS" --step "$STEP" --noise "$NOISE" >"$csv" ||
+        "$GEN" --first $done_n --count "$n" --days "$DAYS" --step "$STEP" --noise "$NOISE" --spikes "$SPIKES" >"$csv" ||
         die "bench_analyze_gen failed"
     read -r w _ _ _ <"$W/time.gen"
     gen_s=$(awk -v a="$gen_s" -v b="$w" 'BEGIN { print a + b }')
@@ -280,8 +285,8 @@ jq -r '
 # ---- report -----------------------------------------------------------------
 cpus=$(nproc)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '\nbench_analyze: %s servers x %s days of %s s rows (%s rows), %s host model(s), N+1 %s, noise x%s\n' \
-    "$SERVERS" "$DAYS" "$STEP" "$rows_total" "$MODELS" "$NPLUS1" "$NOISE"
+printf '\nbench_analyze: %s servers x %s days of %s s rows (%s rows), %s host model(s), N+1 %s, noise x%s, spikes x%s\n' \
+    "$SERVERS" "$DAYS" "$STEP" "$rows_total" "$MODELS" "$NPLUS1" "$NOISE" "$SPIKES"
 printf 'machine: %s CPUs, load average %s at the end; kvmshift %s\n' "$cpus" "$load" "$BIN"
 printf '\ngenerating the CSV (not kvmshift): %.1f s\n' "$gen_s"
 printf 'import (%d run(s) of up to %d servers): wall %.1f s, CPU %.1f s (user %.1f + sys %.1f), peak RSS %.0f MiB\n' \
@@ -322,7 +327,7 @@ if [ -n "$JSON" ]; then
         --rawfile ffd "$W/ffd.tsv" \
         --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg bin "$BIN" --arg load "$load" \
         --argjson cpus "$cpus" --argjson servers "$SERVERS" --argjson days "$DAYS" \
-        --argjson step "$STEP" --argjson chunk "$CHUNK" --argjson models "$MODELS" --argjson noise "$NOISE" \
+        --argjson step "$STEP" --argjson chunk "$CHUNK" --argjson models "$MODELS" --argjson noise "$NOISE" --argjson spikes "$SPIKES" \
         --argjson nplus1 "$([ $NPLUS1 = yes ] && echo true || echo false)" \
         --argjson rows "$rows_total" --argjson gen "$gen_s" \
         --argjson iw "$imp_wall" --argjson iu "$imp_user" --argjson is "$imp_sys" --argjson ir "$imp_rss" \
@@ -334,7 +339,7 @@ if [ -n "$JSON" ]; then
                                   sum_of_peaks: (.[4] | tonumber)}}) | from_entries) as $f
         | {benchmark: "analyze", date: $date, cpus: $cpus, load_average: $load, bin: $bin,
            servers: $servers, days: $days, step_s: $step, rows: $rows, chunk: $chunk,
-           host_models: $models, n_plus_1: $nplus1, noise: $noise, generate_s: $gen,
+           host_models: $models, n_plus_1: $nplus1, noise: $noise, spikes: $spikes, generate_s: $gen,
            import: {wall_s: $iw, user_s: $iu, sys_s: $is, cpu_s: ($iu + $is), peak_rss_kib: $ir,
                     study_kib: $study_kb, rrd_kib_each: $rrd_kb},
            analyze: {wall_s: $aw, user_s: $au, sys_s: $asys, cpu_s: ($au + $asys), peak_rss_kib: $ar},

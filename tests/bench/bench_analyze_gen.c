@@ -3,6 +3,7 @@
  *
  *   bench_analyze_gen [--first I] [--count C] [--days D] [--step S]
  *                     [--start T] [--seed X] [--prefix P] [--noise F]
+ *                     [--spikes F]
  *
  * Writes to stdout the rows of servers I .. I+C-1 (default 0, 1000): D days
  * (30) of one row every S seconds (3600) from T (2026-01-01T00:00:00Z).
@@ -18,8 +19,10 @@
  *        otherwise;
  *   15 % idle: a few percent, flat;
  *    5 % always busy: 30-70 %, flat.
- * Plus 5-20 % noise, rare spikes (both scaled by --noise F, default 1: 0
- * leaves the same fleet with smooth curves), memory in use that follows the load a
+ * Plus 5-20 % hour-to-hour noise (scaled by --noise F, default 1), rare
+ * spikes of 2-4 times the load in 0.2 % of the hours (their excess scaled
+ * by --spikes F, default 1; both 0: the same fleet with smooth curves),
+ * memory in use that follows the load a
  * little (and, for a tenth, grows all week and drops on Sunday), disk
  * traffic with the load; 3 % have gaps of hours, 1 % start days late.
  * Sizes: 2-32 cores of 2000-3200 MHz, 2-8 GiB per core.
@@ -147,9 +150,10 @@ static void server_make(server *s, uint64_t seed, long k)
         }
 }
 
-/* --noise: the hour-to-hour noise and the spikes scaled by it (the same
- * draws are made whatever it is, so the fleet is the same one) */
-static double noise_scale = 1;
+/* --noise and --spikes: the hour-to-hour noise and the spikes' excess
+ * scaled by them (the same draws are made whatever they are, so the fleet
+ * is the same one) */
+static double noise_scale = 1, spike_scale = 1;
 
 /* CPU utilization 0..1 at UTC time t. */
 static double util_at(server *s, long t)
@@ -178,7 +182,7 @@ static double util_at(server *s, long t)
     v *= 1 + noise_scale * s->noise * normal(&s->r);
     if (unit(&s->r) < 0.002) {
         double spike = unit(&s->r);
-        v *= noise_scale == 1 ? 2 + 2 * spike : 1 + noise_scale * (1 + 2 * spike);
+        v *= spike_scale == 1 ? 2 + 2 * spike : 1 + spike_scale * (1 + 2 * spike);
     }
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
@@ -199,7 +203,7 @@ static bool missing(const server *s, long i, long rows, long per_hour)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_analyze_gen [--first I] [--count C] [--days D] [--step S] "
-                    "[--start T] [--seed X] [--prefix P] [--noise F]\n");
+                    "[--start T] [--seed X] [--prefix P] [--noise F] [--spikes F]\n");
     exit(2);
 }
 
@@ -232,11 +236,12 @@ int main(int argc, char **argv)
             seed = arg_long(v, 0, 1L << 40);
         else if (strcmp(a, "--prefix") == 0 && v)
             prefix = v;
-        else if (strcmp(a, "--noise") == 0 && v) {
+        else if ((strcmp(a, "--noise") == 0 || strcmp(a, "--spikes") == 0) && v) {
             char *end;
-            noise_scale = strtod(v, &end);
-            if (*end || !(noise_scale >= 0 && noise_scale <= 10))
+            double f = strtod(v, &end);
+            if (*end || !(f >= 0 && f <= 10))
                 usage();
+            *(a[2] == 'n' ? &noise_scale : &spike_scale) = f;
         } else
             usage();
         i++;

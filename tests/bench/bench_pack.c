@@ -2,13 +2,14 @@
  * 720 hourly slots, against plain peak-sum first-fit decreasing (every
  * server sized at its own peak, the way consultants' spreadsheets do it).
  *
- *   bench_pack [--noise F] [N ...]     default: 1000 10000
+ *   bench_pack [--noise F] [--spikes F] [N ...]     default: 1000 10000
  *
  * Prints, per fleet: hosts used by ana_pack (without and with N+1), its lower
  * bound, hosts used by peak-sum FFD, the ratio, the time of each ana_pack
  * run, and the process's peak RSS so far (getrusage). Never run by ctest.
- * --noise F scales each server's hour-to-hour noise and spikes (default 1;
- * the same draws whatever F, so 0 is the same fleet with smooth curves).
+ * --noise F scales each server's hour-to-hour noise, --spikes F the excess
+ * of its rare spikes (default 1; the same draws whatever they are, so both
+ * 0 is the same fleet with smooth curves).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -42,7 +43,7 @@ static double rng_normal(void)
 /* One server: a daily cycle (business hours or night batch, per-server
  * phase and amplitude), quieter weekends, noise, occasional spikes; 2% are
  * always busy. MHz, already in the target host's terms. */
-static double noise_scale = 1;
+static double noise_scale = 1, spike_scale = 1;
 
 static void gen_item(double *cpu, double *mem, unsigned *vcpus)
 {
@@ -65,7 +66,7 @@ static void gen_item(double *cpu, double *mem, unsigned *vcpus)
         v *= 1 + noise_scale * noise * rng_normal();
         if (rng_unit() < 0.002) {
             double spike = rng_unit();
-            v *= noise_scale == 1 ? 2 + 2 * spike : 1 + noise_scale * (1 + 2 * spike);
+            v *= spike_scale == 1 ? 2 + 2 * spike : 1 + spike_scale * (1 + 2 * spike);
         }
         cpu[t] = v > 0 ? v : 0;
     }
@@ -164,8 +165,8 @@ static int bench(size_t n)
     }
     size_t ffd = peak_ffd(items, n);
     printf("%zu servers x %d hourly slots, host 2x16 cores x 2600 MHz, 384 GiB, 80%% CPU, "
-           "90%% memory, noise x%g\n",
-           n, T, noise_scale);
+           "90%% memory, noise x%g, spikes x%g\n",
+           n, T, noise_scale, spike_scale);
     printf("  peak-sum FFD:        %5zu hosts\n", ffd);
     int rc = 0;
     for (int n1 = 0; n1 <= 1; n1++) {
@@ -199,15 +200,17 @@ int main(int argc, char **argv)
 {
     int rc = 0, first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
-        if (strcmp(argv[first], "--noise") == 0 && first + 1 < argc) {
+        const char *a = argv[first];
+        if ((strcmp(a, "--noise") == 0 || strcmp(a, "--spikes") == 0) && first + 1 < argc) {
             char *end;
-            noise_scale = strtod(argv[++first], &end);
-            if (*end || !(noise_scale >= 0 && noise_scale <= 10)) {
-                fprintf(stderr, "bench_pack: --noise wants a number from 0 to 10\n");
+            double f = strtod(argv[++first], &end);
+            if (*end || !(f >= 0 && f <= 10)) {
+                fprintf(stderr, "bench_pack: %s wants a number from 0 to 10\n", a);
                 return 2;
             }
+            *(a[2] == 'n' ? &noise_scale : &spike_scale) = f;
         } else {
-            fprintf(stderr, "usage: bench_pack [--noise F] [N ...]\n");
+            fprintf(stderr, "usage: bench_pack [--noise F] [--spikes F] [N ...]\n");
             return 2;
         }
     }
