@@ -239,7 +239,7 @@ int main(int argc, char **argv)
         else if ((strcmp(a, "--noise") == 0 || strcmp(a, "--spikes") == 0) && v) {
             char *end;
             double f = strtod(v, &end);
-            if (*end || !(f >= 0 && f <= 10))
+            if (end == v || *end || !(f >= 0 && f <= 10))
                 usage();
             *(a[2] == 'n' ? &noise_scale : &spike_scale) = f;
         } else

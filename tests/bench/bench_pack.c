@@ -40,11 +40,12 @@ static double rng_normal(void)
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
+/* --noise and --spikes (see the header) */
+static double noise_scale = 1, spike_scale = 1;
+
 /* One server: a daily cycle (business hours or night batch, per-server
  * phase and amplitude), quieter weekends, noise, occasional spikes; 2% are
  * always busy. MHz, already in the target host's terms. */
-static double noise_scale = 1, spike_scale = 1;
-
 static void gen_item(double *cpu, double *mem, unsigned *vcpus)
 {
     bool busy = rng_unit() < 0.02;
@@ -203,8 +204,9 @@ int main(int argc, char **argv)
         const char *a = argv[first];
         if ((strcmp(a, "--noise") == 0 || strcmp(a, "--spikes") == 0) && first + 1 < argc) {
             char *end;
-            double f = strtod(argv[++first], &end);
-            if (*end || !(f >= 0 && f <= 10)) {
+            const char *v = argv[++first];
+            double f = strtod(v, &end);
+            if (end == v || *end || !(f >= 0 && f <= 10)) {
                 fprintf(stderr, "bench_pack: %s wants a number from 0 to 10\n", a);
                 return 2;
             }
