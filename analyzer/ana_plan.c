@@ -820,11 +820,6 @@ static int plan_nights(ana_plan *pl, ks_error *err)
 
 /* ---- Building ----------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The keys of [section] name servers ([pin], [server-power]): one that
  * names none of the inventory is a typo, refused with the nearest name
  * (it would be ignored silently). names: the inventory's, sorted. The
@@ -835,7 +830,7 @@ static int unknown_servers(const ks_ini *ini, const char **names, size_t n, cons
     size_t nkeys;
     KS_AUTOFREE const char **keys = ks_ini_keys(ini, section, &nkeys);
     for (size_t k = 0; k < nkeys; k++) {
-        if (bsearch(&keys[k], names, n, sizeof *names, cmp_str))
+        if (bsearch(&keys[k], names, n, sizeof *names, ks_cmp_strp))
             continue;
         const char *hint = NULL;
         unsigned best = 3;
@@ -899,13 +894,11 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         const char **names = ks_calloc(pl->nsrv + 1, sizeof *names);
         for (size_t i = 0; i < pl->nsrv; i++)
             names[i] = pl->srv[i].inv->name;
-        ks_qsort(names, pl->nsrv, sizeof *names, cmp_str);
-        int rc = unknown_servers(ini, names, pl->nsrv, "pin", err) < 0 ||
-                         unknown_servers(ini, names, pl->nsrv, "server-power", err) < 0
-                     ? -1
-                     : 0;
+        ks_qsort(names, pl->nsrv, sizeof *names, ks_cmp_strp);
+        bool bad = unknown_servers(ini, names, pl->nsrv, "pin", err) < 0 ||
+                   unknown_servers(ini, names, pl->nsrv, "server-power", err) < 0;
         free(names);
-        if (rc < 0)
+        if (bad)
             goto fail;
     }
     if (read_groups(ini, pl, "anti-affinity", true, err) < 0 ||

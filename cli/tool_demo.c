@@ -53,11 +53,6 @@ static void names_free(name_vec *v)
     name_vec_reset(v);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -80,7 +75,7 @@ static int list_dir(const char *dir, bool (*keep)(const char *dir, const char *n
         if (de->d_name[0] != '.' && keep(dir, de->d_name))
             name_vec_push(out, ks_strdup(de->d_name));
     closedir(d);
-    ks_qsort(out->ptr, out->len, sizeof *out->ptr, name_cmp);
+    ks_qsort(out->ptr, out->len, sizeof *out->ptr, ks_cmp_strp);
     return 0;
 }
 

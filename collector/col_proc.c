@@ -464,11 +464,6 @@ static bool partition_parent(const char *name, char parent[COL_NAME_MAX])
     return true;
 }
 
-static int str_ptr_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 bool col_disk_name_counts(const char *name, const char *const *names, size_t nnames)
 {
     if (!*name || strlen(name) >= COL_NAME_MAX || disk_excluded(name))
@@ -476,7 +471,7 @@ bool col_disk_name_counts(const char *name, const char *const *names, size_t nna
     char parent[COL_NAME_MAX];
     const char *key = parent;
     return !(partition_parent(name, parent) && nnames &&
-             bsearch(&key, names, nnames, sizeof *names, str_ptr_cmp));
+             bsearch(&key, names, nnames, sizeof *names, ks_cmp_strp));
 }
 
 typedef struct disk_entry {

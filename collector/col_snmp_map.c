@@ -629,11 +629,6 @@ static void sample_nics(col_snmp_vars *vs, col_raw *raw)
     raw->has_net = b > a;
 }
 
-static int str_ptr_cmp(const void *x, const void *y)
-{
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 /* Names of a column of device names, sorted (for col_disk_name_counts);
  * the strings are owned by the array. */
 static char **device_names(col_snmp_vars *vs, const char *col, size_t *n)
@@ -648,7 +643,7 @@ static char **device_names(col_snmp_vars *vs, const char *col, size_t *n)
             names[k++] = s;
     }
     if (k > 1)
-        ks_qsort(names, k, sizeof *names, str_ptr_cmp);
+        ks_qsort(names, k, sizeof *names, ks_cmp_strp);
     *n = k;
     return names;
 }

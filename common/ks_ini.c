@@ -182,15 +182,16 @@ unsigned ks_ini_line(const ks_ini *ini, const char *section, const char *key)
 
 const char **ks_ini_keys(const ks_ini *ini, const char *section, size_t *n)
 {
-    const char **out = NULL;
-    *n = 0;
-    for (size_t k = 0; k < ini->entries.len; k++) {
-        const ini_entry *e = &ini->entries.ptr[k];
-        if (strcmp(e->section, section) != 0)
-            continue;
-        out = ks_reallocarray(out, *n + 1, sizeof *out);
-        out[(*n)++] = e->key;
-    }
+    size_t count = 0;
+    for (size_t k = 0; k < ini->entries.len; k++)
+        count += strcmp(ini->entries.ptr[k].section, section) == 0;
+    *n = count;
+    if (!count)
+        return NULL;
+    const char **out = ks_calloc(count, sizeof *out), **o = out;
+    for (size_t k = 0; k < ini->entries.len; k++)
+        if (strcmp(ini->entries.ptr[k].section, section) == 0)
+            *o++ = ini->entries.ptr[k].key;
     return out;
 }
 

@@ -80,3 +80,8 @@ void ks_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const 
     if (n > 1)
         qsort(base, n, size, cmp);
 }
+
+int ks_cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}

@@ -24,6 +24,9 @@ char *ks_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * fewer than two elements are left as they are. Every sort of kvmshift
  * goes through it. */
 void ks_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+/* strcmp of two elements that are (const) char pointers, for ks_qsort and
+ * bsearch over arrays of names. */
+int ks_cmp_strp(const void *a, const void *b);
 
 void ks_free_ptr(void *pp);
 #define KS_AUTOFREE __attribute__((cleanup(ks_free_ptr)))
