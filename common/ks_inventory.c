@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -218,7 +219,58 @@ void ks_inventory_free(ks_inventory *inv)
     for (size_t i = 0; i < inv->count; i++)
         server_clear(&inv->servers[i]);
     free(inv->servers);
+    free(inv->name_slot);
     free(inv);
+}
+
+/* ---- The names' index ---------------------------------------------------- */
+
+/* FNV-1a of the name folded to lower case (ASCII, as strcasecmp in the C
+ * locale kvmshift runs in): names equal but for case hash alike. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 0x100000001b3ULL;
+    }
+    return (size_t)h;
+}
+
+/* The server whose name equals name but for case (the names of an
+ * inventory differ in more than case, so there is at most one), or NULL. */
+static const ks_server *index_lookup(const size_t *slot, size_t cap, const ks_server *servers,
+                                     const char *name)
+{
+    if (!cap)
+        return NULL;
+    for (size_t i = name_hash(name) & (cap - 1); slot[i]; i = (i + 1) & (cap - 1))
+        if (strcasecmp(servers[slot[i] - 1].name, name) == 0)
+            return &servers[slot[i] - 1];
+    return NULL;
+}
+
+/* Index servers[n - 1], growing the table to keep it at most half full. */
+static void index_add(size_t **slot, size_t *cap, const ks_server *servers, size_t n)
+{
+    if (2 * n > *cap) {
+        size_t ncap = *cap ? 2 * *cap : 64;
+        size_t *ns = ks_calloc(ncap, sizeof *ns);
+        for (size_t k = 0; k < *cap; k++)
+            if ((*slot)[k]) {
+                size_t i = name_hash(servers[(*slot)[k] - 1].name) & (ncap - 1);
+                while (ns[i])
+                    i = (i + 1) & (ncap - 1);
+                ns[i] = (*slot)[k];
+            }
+        free(*slot);
+        *slot = ns;
+        *cap = ncap;
+    }
+    size_t i = name_hash(servers[n - 1].name) & (*cap - 1);
+    while ((*slot)[i])
+        i = (i + 1) & (*cap - 1);
+    (*slot)[i] = n;
 }
 
 const char *ks_method_name(ks_method m)
@@ -242,6 +294,7 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
     problems pr = {.count = 0};
     ks_buf_init(&pr.text, KS_ERROR_MSG_MAX - 1);
     server_vec servers = {0};
+    size_t *name_slot = NULL, name_cap = 0; /* the names' index (ks_inventory.h) */
     field_vec fields = {0};
     int colmap[64]; /* field index -> column, -1 ignored */
     size_t ncols = 0;
@@ -355,18 +408,17 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
         /* equal but for case ("MAIL01", "mail01") is the same name: their
          * files collide on a case-insensitive file system, and people
          * take them for one server */
-        for (size_t i = 0; i < servers.len; i++) {
-            if (strcmp(servers.ptr[i].name, v[C_NAME]) == 0)
-                problem(&pr, filename, lineno,
-                        "server name '%s' is already used on line %u: names must be unique",
-                        v[C_NAME], servers.ptr[i].line);
-            else if (strcasecmp(servers.ptr[i].name, v[C_NAME]) == 0)
-                problem(&pr, filename, lineno,
-                        "server name '%s' differs only in case from '%s' on line %u: names must "
-                        "differ in more than case (their files would be one on a "
-                        "case-insensitive file system)",
-                        v[C_NAME], servers.ptr[i].name, servers.ptr[i].line);
-        }
+        const ks_server *twin = index_lookup(name_slot, name_cap, servers.ptr, v[C_NAME]);
+        if (twin && strcmp(twin->name, v[C_NAME]) == 0)
+            problem(&pr, filename, lineno,
+                    "server name '%s' is already used on line %u: names must be unique", v[C_NAME],
+                    twin->line);
+        else if (twin)
+            problem(&pr, filename, lineno,
+                    "server name '%s' differs only in case from '%s' on line %u: names must "
+                    "differ in more than case (their files would be one on a "
+                    "case-insensitive file system)",
+                    v[C_NAME], twin->name, twin->line);
         if (pr.count != before)
             continue;
         ks_server srv = {
@@ -390,6 +442,7 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
         srv.ssh.key = ks_strdup(*v[C_SSH_KEY] ? v[C_SSH_KEY] : by_ssh ? srv.key : "");
         ks_words_append(v[C_TAGS], "; \t", &srv.tags, &srv.ntags);
         server_vec_push(&servers, srv);
+        index_add(&name_slot, &name_cap, servers.ptr, servers.len);
     }
     fields_free(&fields);
     field_vec_reset(&fields);
@@ -406,12 +459,15 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
         for (size_t i = 0; i < servers.len; i++)
             server_clear(&servers.ptr[i]);
         server_vec_reset(&servers);
+        free(name_slot);
         return NULL;
     }
     ks_buf_free(&pr.text);
     ks_inventory *inv = ks_calloc(1, sizeof *inv);
     inv->servers = servers.ptr;
     inv->count = servers.len;
+    inv->name_slot = name_slot;
+    inv->name_cap = name_cap;
     return inv;
 }
 
@@ -426,10 +482,8 @@ ks_inventory *ks_inventory_load(const char *path, ks_error *err)
 
 const ks_server *ks_inventory_find(const ks_inventory *inv, const char *name)
 {
-    for (size_t i = 0; i < inv->count; i++)
-        if (strcmp(inv->servers[i].name, name) == 0)
-            return &inv->servers[i];
-    return NULL;
+    const ks_server *s = index_lookup(inv->name_slot, inv->name_cap, inv->servers, name);
+    return s && strcmp(s->name, name) == 0 ? s : NULL;
 }
 
 /* ---- Switching a server's line to its VM -------------------------------- */

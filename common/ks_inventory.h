@@ -65,6 +65,11 @@ typedef struct ks_server {
 typedef struct ks_inventory {
     ks_server *servers;
     size_t count;
+    /* (private) the names' index of ks_inventory_find: an open-addressing
+     * table of name_cap slots, each 0 or 1 + a server's index, hashed on
+     * the name folded to lower case */
+    size_t *name_slot;
+    size_t name_cap;
 } ks_inventory;
 
 /* Parse inventory text; filename is used in messages. On error, err's
@@ -73,7 +78,7 @@ ks_inventory *ks_inventory_parse(const char *text, size_t len, const char *filen
 ks_inventory *ks_inventory_load(const char *path, ks_error *err);
 void ks_inventory_free(ks_inventory *inv);
 
-/* The server of that name, or NULL. */
+/* The server of that name (exactly), or NULL. */
 const ks_server *ks_inventory_find(const ks_inventory *inv, const char *name);
 
 const char *ks_method_name(ks_method m);

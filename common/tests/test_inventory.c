@@ -262,6 +262,40 @@ KS_TEST(several_problems_on_one_line)
                    "line 2");
 }
 
+/* The names' index at a size where its table grows several times: every
+ * server found by its exact name only, and a duplicate and a case twin far
+ * down the file named against the right earlier line. */
+KS_TEST(many_names)
+{
+    ks_error err;
+    ks_buf b;
+    ks_buf_init(&b, 1 << 20);
+    ks_buf_appends(&b, "name,address,method,port\n");
+    for (int i = 0; i < 5000; i++)
+        ks_buf_printf(&b, "Srv%04d,10.0.%d.%d,ssh,22\n", i, i / 250, i % 250 + 1);
+    ks_inventory *inv = parse_text(ks_buf_str(&b), &err);
+    KS_CHECK(inv && inv->count == 5000);
+    size_t found = 0;
+    for (int i = 0; inv && i < 5000; i++) {
+        char name[16], lower[16];
+        snprintf(name, sizeof name, "Srv%04d", i);
+        snprintf(lower, sizeof lower, "srv%04d", i);
+        const ks_server *s = ks_inventory_find(inv, name);
+        found += s == &inv->servers[i] && ks_inventory_find(inv, lower) == NULL;
+    }
+    KS_CHECK(found == 5000);
+    KS_CHECK(inv && ks_inventory_find(inv, "Srv5000") == NULL);
+    ks_inventory_free(inv);
+    ks_buf_appends(&b, "Srv1234,10.9.0.1,ssh,22\nSRV4321,10.9.0.2,ssh,22\n");
+    inv = parse_text(ks_buf_str(&b), &err);
+    KS_CHECK(inv == NULL);
+    CHECK_MSG(err, "inventory.csv:5002: server name 'Srv1234' is already used on line 1236");
+    CHECK_MSG(err, "inventory.csv:5003: server name 'SRV4321' differs only in case from "
+                   "'Srv4321' on line 4323");
+    KS_CHECK(count_lines(err.message) == 2);
+    ks_buf_free(&b);
+}
+
 KS_TEST(field_count_and_quotes)
 {
     ks_error err;
@@ -601,6 +635,7 @@ int main(void)
     KS_RUN(bom_and_crlf);
     KS_RUN(every_bad_line_in_one_error);
     KS_RUN(several_problems_on_one_line);
+    KS_RUN(many_names);
     KS_RUN(field_count_and_quotes);
     KS_RUN(header_problems);
     KS_RUN(more_than_20_problems);
