@@ -822,23 +822,23 @@ static int plan_nights(ana_plan *pl, ks_error *err)
 
 /* The keys of [section] name servers ([pin], [server-power]): one that
  * names none of the inventory is a typo, refused with the nearest name
- * (it would be ignored silently). names: the inventory's, sorted. The
- * distances are computed only for a key that is not found. */
-static int unknown_servers(const ks_ini *ini, const char **names, size_t n, const char *section,
+ * (it would be ignored silently). The distances are computed only for a
+ * key that is not found. */
+static int unknown_servers(const ks_ini *ini, const ks_inventory *inv, const char *section,
                            ks_error *err)
 {
     size_t nkeys;
     KS_AUTOFREE const char **keys = ks_ini_keys(ini, section, &nkeys);
     for (size_t k = 0; k < nkeys; k++) {
-        if (bsearch(&keys[k], names, n, sizeof *names, ks_cmp_strp))
+        if (ks_inventory_find(inv, keys[k]))
             continue;
         const char *hint = NULL;
         unsigned best = 3;
-        for (size_t i = 0; i < n; i++) {
-            unsigned d = ks_edit_distance(keys[k], names[i], best);
+        for (size_t i = 0; i < inv->count; i++) {
+            unsigned d = ks_edit_distance(keys[k], inv->servers[i].name, best);
             if (d < best) {
                 best = d;
-                hint = names[i];
+                hint = inv->servers[i].name;
             }
         }
         ks_error_set(err, KS_E_CONFIG, 0,
@@ -890,17 +890,9 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
         if (ks_ini_get_double(ini, "server-power", s->inv->name, NAN, 0, 1e5, &s->power_w, err) < 0)
             goto fail;
     }
-    {
-        const char **names = ks_calloc(pl->nsrv + 1, sizeof *names);
-        for (size_t i = 0; i < pl->nsrv; i++)
-            names[i] = pl->srv[i].inv->name;
-        ks_qsort(names, pl->nsrv, sizeof *names, ks_cmp_strp);
-        bool bad = unknown_servers(ini, names, pl->nsrv, "pin", err) < 0 ||
-                   unknown_servers(ini, names, pl->nsrv, "server-power", err) < 0;
-        free(names);
-        if (bad)
-            goto fail;
-    }
+    if (unknown_servers(ini, inv, "pin", err) < 0 ||
+        unknown_servers(ini, inv, "server-power", err) < 0)
+        goto fail;
     if (read_groups(ini, pl, "anti-affinity", true, err) < 0 ||
         read_groups(ini, pl, "affinity", false, err) < 0)
         goto fail;
