@@ -103,8 +103,9 @@
 #define RESTART_WORK 20000000u
 #define RESTARTS_MAX 40u
 /* Large problems' balanced placement (balance_search): its budget in slot
- * operations, all tries together (about 2 ns each with the overload checks:
- * some 15 s at 10,000 VMs, the time local search took there). */
+ * operations, all tries together (an overload check of a slot; a slot of
+ * the placement's potential counts a quarter): some 15 s at 10,000 VMs,
+ * the time local search took there. */
 #ifndef BALANCE_BUDGET
 #define BALANCE_BUDGET 8000000000ull
 #endif
@@ -147,6 +148,7 @@ typedef struct host {
     size_vec members; /* units on it, in no particular order */
     bool dead;        /* emptied by local search */
     size_t model;     /* index into packer.mc */
+    uint32_t *ord;    /* with packer.ordered: the slots by load, highest first */
 } host;
 
 KS_VECTOR(host_vec, host);
@@ -175,6 +177,9 @@ typedef struct packer {
     host_vec hosts;
     size_t nfixed;
     unsigned long long checks;
+    /* hosts keep their slots ordered by load (host.ord), so that the
+     * overload of a change is summed over the slots it can reach only */
+    bool ordered;
 } packer;
 
 /* ---------------------------------------------------------------- helpers */
@@ -250,6 +255,11 @@ static size_t host_new_of(packer *pk, size_t model)
     host h = {0};
     h.load = ks_calloc(pk->T ? pk->T : 1, sizeof(double));
     h.model = model;
+    if (pk->ordered) {
+        h.ord = ks_calloc(pk->T ? pk->T : 1, sizeof(uint32_t));
+        for (size_t t = 0; t < pk->T; t++)
+            h.ord[t] = (uint32_t)t;
+    }
     host_vec_push(&pk->hosts, h);
     return pk->hosts.len - 1;
 }
@@ -270,6 +280,7 @@ static void hosts_free(packer *pk)
 {
     for (size_t i = 0; i < pk->hosts.len; i++) {
         free(pk->hosts.ptr[i].load);
+        free(pk->hosts.ptr[i].ord);
         int_vec_reset(&pk->hosts.ptr[i].anti);
         size_vec_reset(&pk->hosts.ptr[i].members);
     }
@@ -308,6 +319,24 @@ static bool fits(packer *pk, size_t hi, size_t ui)
     return cpu_fits(h->load, u->cpu, pk->T, c->cap);
 }
 
+/* Host h's slots back in order (load, highest first; ties by slot): an
+ * insertion sort, since a placement moves each slot a little. */
+static void host_reorder(const packer *pk, host *h)
+{
+    uint32_t *restrict o = h->ord;
+    const double *restrict L = h->load;
+    for (size_t k = 1; k < pk->T; k++) {
+        uint32_t t = o[k];
+        double v = L[t];
+        size_t j = k;
+        while (j > 0 && (L[o[j - 1]] < v || (L[o[j - 1]] == v && o[j - 1] > t))) {
+            o[j] = o[j - 1];
+            j--;
+        }
+        o[j] = t;
+    }
+}
+
 static void place(packer *pk, size_t hi, size_t ui)
 {
     host *h = &pk->hosts.ptr[hi];
@@ -321,6 +350,8 @@ static void place(packer *pk, size_t hi, size_t ui)
     for (size_t a = 0; a < u->nanti; a++)
         int_vec_push(&h->anti, pk->anti_ids[u->anti_first + a]);
     pk->uhost[ui] = (int)hi;
+    if (pk->ordered)
+        host_reorder(pk, h);
 }
 
 static void unplace(packer *pk, size_t ui)
@@ -351,6 +382,8 @@ static void unplace(packer *pk, size_t ui)
             }
     }
     pk->uhost[ui] = -1;
+    if (pk->ordered)
+        host_reorder(pk, h);
 }
 
 /* ------------------------------------------------------------- variants */
@@ -1235,10 +1268,18 @@ static double rng_unit(uint64_t *state)
  * they overload least, then repair. The repair moves one unit (or swaps two)
  * at a time between hosts, each time the change that lowers the total
  * overload most: CPU above the limit summed over the slots, and memory
- * above its limit, as shares of the limits. vCPUs, bans, pins and
+ * above its limit, as shares of the limits. When no move and no swap with
+ * a smaller unit of a few sampled hosts lowers it, the balanced placement's
+ * repair (deep) goes through every host, from a seeded one, and takes the
+ * best swap of any two units with the first host that has one. vCPUs, bans, pins and
  * anti-affinity are never broken. When the overload reaches 0 the host is
  * gone for good and the next one is tried; when the budget runs out, the
- * last feasible placement is put back. Deterministic (seeded). */
+ * last feasible placement is put back. Deterministic (seeded).
+ *
+ * With packer.ordered (the balanced placement), the sums run over each
+ * host's slots from the most loaded down and stop at the first slot that
+ * the change cannot bring over the limit: the same overload (summed in
+ * another order) from a few dozen slots instead of every one. */
 
 #define ELIM_MEM_WEIGHT 4.0
 /* candidate hosts sampled per swap search */
@@ -1250,6 +1291,8 @@ typedef struct elim {
     double total; /* sum of pen */
     uint64_t seed;
     unsigned long long ops, budget; /* slot operations */
+    /* stuck: try every swap between the overloaded host and every other */
+    bool deep;
 } elim;
 
 /* Overload of host h as it is. */
@@ -1259,10 +1302,22 @@ static double pen_of(elim *e, const host *h)
     const double *restrict L = h->load;
     double cap = c->cap_raw, x = 0;
     size_t T = e->pk->T;
-    e->ops += T;
-    for (size_t t = 0; t < T; t++) {
-        double v = L[t] - cap;
-        x += v > 0 ? v : 0;
+    if (e->pk->ordered) {
+        /* the slots above the limit come first */
+        size_t k = 0;
+        for (; k < T; k++) {
+            double v = L[h->ord[k]] - cap;
+            if (v <= 0)
+                break;
+            x += v;
+        }
+        e->ops += k + 1;
+    } else {
+        e->ops += T;
+        for (size_t t = 0; t < T; t++) {
+            double v = L[t] - cap;
+            x += v > 0 ? v : 0;
+        }
     }
     double m = h->mem - c->mcap_raw;
     /* the packer's own relative slack (placement_ok has the last word) */
@@ -1284,6 +1339,26 @@ static double pen_added(elim *e, const host *h, const unit *add, const unit *sub
     double m1 = m0 + (add ? add->mem : 0) - (sub ? sub->mem : 0);
     double mem = ((m1 > 0 ? m1 : 0) - (m0 > 0 ? m0 : 0)) / c->mcap_raw * ELIM_MEM_WEIGHT;
     size_t T = pk->T;
+    if (pk->ordered) {
+        /* a slot at or below cap - (add's peak) stays at or below the
+         * limit whatever comes and goes: the sum stops there */
+        const uint32_t *restrict o = h->ord;
+        double thr = cap - (add ? add->peak : 0);
+        size_t k = 0;
+        for (; k < T; k++) {
+            size_t t = o[k];
+            if (L[t] <= thr)
+                break;
+            double old = L[t] - cap, v = old + (a ? a[t] : 0) - (s ? s[t] : 0);
+            x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
+            if (a && !s && (k & 63) == 63 && x / cap + mem >= stop) {
+                e->ops += k + 1;
+                return x / cap + mem;
+            }
+        }
+        e->ops += k + 1;
+        return x / cap + mem;
+    }
     if (a && !s) {
         /* the hot case (every candidate host of a move): no branch inside */
         for (size_t t0 = 0; t0 < T; t0 += 64) {
@@ -1357,6 +1432,47 @@ static void elim_move(elim *e, size_t u, size_t b)
     e->total += e->pen[a] + e->pen[b];
 }
 
+/* A change found by elim_improve: unit u to host b, and unit v (or
+ * SIZE_MAX) from b to u's host; d: what it does to the total overload. */
+typedef struct elim_change {
+    double d;
+    size_t u, b, v;
+} elim_change;
+
+/* The best swap of a unit of host a with one of host b into *best (when
+ * better); smaller_only: only with a unit of b smaller than a's. */
+static void swap_search(elim *e, size_t a, size_t b, bool smaller_only, elim_change *best)
+{
+    packer *pk = e->pk;
+    const host *ha = &pk->hosts.ptr[a], *hb = &pk->hosts.ptr[b];
+    if (b == a || hb->dead)
+        return;
+    for (size_t i = 0; i < ha->members.len; i++) {
+        size_t u = ha->members.ptr[i];
+        const unit *un = &pk->units[u];
+        if (un->pin >= 0)
+            continue;
+        for (size_t j = 0; j < hb->members.len; j++) {
+            size_t v = hb->members.ptr[j];
+            const unit *vn = &pk->units[v];
+            if (vn->pin >= 0 || (smaller_only && vn->size_sum >= un->size_sum) ||
+                !elim_allowed(pk, b, u, vn) || !elim_allowed(pk, a, v, un))
+                continue;
+            double d = pen_added(e, ha, vn, un, INFINITY);
+            /* b within its limits: its side only adds */
+            if (!smaller_only && e->pen[b] <= 0 && d >= best->d + 1e-9)
+                continue;
+            d += pen_added(e, hb, un, vn, INFINITY);
+            if (d < best->d) {
+                best->d = d;
+                best->u = u;
+                best->b = b;
+                best->v = v;
+            }
+        }
+    }
+}
+
 /* The best single move or swap out of overloaded host a; false when none
  * lowers the total. */
 static bool elim_improve(elim *e, size_t a)
@@ -1386,33 +1502,18 @@ static bool elim_improve(elim *e, size_t a)
         }
     }
     if (bu == SIZE_MAX) {
-        /* no move: a swap with a smaller unit of a sampled host */
-        for (size_t k = 0; k < ELIM_SWAP_HOSTS && nh > 1; k++) {
-            size_t b = (size_t)(rng_unit(&e->seed) * (double)nh) % nh;
-            const host *hb = &pk->hosts.ptr[b];
-            if (b == a || hb->dead)
-                continue;
-            for (size_t i = 0; i < ha->members.len; i++) {
-                size_t u = ha->members.ptr[i];
-                const unit *un = &pk->units[u];
-                if (un->pin >= 0)
-                    continue;
-                for (size_t j = 0; j < hb->members.len; j++) {
-                    size_t v = hb->members.ptr[j];
-                    const unit *vn = &pk->units[v];
-                    if (vn->pin >= 0 || vn->size_sum >= un->size_sum ||
-                        !elim_allowed(pk, b, u, vn) || !elim_allowed(pk, a, v, un))
-                        continue;
-                    double d =
-                        pen_added(e, ha, vn, un, INFINITY) + pen_added(e, hb, un, vn, INFINITY);
-                    if (d < best) {
-                        best = d;
-                        bu = u;
-                        bb = b;
-                        bv = v;
-                    }
-                }
-            }
+        /* no move: a swap with a smaller unit of a sampled host; stuck
+         * there too, when deep: any two units, host after host */
+        elim_change c = {.d = best, .u = SIZE_MAX};
+        for (size_t k = 0; k < ELIM_SWAP_HOSTS && nh > 1; k++)
+            swap_search(e, a, (size_t)(rng_unit(&e->seed) * (double)nh) % nh, true, &c);
+        size_t b0 = e->deep ? (size_t)(rng_unit(&e->seed) * (double)nh) % nh : 0;
+        for (size_t k = 0; e->deep && c.u == SIZE_MAX && k < nh && e->ops < e->budget; k++)
+            swap_search(e, a, (b0 + k) % nh, false, &c);
+        if (c.u != SIZE_MAX) {
+            bu = c.u;
+            bb = c.b;
+            bv = c.v;
         }
     }
     if (bu == SIZE_MAX)
@@ -1485,68 +1586,126 @@ static bool elim_host(elim *e, size_t a, size_t *buf)
     return elim_repair(e, buf);
 }
 
+/* A slot's weight in the balanced placement: exp(BALANCE_ALPHA x its load
+ * over the limit, as a share of the limit), so a slot 1 % of the limit
+ * below another weighs e^-1.5 of it; exponents are clamped (no overflow). */
+#define BALANCE_ALPHA 150.0
+#define BALANCE_EXP_MAX 300.0
+
+static double balance_exp(double x)
+{
+    return exp(x < BALANCE_EXP_MAX ? x : BALANCE_EXP_MAX);
+}
+
+/* Host b's slot weights (and memory's) after a change. */
+static void balance_weights(const packer *pk, size_t b, double *restrict E, double *restrict Em)
+{
+    const host *h = &pk->hosts.ptr[b];
+    const model_cap *c = &pk->mc[h->model];
+    for (size_t t = 0; t < pk->T; t++)
+        E[b * pk->T + t] = balance_exp(BALANCE_ALPHA * (h->load[t] - c->cap_raw) / c->cap_raw);
+    Em[b] = balance_exp(BALANCE_ALPHA * (h->mem - c->mcap_raw) / c->mcap_raw);
+}
+
+/* The host where unit u raises the potential least (SIZE_MAX: none may
+ * take it); W, Wm: room for the unit's factors per model. */
+static size_t balance_choose(packer *pk, size_t u, const double *E, const double *Em, double *W,
+                             double *Wm)
+{
+    size_t nh = pk->hosts.len, T = pk->T, best_b = SIZE_MAX;
+    const unit *un = &pk->units[u];
+    /* what the unit multiplies each weight by, less one, per model */
+    for (size_t k = 0; k < pk->nmc; k++) {
+        double cap = pk->mc[k].cap_raw;
+        for (size_t t = 0; t < T; t++)
+            W[k * T + t] = balance_exp(BALANCE_ALPHA * un->cpu[t] / cap) - 1;
+        Wm[k] = (balance_exp(BALANCE_ALPHA * un->mem / pk->mc[k].mcap_raw) - 1) * (double)T;
+    }
+    double best = INFINITY;
+    for (size_t b = 0; b < nh; b++) {
+        const host *h = &pk->hosts.ptr[b];
+        if (!elim_allowed(pk, b, u, NULL))
+            continue;
+        const double *restrict eb = E + b * T, *restrict w = W + h->model * T;
+        /* four sums, so that the additions do not wait on each other */
+        double d4[4] = {0, 0, 0, 0};
+        size_t t = 0;
+        for (; t + 4 <= T; t += 4)
+            for (size_t j = 0; j < 4; j++)
+                d4[j] += eb[t + j] * w[t + j];
+        for (; t < T; t++)
+            d4[0] += eb[t] * w[t];
+        double d = (d4[0] + d4[1]) + (d4[2] + d4[3]) + Em[b] * Wm[h->model];
+        /* (an overflow to infinity still takes the first such host) */
+        if (d < best || best_b == SIZE_MAX) {
+            best = d;
+            best_b = b;
+        }
+    }
+    return best_b;
+}
+
 /* A placement on exactly H new hosts (besides the fixed ones) built to
- * balance: each unit, largest first, where it adds the least overload, then
- * where the host's busiest slot and memory stay lowest; then repaired. true
- * with pk holding it when no host is over its limits; false (pk then holds
- * an overloaded placement) otherwise. order: room for every unit. */
+ * balance, then repaired. Each unit, largest first, goes where it raises
+ * the host's potential least: the sum over its slots (and its memory) of
+ * exp(BALANCE_ALPHA x the load over the limit), a smooth maximum that
+ * weighs every slot near the limit, not the busiest one alone; so the
+ * hosts' busy hours spread and their hour-to-hour noise evens out. The
+ * repair may spend as much as the placement took (a placement that far
+ * from fitting is given up, the budget kept for the next try). true with
+ * pk holding it when no host is over its limits; false (pk then holds an
+ * overloaded placement) otherwise. order: room for every unit. */
 static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long long budget,
                          size_t *order, size_t *buf, unsigned long long *ops)
 {
+    pk->ordered = true;
     hosts_reset(pk);
     place_pinned(pk);
     while (pk->hosts.len < pk->nfixed + H)
         host_new(pk);
-    size_t nh = pk->hosts.len;
-    elim e = {.pk = pk, .seed = 0x62616c616e6365ULL ^ H, .budget = budget};
+    size_t nh = pk->hosts.len, T = pk->T;
+    elim e = {.pk = pk, .seed = 0x62616c616e6365ULL ^ H, .budget = budget, .deep = true};
     e.pen = ks_calloc(nh + 1, sizeof(double));
     for (size_t h = 0; h < nh; h++) {
         e.pen[h] = pen_of(&e, &pk->hosts.ptr[h]);
         e.total += e.pen[h];
     }
+    double *E = ks_calloc(nh * T + 1, sizeof(double)), *Em = ks_calloc(nh + 1, sizeof(double));
+    double *W = ks_calloc(pk->nmc * T + 1, sizeof(double)),
+           *Wm = ks_calloc(pk->nmc + 1, sizeof(double));
+    for (size_t b = 0; b < nh; b++)
+        balance_weights(pk, b, E, Em);
     size_t n = free_units_sorted(pk, SIZE_L2, order);
     bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
+    for (size_t i = 0; i < n && ok && e.ops < e.budget; i++) {
         size_t u = order[i], best_b = SIZE_MAX;
         if (placed[u] < 0)
             continue; /* fits no host: left out as before */
-        const unit *un = &pk->units[u];
-        double best_d = INFINITY, best_k = INFINITY;
-        for (size_t b = 0; b < nh; b++) {
-            const host *h = &pk->hosts.ptr[b];
-            if (!elim_allowed(pk, b, u, NULL))
-                continue;
-            const model_cap *c = &pk->mc[h->model];
-            double over = 0, peak = 0;
-            for (size_t t = 0; t < pk->T; t++) {
-                double v = h->load[t] + un->cpu[t];
-                peak = v > peak ? v : peak;
-                over += v > c->cap_raw ? v - c->cap_raw : 0;
-            }
-            e.ops += pk->T;
-            double m = h->mem + un->mem;
-            double d = over / c->cap_raw +
-                       (m > c->mcap_raw ? (m - c->mcap_raw) / c->mcap_raw * ELIM_MEM_WEIGHT : 0) -
-                       e.pen[b];
-            double k = peak / c->cap_raw + m / c->mcap_raw;
-            if (d < best_d - 1e-12 || (d < best_d + 1e-12 && k < best_k)) {
-                best_d = d;
-                best_k = k;
-                best_b = b;
-            }
-        }
+        best_b = balance_choose(pk, u, E, Em, W, Wm);
+        /* (a product and a sum per slot, vectorized: a quarter of an
+         * overload check's cost) */
+        e.ops += (unsigned long long)nh * T / 4;
         if (best_b == SIZE_MAX) {
-            ok = false;
+            ok = false; /* nowhere at all (vCPUs, anti-affinity) */
             break;
         }
         place(pk, best_b, u);
+        balance_weights(pk, best_b, E, Em);
         e.total -= e.pen[best_b];
         e.pen[best_b] = pen_of(&e, &pk->hosts.ptr[best_b]);
         e.total += e.pen[best_b];
     }
+    free(E);
+    free(Em);
+    free(W);
+    free(Wm);
+    ok = ok && e.ops < e.budget;
+    if (ok && e.budget - e.ops > e.ops)
+        e.budget = 2 * e.ops;
     ok = ok && elim_repair(&e, buf);
     free(e.pen);
     *ops = e.ops;
+    pk->ordered = false;
     return ok;
 }
 
@@ -1563,8 +1722,10 @@ static void rebuild(packer *pk, const int *placed)
 }
 
 /* Fewer new hosts than placement best uses, by balance_pack: half way down
- * to the lower bound (lower, counted with the fixed hosts), then a quarter
- * of what is left, and so on, until one fails or the budget is spent. true
+ * to the lower bound (lower, counted with the fixed hosts), then after a
+ * success a quarter of what is left below it, after a failure half way
+ * back up to the fewest found; until the two meet or the budget is spent.
+ * A try is not started without the budget the cheapest success took. true
  * with pk holding the fewest found; false (pk then undefined) when none was
  * found. order: room for every unit. */
 static bool balance_search(packer *pk, double lower, const int *best, size_t *order)
@@ -1577,27 +1738,29 @@ static bool balance_search(packer *pk, double lower, const int *best, size_t *or
             cur++;
         }
     double lb = lower - (double)pk->nfixed;
-    size_t lo = lb > 1 ? (size_t)ceil(lb - 1e-9) : 1, hi = cur; /* hi: feasible */
+    /* lo: fewest still worth a try; hi: fewest found (feasible) */
+    size_t lo = lb > 1 ? (size_t)ceil(lb - 1e-9) : 1, hi = cur;
     if (lo >= hi)
         return false;
     KS_AUTOFREE size_t *buf = ks_calloc(pk->nunits + pk->nfixed + cur + 1, sizeof(size_t));
     KS_AUTOFREE int *found = NULL;
-    unsigned long long spent = 0;
-    size_t step = (hi - lo + 1) / 2;
-    while (lo < hi && step >= 1 && spent < BALANCE_BUDGET) {
-        size_t h = hi - step;
-        /* not started without room for its first placement at least */
-        if (BALANCE_BUDGET - spent < (unsigned long long)pk->nunits * (pk->nfixed + h) * pk->T)
-            break;
+    unsigned long long spent = 0, cheapest = 0;
+    size_t h = hi - ((hi - lo + 1) / 2 ? (hi - lo + 1) / 2 : 1);
+    while (lo <= h && h < hi && spent < BALANCE_BUDGET && BALANCE_BUDGET - spent >= cheapest) {
         unsigned long long ops = 0;
         bool ok = balance_pack(pk, h, best, BALANCE_BUDGET - spent, order, buf, &ops);
         spent += ops;
-        if (!ok)
-            break;
-        hi = h;
-        found = ks_reallocarray(found, pk->nunits + 1, sizeof(int));
-        memcpy(found, pk->uhost, pk->nunits * sizeof(int));
-        step = (hi - lo + 1) / 4;
+        if (ok) {
+            hi = h;
+            found = ks_reallocarray(found, pk->nunits + 1, sizeof(int));
+            memcpy(found, pk->uhost, pk->nunits * sizeof(int));
+            cheapest = cheapest && cheapest < ops ? cheapest : ops;
+            size_t step = (hi - lo + 1) / 4;
+            h = hi - (step ? step : 1);
+        } else {
+            lo = h + 1;
+            h = lo + (hi - lo) / 2;
+        }
     }
     if (!found)
         return false;
