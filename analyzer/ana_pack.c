@@ -1291,7 +1291,8 @@ typedef struct elim {
     double total; /* sum of pen */
     uint64_t seed;
     unsigned long long ops, budget; /* slot operations */
-    /* stuck: try every swap between the overloaded host and every other */
+    /* stuck on moves and sampled swaps: swaps of any two units with every
+     * host in turn, until one lowers the overload */
     bool deep;
 } elim;
 
@@ -1682,8 +1683,8 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
         if (placed[u] < 0)
             continue; /* fits no host: left out as before */
         best_b = balance_choose(pk, u, E, Em, W, Wm);
-        /* (a product and a sum per slot, vectorized: a quarter of an
-         * overload check's cost) */
+        /* (a product and a sum per slot, four sums at a time: about a
+         * quarter of an overload check's cost) */
         e.ops += (unsigned long long)nh * T / 4;
         if (best_b == SIZE_MAX) {
             ok = false; /* nowhere at all (vCPUs, anti-affinity) */
