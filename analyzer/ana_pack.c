@@ -1726,9 +1726,9 @@ static void rebuild(packer *pk, const int *placed)
  * to the lower bound (lower, counted with the fixed hosts), then after a
  * success a quarter of what is left below it, after a failure half way
  * back up to the fewest found; until the two meet or the budget is spent.
- * A try is not started without the budget the cheapest success took. true
- * with pk holding the fewest found; false (pk then undefined) when none was
- * found. order: room for every unit. */
+ * A try is not started without the budget its placement needs and the
+ * cheapest success took. true with pk holding the fewest found; false (pk
+ * then undefined) when none was found. order: room for every unit. */
 static bool balance_search(packer *pk, double lower, const int *best, size_t *order)
 {
     size_t cur = 0;
@@ -1748,6 +1748,10 @@ static bool balance_search(packer *pk, double lower, const int *best, size_t *or
     unsigned long long spent = 0, cheapest = 0;
     size_t h = hi - ((hi - lo + 1) / 2 ? (hi - lo + 1) / 2 : 1);
     while (lo <= h && h < hi && spent < BALANCE_BUDGET && BALANCE_BUDGET - spent >= cheapest) {
+        /* not started without room for its placement at least (a fleet
+         * too large for the budget keeps local search, as before) */
+        if (BALANCE_BUDGET - spent < (unsigned long long)pk->nunits * (pk->nfixed + h) * pk->T / 4)
+            break;
         unsigned long long ops = 0;
         bool ok = balance_pack(pk, h, best, BALANCE_BUDGET - spent, order, buf, &ops);
         spent += ops;
