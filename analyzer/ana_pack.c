@@ -1481,8 +1481,7 @@ static bool elim_improve(elim *e, size_t a)
     packer *pk = e->pk;
     size_t nh = pk->hosts.len;
     const host *ha = &pk->hosts.ptr[a];
-    double best = -1e-12;
-    size_t bu = SIZE_MAX, bb = 0, bv = SIZE_MAX;
+    elim_change c = {.d = -1e-12, .u = SIZE_MAX, .v = SIZE_MAX};
     for (size_t i = 0; i < ha->members.len; i++) {
         size_t u = ha->members.ptr[i];
         const unit *un = &pk->units[u];
@@ -1494,34 +1493,25 @@ static bool elim_improve(elim *e, size_t a)
         for (size_t b = 0; b < nh; b++) {
             if (b == a || !elim_allowed(pk, b, u, NULL))
                 continue;
-            double d = pa + pen_added(e, &pk->hosts.ptr[b], un, NULL, best - pa);
-            if (d < best) {
-                best = d;
-                bu = u;
-                bb = b;
-            }
+            double d = pa + pen_added(e, &pk->hosts.ptr[b], un, NULL, c.d - pa);
+            if (d < c.d)
+                c = (elim_change){.d = d, .u = u, .b = b, .v = SIZE_MAX};
         }
     }
-    if (bu == SIZE_MAX) {
+    if (c.u == SIZE_MAX) {
         /* no move: a swap with a smaller unit of a sampled host; stuck
          * there too, when deep: any two units, host after host */
-        elim_change c = {.d = best, .u = SIZE_MAX};
         for (size_t k = 0; k < ELIM_SWAP_HOSTS && nh > 1; k++)
             swap_search(e, a, (size_t)(rng_unit(&e->seed) * (double)nh) % nh, true, &c);
         size_t b0 = e->deep ? (size_t)(rng_unit(&e->seed) * (double)nh) % nh : 0;
         for (size_t k = 0; e->deep && c.u == SIZE_MAX && k < nh && e->ops < e->budget; k++)
             swap_search(e, a, (b0 + k) % nh, false, &c);
-        if (c.u != SIZE_MAX) {
-            bu = c.u;
-            bb = c.b;
-            bv = c.v;
-        }
     }
-    if (bu == SIZE_MAX)
+    if (c.u == SIZE_MAX)
         return false;
-    elim_move(e, bu, bb);
-    if (bv != SIZE_MAX)
-        elim_move(e, bv, a);
+    elim_move(e, c.u, c.b);
+    if (c.v != SIZE_MAX)
+        elim_move(e, c.v, a);
     return true;
 }
 
@@ -1646,6 +1636,14 @@ static size_t balance_choose(packer *pk, size_t u, const double *E, const double
     return best_b;
 }
 
+/* What placing one unit among nh hosts costs in slot operations: a
+ * product and a sum per slot and host, four sums at a time (about a
+ * quarter of an overload check each). */
+static unsigned long long balance_unit_ops(const packer *pk, size_t nh)
+{
+    return (unsigned long long)nh * pk->T / 4;
+}
+
 /* A placement on exactly H new hosts (besides the fixed ones) built to
  * balance, then repaired. Each unit, largest first, goes where it raises
  * the host's potential least: the sum over its slots (and its memory) of
@@ -1679,13 +1677,11 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
     size_t n = free_units_sorted(pk, SIZE_L2, order);
     bool ok = true;
     for (size_t i = 0; i < n && ok && e.ops < e.budget; i++) {
-        size_t u = order[i], best_b = SIZE_MAX;
+        size_t u = order[i];
         if (placed[u] < 0)
             continue; /* fits no host: left out as before */
-        best_b = balance_choose(pk, u, E, Em, W, Wm);
-        /* (a product and a sum per slot, four sums at a time: about a
-         * quarter of an overload check's cost) */
-        e.ops += (unsigned long long)nh * T / 4;
+        size_t best_b = balance_choose(pk, u, E, Em, W, Wm);
+        e.ops += balance_unit_ops(pk, nh);
         if (best_b == SIZE_MAX) {
             ok = false; /* nowhere at all (vCPUs, anti-affinity) */
             break;
@@ -1750,7 +1746,7 @@ static bool balance_search(packer *pk, double lower, const int *best, size_t *or
     while (lo <= h && h < hi && spent < BALANCE_BUDGET && BALANCE_BUDGET - spent >= cheapest) {
         /* not started without room for its placement at least (a fleet
          * too large for the budget keeps local search, as before) */
-        if (BALANCE_BUDGET - spent < (unsigned long long)pk->nunits * (pk->nfixed + h) * pk->T / 4)
+        if (BALANCE_BUDGET - spent < pk->nunits * balance_unit_ops(pk, pk->nfixed + h))
             break;
         unsigned long long ops = 0;
         bool ok = balance_pack(pk, h, best, BALANCE_BUDGET - spent, order, buf, &ops);
