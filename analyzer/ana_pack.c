@@ -47,13 +47,17 @@
  * deterministic, and kept only when the placement summed afresh is within
  * every limit.
  *   - Large problems more than 3 % + 1 host above the bound (balance_search):
- *     place every VM on exactly H hosts, each where it adds the least
- *     overload, then where the host's busiest slot and memory stay lowest;
- *     then repair. H starts half way down to the bound, then a quarter of
- *     what is left, until a try fails. This replaces local search there
+ *     place every VM, largest first, on exactly H hosts, each where it
+ *     raises a smooth maximum of the host's slots least (a sum of
+ *     exponentials of the load over the limit, with what is still to be
+ *     placed counted as spread evenly over the hosts); then repair. H
+ *     starts half way down to the bound, then a quarter of what is left;
+ *     after a failure half way back up. This replaces local search there
  *     (local search runs when it finds nothing).
  *   - Small problems (eliminate): empty the emptiest host where it
- *     overloads least and repair, one host after another.
+ *     overloads least and repair, one host after another. When no move or
+ *     swap helps, the overloaded host's VMs and a partner's are dealt out
+ *     again between the two (pair_repack).
  *
  * Constraints. An affinity group is packed as one combined item (its
  * series summed). Anti-affinity is checked on every placement. Pinned items
@@ -1474,6 +1478,424 @@ static void swap_search(elim *e, size_t a, size_t b, bool smaller_only, elim_cha
     }
 }
 
+/* A slot's weight in the balanced placement: exp(BALANCE_ALPHA x its load
+ * over the limit, as a share of the limit), so a slot 1 % of the limit
+ * below another weighs e^-1.5 of it; exponents are clamped (no overflow). */
+#define BALANCE_ALPHA 150.0
+#define BALANCE_EXP_MAX 300.0
+
+static double balance_exp(double x)
+{
+    return exp(x < BALANCE_EXP_MAX ? x : BALANCE_EXP_MAX);
+}
+
+/* --------------------------------- pair re-partition (small problems) */
+
+/* When no move or swap out of an overloaded host lowers the overload, the
+ * movable units of that host and of a partner are dealt out again between
+ * the two: each, largest first (then in shuffled orders), to the side
+ * where it raises a smooth maximum of the two hosts' slots least, then
+ * moves and swaps between the two while they lower the overload. The best
+ * of a few deals is kept when it beats the pair as it was. A deal looks
+ * at the hot slots only, where the pair's load together is above the
+ * smaller of the two limits: no split puts a host over its limit in any
+ * other slot. */
+#define PAIR_DEALS 8
+#define PAIR_PARTNERS 4
+
+typedef struct pair_side {
+    double *L; /* load over the hot slots */
+    double cap, mcap, vcap, mem;
+    unsigned long vcpus;
+} pair_side;
+
+typedef struct pair {
+    const packer *pk;
+    size_t m, S;           /* units dealt, hot slots */
+    size_t *pool;          /* their unit ids */
+    double *u;             /* m x S: their loads over the hot slots */
+    double umax;           /* the largest of them */
+    double *F[2];          /* m x S per side: exp(alpha x load / cap) - 1 */
+    double *Gi[2];         /* m x S per side: exp(-alpha x load / cap / 2) */
+    double *A[2], *G[2];   /* S per side: the deal's weights (see pair_deal) */
+    double *A0[2], *G0[2]; /* the same at the start of a deal */
+    size_t *live, nlive;   /* the slots a change can bring over a limit */
+    unsigned char *at;     /* side of each, in the deal */
+    unsigned char *best;   /* side of each, in the best deal */
+    pair_side s[2];
+    unsigned long long ops;
+} pair;
+
+/* Overload of one side, as pen_of counts it. */
+static double pair_pen(pair *q, const pair_side *s)
+{
+    double x = 0;
+    for (size_t k = 0; k < q->S; k++) {
+        double v = s->L[k] - s->cap;
+        x += v > 0 ? v : 0;
+    }
+    q->ops += q->S;
+    double mo = s->mem - s->mcap;
+    return x / s->cap + (mo > 0 ? mo / s->mcap * ELIM_MEM_WEIGHT : 0);
+}
+
+/* How side s's overload changes when unit i (or SIZE_MAX) comes onto it
+ * and unit j (or SIZE_MAX) leaves it: summed over the live slots only. */
+static double pair_delta(pair *q, const pair_side *s, size_t i, size_t j)
+{
+    const double *restrict ui = i != SIZE_MAX ? q->u + i * q->S : NULL;
+    const double *restrict uj = j != SIZE_MAX ? q->u + j * q->S : NULL;
+    const double *restrict L = s->L;
+    const size_t *restrict live = q->live;
+    double x = 0, cap = s->cap;
+    for (size_t n = 0; n < q->nlive; n++) {
+        size_t k = live[n];
+        double old = L[k] - cap, v = old + (ui ? ui[k] : 0) - (uj ? uj[k] : 0);
+        x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
+    }
+    q->ops += q->nlive;
+    double m0 = s->mem - s->mcap;
+    double m1 =
+        m0 + (ui ? q->pk->units[q->pool[i]].mem : 0) - (uj ? q->pk->units[q->pool[j]].mem : 0);
+    return x / cap + ((m1 > 0 ? m1 : 0) - (m0 > 0 ? m0 : 0)) / s->mcap * ELIM_MEM_WEIGHT;
+}
+
+/* The slots where one unit more can bring a side over its limit (no
+ * change between the two sides brings any other over: it adds at most
+ * the largest unit to a side). */
+static void pair_live(pair *q)
+{
+    q->nlive = 0;
+    for (size_t k = 0; k < q->S; k++)
+        if (q->s[0].L[k] + q->umax > q->s[0].cap || q->s[1].L[k] + q->umax > q->s[1].cap)
+            q->live[q->nlive++] = k;
+    q->ops += q->S;
+}
+
+static bool pair_vcpus_ok(const pair *q, const pair_side *s, size_t i, size_t j)
+{
+    const unit *ui = &q->pk->units[q->pool[i]];
+    unsigned long out = j != SIZE_MAX ? q->pk->units[q->pool[j]].vcpus : 0;
+    return (double)(s->vcpus + ui->vcpus - out) <= s->vcap;
+}
+
+static void pair_put(pair *q, size_t i, int side, int sign)
+{
+    pair_side *s = &q->s[side];
+    const double *restrict ui = q->u + i * q->S;
+    const unit *un = &q->pk->units[q->pool[i]];
+    for (size_t k = 0; k < q->S; k++)
+        s->L[k] += sign * ui[k];
+    s->mem += sign * un->mem;
+    s->vcpus = sign > 0 ? s->vcpus + un->vcpus : s->vcpus - un->vcpus;
+    q->ops += q->S;
+}
+
+/* Moves and swaps between the two sides, the best first, while they lower
+ * the overload; the overload left. A side within its limits only gains
+ * overload from a change, so a move out of it is not looked at, and a
+ * swap's other side is summed only when it could still be the best. */
+static double pair_descend(pair *q, double pen)
+{
+    while (pen > 1e-12) {
+        pair_live(q);
+        bool over[2] = {pair_pen(q, &q->s[0]) > 1e-12, pair_pen(q, &q->s[1]) > 1e-12};
+        double best = -1e-12;
+        size_t bi = SIZE_MAX, bj = SIZE_MAX;
+        for (size_t i = 0; i < q->m; i++) {
+            int a = q->at[i], b = !a;
+            /* i alone to the other side */
+            if (over[a] && pair_vcpus_ok(q, &q->s[b], i, SIZE_MAX)) {
+                double d = pair_delta(q, &q->s[a], SIZE_MAX, i);
+                if (d < best)
+                    d += pair_delta(q, &q->s[b], i, SIZE_MAX);
+                if (d < best) {
+                    best = d;
+                    bi = i;
+                    bj = SIZE_MAX;
+                }
+            }
+            /* i for each unit j of the other side (each pair once): the
+             * overloaded side first */
+            int first = over[a] ? a : b;
+            for (size_t j = i + 1; j < q->m; j++) {
+                if (q->at[j] == a || !pair_vcpus_ok(q, &q->s[b], i, j) ||
+                    !pair_vcpus_ok(q, &q->s[a], j, i))
+                    continue;
+                size_t in = first == a ? j : i, out = first == a ? i : j;
+                double d = pair_delta(q, &q->s[first], in, out);
+                if (!over[!first] && d >= best)
+                    continue;
+                d += pair_delta(q, &q->s[!first], out, in);
+                if (d < best) {
+                    best = d;
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+        if (bi == SIZE_MAX)
+            break;
+        int a = q->at[bi];
+        pair_put(q, bi, a, -1);
+        pair_put(q, bi, !a, 1);
+        q->at[bi] = (unsigned char)!a;
+        if (bj != SIZE_MAX) {
+            pair_put(q, bj, !a, -1);
+            pair_put(q, bj, a, 1);
+            q->at[bj] = (unsigned char)a;
+        }
+        pen += best;
+    }
+    return pen > 1e-12 ? pen : 0;
+}
+
+/* One deal in the order ord from the sides' base loads, then the descent;
+ * the overload left, or INFINITY when a unit fits neither side's vCPUs.
+ * Each unit goes where the smooth maximum sum_k A(k) G(k) grows least,
+ * A(k) = exp(alpha (load(k) - cap) / cap) and G(k) = exp(alpha R(k) / 2 /
+ * cap) with R what is still to be dealt (spread evenly over the two, as in
+ * balance_choose): it grows by sum_k A(k) G(k) F(k), F = exp(alpha x the
+ * unit's load / cap) - 1, and the factors are kept as products. */
+static double pair_deal(pair *q, const size_t *ord, const pair_side *base)
+{
+    size_t S = q->S;
+    double Rm = 0;
+    for (size_t i = 0; i < q->m; i++)
+        Rm += q->pk->units[q->pool[i]].mem;
+    for (int d = 0; d < 2; d++) {
+        memcpy(q->s[d].L, base[d].L, S * sizeof(double));
+        q->s[d].mem = base[d].mem;
+        q->s[d].vcpus = base[d].vcpus;
+        memcpy(q->A[d], q->A0[d], S * sizeof(double));
+        memcpy(q->G[d], q->G0[d], S * sizeof(double));
+    }
+    for (size_t n = 0; n < q->m; n++) {
+        size_t i = ord[n];
+        const unit *un = &q->pk->units[q->pool[i]];
+        Rm = Rm > un->mem ? Rm - un->mem : 0;
+        double cost[2];
+        for (int d = 0; d < 2; d++) {
+            const pair_side *s = &q->s[d];
+            double *restrict G = q->G[d];
+            const double *restrict A = q->A[d], *restrict F = q->F[d] + i * S,
+                                   *restrict Gi = q->Gi[d] + i * S;
+            double x = 0;
+            for (size_t k = 0; k < S; k++) {
+                G[k] *= Gi[k];
+                x += A[k] * G[k] * F[k];
+            }
+            q->ops += S;
+            if (!pair_vcpus_ok(q, s, i, SIZE_MAX)) {
+                cost[d] = INFINITY;
+                continue;
+            }
+            x += balance_exp(BALANCE_ALPHA * (s->mem + Rm / 2 - s->mcap) / s->mcap) *
+                 (balance_exp(BALANCE_ALPHA * un->mem / s->mcap) - 1) * (double)(S ? S : 1);
+            cost[d] = x;
+        }
+        if (cost[0] == INFINITY && cost[1] == INFINITY)
+            return INFINITY;
+        int d = cost[1] < cost[0];
+        double *restrict A = q->A[d];
+        const double *restrict F = q->F[d] + i * S;
+        for (size_t k = 0; k < S; k++)
+            A[k] *= F[k] + 1;
+        pair_put(q, i, d, 1);
+        q->at[i] = (unsigned char)d;
+    }
+    return pair_descend(q, pair_pen(q, &q->s[0]) + pair_pen(q, &q->s[1]));
+}
+
+/* Deal the movable units of hosts a and b out again (see above); true when
+ * that lowered the pair's overload (and pk holds it). */
+static bool pair_repack(elim *e, size_t a, size_t b)
+{
+    packer *pk = e->pk;
+    const host *ha = &pk->hosts.ptr[a], *hb = &pk->hosts.ptr[b];
+    if (a == b || hb->dead || ha->dead)
+        return false;
+    size_t T = pk->T, nm = ha->members.len + hb->members.len;
+    const model_cap *ca = &pk->mc[ha->model], *cb = &pk->mc[hb->model];
+    pair q = {.pk = pk};
+    q.pool = ks_calloc(nm + 1, sizeof(size_t));
+    for (int d = 0; d < 2; d++) {
+        const host *h = d ? hb : ha;
+        for (size_t i = 0; i < h->members.len; i++) {
+            size_t u = h->members.ptr[i];
+            const unit *un = &pk->units[u];
+            if (un->pin < 0 && un->nanti == 0 &&
+                (!un->ban || (!un->ban[ha->model] && !un->ban[hb->model])))
+                q.pool[q.m++] = u;
+        }
+    }
+    if (q.m < 2) {
+        free(q.pool);
+        return false;
+    }
+    /* the hot slots; none may hold more than both limits together (nor
+     * the memory), or no deal can fit */
+    double mincap = ca->cap_raw < cb->cap_raw ? ca->cap_raw : cb->cap_raw;
+    bool fits = ha->mem + hb->mem <= ca->mcap_raw + cb->mcap_raw;
+    size_t *hot = ks_calloc(T + 1, sizeof(size_t));
+    for (size_t t = 0; t < T && fits; t++) {
+        double v = ha->load[t] + hb->load[t];
+        if (v > mincap)
+            hot[q.S++] = t;
+        fits = v <= ca->cap_raw + cb->cap_raw;
+    }
+    e->ops += T;
+    if (!fits) {
+        free(hot);
+        free(q.pool);
+        return false;
+    }
+    bool better = false;
+    size_t S = q.S;
+    q.u = ks_calloc(q.m * S + 1, sizeof(double));
+    for (size_t i = 0; i < q.m; i++)
+        for (size_t k = 0; k < S; k++) {
+            double v = pk->units[q.pool[i]].cpu[hot[k]];
+            q.u[i * S + k] = v;
+            q.umax = v > q.umax ? v : q.umax;
+        }
+    q.live = ks_calloc(S + 1, sizeof(size_t));
+    pair_side base[2];
+    /* per side: 4 S for the loads, A, G, A0, G0 and 2 m S for F, Gi */
+    double *Lbuf = ks_calloc(4 * S + 1, sizeof(double));
+    double *Wbuf = ks_calloc(2 * (4 * S + 2 * q.m * S) + 1, sizeof(double));
+    for (int d = 0; d < 2; d++) {
+        const host *h = d ? hb : ha;
+        const model_cap *c = d ? cb : ca;
+        base[d] = (pair_side){.L = Lbuf + (size_t)d * S,
+                              .cap = c->cap_raw,
+                              .mcap = c->mcap_raw,
+                              .vcap = c->vcap,
+                              .mem = h->mem,
+                              .vcpus = h->vcpus};
+        q.s[d] = base[d];
+        q.s[d].L = Lbuf + (size_t)(2 + d) * S;
+        for (size_t k = 0; k < S; k++)
+            base[d].L[k] = h->load[hot[k]];
+    }
+    /* the bases: what stays on each (pinned and constrained units) */
+    for (size_t i = 0; i < q.m; i++) {
+        const unit *un = &pk->units[q.pool[i]];
+        int d = (size_t)pk->uhost[q.pool[i]] == b;
+        for (size_t k = 0; k < S; k++)
+            base[d].L[k] -= q.u[i * S + k];
+        base[d].mem -= un->mem;
+        base[d].vcpus -= un->vcpus;
+    }
+    /* the deal's factors (pair_deal), once for all its deals */
+    for (int d = 0; d < 2; d++) {
+        double *w = Wbuf + (size_t)d * (4 * S + 2 * q.m * S), cap = base[d].cap;
+        q.A[d] = w;
+        q.G[d] = w + S;
+        q.A0[d] = w + 2 * S;
+        q.G0[d] = w + 3 * S;
+        q.F[d] = w + 4 * S;
+        q.Gi[d] = w + 4 * S + q.m * S;
+        for (size_t k = 0; k < S; k++) {
+            double r = 0;
+            for (size_t i = 0; i < q.m; i++)
+                r += q.u[i * S + k];
+            q.A0[d][k] = balance_exp(BALANCE_ALPHA * (base[d].L[k] - cap) / cap);
+            q.G0[d][k] = balance_exp(BALANCE_ALPHA * r / 2 / cap);
+        }
+        for (size_t n = 0; n < q.m * S; n++) {
+            q.F[d][n] = balance_exp(BALANCE_ALPHA * q.u[n] / cap) - 1;
+            q.Gi[d][n] = exp(-BALANCE_ALPHA * q.u[n] / 2 / cap);
+        }
+    }
+    q.ops += 4 * q.m * S;
+    q.at = ks_calloc(q.m + 1, 1);
+    q.best = ks_calloc(q.m + 1, 1);
+    size_t *ord = ks_calloc(q.m + 1, sizeof(size_t));
+    double *key = ks_calloc(q.m + 1, sizeof(double));
+    double best = e->pen[a] + e->pen[b] - 1e-9;
+    for (int r = 0; r < PAIR_DEALS && best > 1e-12; r++) {
+        /* largest first, then shuffled around that order */
+        for (size_t i = 0; i < q.m; i++) {
+            ord[i] = i;
+            key[i] = pk->units[q.pool[i]].size_l2 * (r ? 0.7 + 0.6 * rng_unit(&e->seed) : 1);
+        }
+        for (size_t i = 1; i < q.m; i++)
+            for (size_t j = i; j > 0 && key[ord[j - 1]] < key[ord[j]]; j--) {
+                size_t t = ord[j];
+                ord[j] = ord[j - 1];
+                ord[j - 1] = t;
+            }
+        double pen = pair_deal(&q, ord, base);
+        if (pen < best) {
+            best = pen;
+            better = true;
+            memcpy(q.best, q.at, q.m);
+        }
+    }
+    e->ops += q.ops;
+    if (better)
+        for (size_t i = 0; i < q.m; i++) {
+            size_t to = q.best[i] ? b : a;
+            if ((size_t)pk->uhost[q.pool[i]] != to)
+                elim_move(e, q.pool[i], to);
+        }
+    free(hot);
+    free(q.u);
+    free(q.live);
+    free(Lbuf);
+    free(Wbuf);
+    free(q.at);
+    free(q.best);
+    free(ord);
+    free(key);
+    free(q.pool);
+    return better;
+}
+
+/* Pair re-partitions of overloaded host a with the hosts that have the most
+ * room in a's slots over the limit; true when one lowered the overload. */
+static bool pair_improve(elim *e, size_t a)
+{
+    packer *pk = e->pk;
+    const host *ha = &pk->hosts.ptr[a];
+    double cap = pk->mc[ha->model].cap_raw;
+    size_t nh = pk->hosts.len, T = pk->T, no = 0;
+    size_t *over = ks_calloc(T + 1, sizeof(size_t));
+    for (size_t t = 0; t < T; t++)
+        if (ha->load[t] > cap)
+            over[no++] = t;
+    size_t part[PAIR_PARTNERS];
+    double room[PAIR_PARTNERS];
+    size_t np = 0;
+    for (size_t b = 0; b < nh; b++) {
+        const host *hb = &pk->hosts.ptr[b];
+        if (b == a || hb->dead)
+            continue;
+        double x = 0, cb = pk->mc[hb->model].cap_raw;
+        for (size_t k = 0; k < no; k++)
+            x += cb - hb->load[over[k]];
+        /* (memory alone over: the hosts with the most memory free) */
+        x += (pk->mc[hb->model].mcap_raw - hb->mem) / pk->mc[hb->model].mcap_raw;
+        size_t k = np < PAIR_PARTNERS ? np++ : PAIR_PARTNERS;
+        for (; k > 0 && room[k - 1] < x; k--)
+            if (k < PAIR_PARTNERS) {
+                room[k] = room[k - 1];
+                part[k] = part[k - 1];
+            }
+        if (k < PAIR_PARTNERS) {
+            room[k] = x;
+            part[k] = b;
+        }
+    }
+    e->ops += nh * (no + 1);
+    free(over);
+    for (size_t k = 0; k < np && e->ops < e->budget; k++)
+        if (pair_repack(e, a, part[k]))
+            return true;
+    return false;
+}
+
 /* The best single move or swap out of overloaded host a; false when none
  * lowers the total. */
 static bool elim_improve(elim *e, size_t a)
@@ -1503,6 +1925,8 @@ static bool elim_improve(elim *e, size_t a)
          * there too, when deep: any two units, host after host */
         for (size_t k = 0; k < ELIM_SWAP_HOSTS && nh > 1; k++)
             swap_search(e, a, (size_t)(rng_unit(&e->seed) * (double)nh) % nh, true, &c);
+        if (c.u == SIZE_MAX && !e->deep && pair_improve(e, a))
+            return true;
         size_t b0 = e->deep ? (size_t)(rng_unit(&e->seed) * (double)nh) % nh : 0;
         for (size_t k = 0; e->deep && c.u == SIZE_MAX && k < nh && e->ops < e->budget; k++)
             swap_search(e, a, (b0 + k) % nh, false, &c);
@@ -1577,17 +2001,6 @@ static bool elim_host(elim *e, size_t a, size_t *buf)
     return elim_repair(e, buf);
 }
 
-/* A slot's weight in the balanced placement: exp(BALANCE_ALPHA x its load
- * over the limit, as a share of the limit), so a slot 1 % of the limit
- * below another weighs e^-1.5 of it; exponents are clamped (no overflow). */
-#define BALANCE_ALPHA 150.0
-#define BALANCE_EXP_MAX 300.0
-
-static double balance_exp(double x)
-{
-    return exp(x < BALANCE_EXP_MAX ? x : BALANCE_EXP_MAX);
-}
-
 /* Host b's slot weights (and memory's) after a change. */
 static void balance_weights(const packer *pk, size_t b, double *restrict E, double *restrict Em)
 {
@@ -1601,16 +2014,19 @@ static void balance_weights(const packer *pk, size_t b, double *restrict E, doub
 /* The host where unit u raises the potential least (SIZE_MAX: none may
  * take it); W, Wm: room for the unit's factors per model. */
 static size_t balance_choose(packer *pk, size_t u, const double *E, const double *Em, double *W,
-                             double *Wm)
+                             double *Wm, const double *R, double Rm)
 {
     size_t nh = pk->hosts.len, T = pk->T, best_b = SIZE_MAX;
     const unit *un = &pk->units[u];
-    /* what the unit multiplies each weight by, less one, per model */
+    /* what the unit multiplies each weight by, less one, per model; by
+     * what is still to come, spread evenly: exp(alpha x R(t) / hosts) */
     for (size_t k = 0; k < pk->nmc; k++) {
-        double cap = pk->mc[k].cap_raw;
+        double cap = pk->mc[k].cap_raw, mcap = pk->mc[k].mcap_raw;
         for (size_t t = 0; t < T; t++)
-            W[k * T + t] = balance_exp(BALANCE_ALPHA * un->cpu[t] / cap) - 1;
-        Wm[k] = (balance_exp(BALANCE_ALPHA * un->mem / pk->mc[k].mcap_raw) - 1) * (double)T;
+            W[k * T + t] = (balance_exp(BALANCE_ALPHA * un->cpu[t] / cap) - 1) *
+                           balance_exp(BALANCE_ALPHA * R[t] / (double)nh / cap);
+        Wm[k] = (balance_exp(BALANCE_ALPHA * un->mem / mcap) - 1) * (double)T *
+                balance_exp(BALANCE_ALPHA * Rm / (double)nh / mcap);
     }
     double best = INFINITY;
     for (size_t b = 0; b < nh; b++) {
@@ -1675,12 +2091,25 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
     for (size_t b = 0; b < nh; b++)
         balance_weights(pk, b, E, Em);
     size_t n = free_units_sorted(pk, SIZE_L2, order);
+    /* what is still to be placed, per slot, and its memory */
+    double *R = ks_calloc(T + 1, sizeof(double)), Rm = 0;
+    for (size_t i = 0; i < n; i++)
+        if (placed[order[i]] >= 0) {
+            const unit *un = &pk->units[order[i]];
+            for (size_t t = 0; t < T; t++)
+                R[t] += un->cpu[t];
+            Rm += un->mem;
+        }
     bool ok = true;
     for (size_t i = 0; i < n && ok && e.ops < e.budget; i++) {
         size_t u = order[i];
         if (placed[u] < 0)
             continue; /* fits no host: left out as before */
-        size_t best_b = balance_choose(pk, u, E, Em, W, Wm);
+        const unit *un = &pk->units[u];
+        for (size_t t = 0; t < T; t++)
+            R[t] = R[t] > un->cpu[t] ? R[t] - un->cpu[t] : 0;
+        Rm = Rm > un->mem ? Rm - un->mem : 0;
+        size_t best_b = balance_choose(pk, u, E, Em, W, Wm, R, Rm);
         e.ops += balance_unit_ops(pk, nh);
         if (best_b == SIZE_MAX) {
             ok = false; /* nowhere at all (vCPUs, anti-affinity) */
@@ -1696,6 +2125,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
     free(Em);
     free(W);
     free(Wm);
+    free(R);
     ok = ok && e.ops < e.budget;
     if (ok && e.budget - e.ops > e.ops)
         e.budget = 2 * e.ops;

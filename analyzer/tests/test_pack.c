@@ -689,6 +689,61 @@ KS_TEST(test_large_noisy)
     large_fleet(0.2);
 }
 
+/* Tight, noisy instances: 60 VMs (daytime peaks in three time zones, each
+ * VM-hour x 1 +- 20 %) on hosts sized so that the busiest hour of all of
+ * them is 99.5 % of 2 or 3 hosts' limit; the lower bound is then those 2
+ * or 3 hosts. Hosts that hold the bound need their VMs' hour-to-hour noise
+ * to cancel, which single moves and swaps miss: dealing a pair of hosts'
+ * VMs out again finds more of it. (At 98 %, on generated servers, an exact
+ * solver reaches the bound in 20 of 20 such instances and kvmshift missed
+ * it in 8 before the pair deals: tests/bench/bench_milp.py --fill.)
+ * Returns how many of n reached the bound. */
+static int tight_instances(int n)
+{
+    enum { N = 60, T = 168 };
+    int at_bound = 0;
+    for (int k = 0; k < n; k++) {
+        fixture *f = ks_calloc(1, sizeof *f);
+        fx_init(f, N, T);
+        rng_state = 9000 + (uint64_t)k;
+        size_t H = 2 + (size_t)k % 2;
+        double total[T] = {0};
+        for (size_t i = 0; i < N; i++) {
+            double base = 200 + 800 * rng_unit(), amp = 3000 * rng_unit() * rng_unit();
+            double phase = 8 * (double)(i % 3) + 4 * rng_unit(), width = 2 + 6 * rng_unit();
+            for (size_t t = 0; t < T; t++) {
+                double h = fmod((double)t - phase + 48, 24);
+                f->cpu[i][t] = (base + amp * (h < width ? 1 : 0)) * (0.8 + 0.4 * rng_unit());
+                total[t] += f->cpu[i][t];
+            }
+        }
+        double peak = 0;
+        for (size_t t = 0; t < T; t++)
+            peak = fmax(peak, total[t]);
+        f->p.model.cpu_mhz = peak / (0.995 * (double)H);
+        f->p.model.mem_mib = 1e9;
+        ana_solution sol;
+        ks_error err = {0};
+        KS_CHECK(ana_pack(&f->p, &sol, &err) == 0);
+        char *why = NULL;
+        KS_CHECK(ana_solution_valid(&f->p, &sol, &why));
+        free(why);
+        KS_CHECK(sol.lower_bound == (double)H);
+        at_bound += sol.nhosts == H;
+        ana_solution_free(&sol);
+        free(f);
+    }
+    return at_bound;
+}
+
+/* 36 of 40 at the bound; 29 before the pair deals (pair_repack) */
+KS_TEST(test_tight_noisy)
+{
+    int n = 40, at = tight_instances(n);
+    printf("tight noisy: %d of %d instances at the lower bound\n", at, n);
+    KS_CHECK(at >= 35);
+}
+
 /* -------------------------------------------------- exact, with glpsol */
 
 static bool have_glpsol(void)
@@ -864,6 +919,7 @@ int main(void)
     KS_RUN(test_random_mixed);
     KS_RUN(test_large_balanced);
     KS_RUN(test_large_noisy);
+    KS_RUN(test_tight_noisy);
     if (!have_glpsol()) {
         int rc = ks_test_summary();
         if (rc)
