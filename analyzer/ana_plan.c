@@ -850,6 +850,33 @@ static int unknown_servers(const ks_ini *ini, const ks_inventory *inv, const cha
     return 0;
 }
 
+/* A scenario per host model, and the mixed fleet's; packing is most of
+ * the time on a large study (about 10 s per model at 10,000 servers), so
+ * it shows a step per scenario, named. */
+static int build_scenarios(ana_plan *pl, bool quiet, ks_error *err)
+{
+    bool mixed = pl->nmodels > 1 && pl->pol.mixed_fleet;
+    ks_progress *prog = ks_progress_new("packing", pl->nmodels + mixed, quiet);
+    int rc = 0;
+    for (size_t m = 0; m < pl->nmodels && rc == 0; m++) {
+        ks_progress_update(prog, m, pl->models[m].name);
+        rc = scenario_build(pl, &pl->sc[m], &pl->models[m], false, NULL, err);
+        pl->nsc += rc == 0;
+    }
+    if (rc == 0 && mixed) {
+        ks_progress_update(prog, pl->nmodels, "mixed fleet");
+        const ana_model *big = largest_model(pl);
+        rc = scenario_build(pl, &pl->sc[pl->nsc], big, true, &pl->sc[big - pl->models], err);
+        pl->nsc += rc == 0;
+    }
+    if (rc == 0) {
+        ks_progress_update(prog, pl->nmodels + mixed, NULL);
+        ks_progress_done(prog);
+    }
+    ks_progress_free(prog);
+    return rc < 0 ? -1 : 0;
+}
+
 ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const ana_options *opt,
                          ks_error *err)
 {
@@ -987,17 +1014,8 @@ ana_plan *ana_plan_build(const ks_study *study, const ks_inventory *inv, const a
 
     choose_prices(pl);
     pl->sc = ks_calloc(pl->nmodels + 1, sizeof *pl->sc);
-    for (size_t m = 0; m < pl->nmodels; m++) {
-        if (scenario_build(pl, &pl->sc[m], &pl->models[m], false, NULL, err) < 0)
-            goto fail;
-        pl->nsc++;
-    }
-    if (pl->nmodels > 1 && pl->pol.mixed_fleet) {
-        const ana_model *big = largest_model(pl);
-        if (scenario_build(pl, &pl->sc[pl->nsc], big, true, &pl->sc[big - pl->models], err) < 0)
-            goto fail;
-        pl->nsc++;
-    }
+    if (build_scenarios(pl, opt && opt->quiet, err) < 0)
+        goto fail;
     recommend(pl);
     if (pl->recommended >= 0)
         retired_power(pl);

@@ -174,6 +174,8 @@ static const struct {
                 "Settings: study.ini\n"
                 "[policy], [host-model NAME], [cpu-speed NAME], [anti-affinity NAME],\n"
                 "[affinity NAME], [pin], [server-power] (see README \"Analyzing a study\").\n"
+                "Progress goes to standard error: the files read, then each scenario\n"
+                "packed (a bar on a terminal, a line per step otherwise; -q: none).\n"
                 "\n"
                 "Options:\n"
                 "  --explain SERVER       say why SERVER is placed where it is, or why it is\n"
