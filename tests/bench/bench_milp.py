@@ -212,6 +212,9 @@ def main():
     if a.solver != "none" and not shutil.which(a.solver):
         sys.exit(f"bench_milp: {a.solver} is missing (apt-get install "
                  f"{'glpk-utils' if a.solver == 'glpsol' else 'coinor-cbc'})")
+    if a.fleet == "generated" and not os.access(a.gen, os.X_OK):
+        sys.exit(f"bench_milp: {a.gen} is missing: build the project (it builds tests/bench_analyze_gen), "
+                 "or pass --gen PATH")
     if a.fill is not None and not 0.5 <= a.fill < 1:
         sys.exit("bench_milp: --fill is a share of the hosts' CPU limit, from 0.5 to below 1")
     work = tempfile.mkdtemp(prefix="bench_milp.")
