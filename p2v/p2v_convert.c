@@ -867,6 +867,10 @@ static int launch(conv *c, bool tcg, ks_error *err)
     }
     for (size_t k = 0; k < c->j->ndisks; k++) {
         const p2v_jdisk *d = &c->j->disks[k];
+        /* (a resumed conversion: the interrupted one's appliance may
+         * still be exiting; a read-only look waits for nothing, as before) */
+        if (!c->readonly && !p2v_image_wait_unlocked(d->image, 60, err))
+            return -1;
         if (guestfs_add_drive_opts(c->g, d->image, GUESTFS_ADD_DRIVE_OPTS_FORMAT, d->format,
                                    GUESTFS_ADD_DRIVE_OPTS_READONLY, c->readonly ? 1 : 0, -1) < 0) {
             ks_error_set(err, KS_E_IO, 0, "libguestfs cannot open the image '%s': %s", d->image,

@@ -188,6 +188,30 @@ static int run_qemu_img_create(const char *path, uint64_t size, ks_error *err)
     return 0;
 }
 
+bool p2v_image_wait_unlocked(const char *path, int secs, ks_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true;
+    /* QEMU's locks: a byte per permission from 100, per shared permission
+     * from 200 (block/file-posix.c); a write lock over them conflicts with
+     * any other process's */
+    bool freed = false;
+    for (int i = 0; i <= secs * 10 && !freed; i++) {
+        if (i)
+            usleep(100 * 1000);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 200};
+        freed = fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK;
+    }
+    close(fd);
+    if (!freed)
+        ks_error_set(err, KS_E_IO, 0,
+                     "the image '%s' is still in use by another process after %d s (a qemu "
+                     "of an earlier run? see 'fuser -v %s')",
+                     path, secs, path);
+    return freed;
+}
+
 static int qcow2_open(p2v_target *t, uint64_t size, bool create, ks_error *err)
 {
     if (create) {
@@ -202,6 +226,8 @@ static int qcow2_open(p2v_target *t, uint64_t size, bool create, ks_error *err)
         if (run_qemu_img_create(t->path, size, err) < 0)
             return -1;
     }
+    if (!create && !p2v_image_wait_unlocked(t->path, 60, err))
+        return -1;
     t->nbd = nbd_create();
     if (!t->nbd) {
         ks_error_set(err, KS_E_INTERNAL, 0, "libnbd: %s", nbd_get_error());

@@ -41,4 +41,13 @@ int p2v_target_zero(p2v_target *t, uint64_t off, size_t len, ks_error *err);
 int p2v_target_flush(p2v_target *t, ks_error *err);
 void p2v_target_close(p2v_target *t);
 
+/* Wait up to secs seconds until no other process holds QEMU's image locks
+ * on path (the bytes from 100 that qemu locks for its permissions): a run
+ * killed in the middle leaves its qemu (qemu-nbd, the libguestfs appliance)
+ * exiting for a moment, and a resumed run opening the image then would
+ * fail on "Failed to get write lock". true when free (or path cannot be
+ * opened: the caller's own open says why); false with err set when still
+ * held at the end. */
+bool p2v_image_wait_unlocked(const char *path, int secs, ks_error *err);
+
 #endif

@@ -1,12 +1,16 @@
 /* Unit tests of P2V's pure parts: the layout parser, the source map (which
  * bytes of a disk come from an LVM snapshot, which are zeros), the chunk
- * map, the journal round trip and the delta between two maps, and the
- * checksums against the coreutils tools themselves. */
+ * map, the journal round trip and the delta between two maps, the
+ * checksums against the coreutils tools themselves, and the wait for an
+ * image that another process's qemu still locks. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ks_fs.h"
@@ -14,6 +18,7 @@
 #include "ks_test.h"
 #include "p2v_internal.h"
 #include "p2v_journal.h"
+#include "p2v_target.h"
 
 static char tmpdir[256];
 
@@ -288,6 +293,49 @@ KS_TEST(hashes_match_coreutils)
     free(data);
 }
 
+/* p2v_image_wait_unlocked: a lock on QEMU's bytes, as the qemu of a killed
+ * run holds it for a moment, is waited for; one that outlasts the wait is
+ * reported. The other process releases it when told (no timing). */
+KS_TEST(image_lock_wait)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/img.qcow2", tmpdir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    KS_CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+    close(fd);
+    ks_error err = {0};
+    KS_CHECK(p2v_image_wait_unlocked(path, 0, &err));
+    int ready[2], go[2];
+    KS_CHECK(pipe(ready) == 0 && pipe(go) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* as qemu: a shared lock on a byte of its permissions */
+        int f = open(path, O_RDONLY | O_CLOEXEC);
+        struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 201, .l_len = 1};
+        char c = fcntl(f, F_OFD_SETLK, &fl) == 0 ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(1);
+        usleep(300 * 1000);
+        _exit(0);
+    }
+    char c = 0;
+    KS_CHECK(read(ready[0], &c, 1) == 1 && c == 'y');
+    KS_CHECK(!p2v_image_wait_unlocked(path, 1, &err));
+    KS_CHECK(strstr(err.message, "still in use by another process") != NULL);
+    /* released while it waits */
+    KS_CHECK(write(go[1], "g", 1) == 1);
+    KS_CHECK(p2v_image_wait_unlocked(path, 30, &err));
+    int status = 0;
+    KS_CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+    /* a path that cannot be opened: the caller's own open says why */
+    KS_CHECK(p2v_image_wait_unlocked("/nonexistent/img.qcow2", 1, &err));
+    unlink(path);
+}
+
 int main(void)
 {
     const char *t = getenv("TMPDIR");
@@ -301,6 +349,7 @@ int main(void)
     KS_RUN(delta_between_maps);
     KS_RUN(journal_round_trip);
     KS_RUN(hashes_match_coreutils);
+    KS_RUN(image_lock_wait);
     rmdir(tmpdir);
     return ks_test_summary();
 }
