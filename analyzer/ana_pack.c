@@ -1286,6 +1286,15 @@ static double rng_unit(uint64_t *state)
  * another order) from a few dozen slots instead of every one. */
 
 #define ELIM_MEM_WEIGHT 4.0
+
+/* Memory above its limit as the overload counts it (a share of the
+ * limit, weighted): the one formula of pen_of, pen_added and the pair
+ * deals' sums. */
+static double mem_over(double mem, double mcap)
+{
+    double m = mem - mcap;
+    return m > 0 ? m / mcap * ELIM_MEM_WEIGHT : 0;
+}
 /* candidate hosts sampled per swap search */
 #define ELIM_SWAP_HOSTS 24
 
@@ -1324,9 +1333,8 @@ static double pen_of(elim *e, const host *h)
             x += v > 0 ? v : 0;
         }
     }
-    double m = h->mem - c->mcap_raw;
     /* the packer's own relative slack (placement_ok has the last word) */
-    double p = x / cap + (m > 0 ? m / c->mcap_raw * ELIM_MEM_WEIGHT : 0);
+    double p = x / cap + mem_over(h->mem, c->mcap_raw);
     return p > 1e-12 ? p : 0;
 }
 
@@ -1340,9 +1348,8 @@ static double pen_added(elim *e, const host *h, const unit *add, const unit *sub
     const double *restrict L = h->load;
     const double *restrict a = add ? add->cpu : NULL, *restrict s = sub ? sub->cpu : NULL;
     double cap = c->cap_raw, x = 0;
-    double m0 = h->mem - c->mcap_raw;
-    double m1 = m0 + (add ? add->mem : 0) - (sub ? sub->mem : 0);
-    double mem = ((m1 > 0 ? m1 : 0) - (m0 > 0 ? m0 : 0)) / c->mcap_raw * ELIM_MEM_WEIGHT;
+    double mem = mem_over(h->mem + (add ? add->mem : 0) - (sub ? sub->mem : 0), c->mcap_raw) -
+                 mem_over(h->mem, c->mcap_raw);
     size_t T = pk->T;
     if (pk->ordered) {
         /* a slot at or below cap - (add's peak) stays at or below the
@@ -1535,8 +1542,7 @@ static double pair_pen(pair *q, const pair_side *s)
         x += v > 0 ? v : 0;
     }
     q->ops += q->S;
-    double mo = s->mem - s->mcap;
-    return x / s->cap + (mo > 0 ? mo / s->mcap * ELIM_MEM_WEIGHT : 0);
+    return x / s->cap + mem_over(s->mem, s->mcap);
 }
 
 /* How side s's overload changes when unit i (or SIZE_MAX) comes onto it
@@ -1554,10 +1560,9 @@ static double pair_delta(pair *q, const pair_side *s, size_t i, size_t j)
         x += (v > 0 ? v : 0) - (old > 0 ? old : 0);
     }
     q->ops += q->nlive;
-    double m0 = s->mem - s->mcap;
     double m1 =
-        m0 + (ui ? q->pk->units[q->pool[i]].mem : 0) - (uj ? q->pk->units[q->pool[j]].mem : 0);
-    return x / cap + ((m1 > 0 ? m1 : 0) - (m0 > 0 ? m0 : 0)) / s->mcap * ELIM_MEM_WEIGHT;
+        s->mem + (ui ? q->pk->units[q->pool[i]].mem : 0) - (uj ? q->pk->units[q->pool[j]].mem : 0);
+    return x / cap + mem_over(m1, s->mcap) - mem_over(s->mem, s->mcap);
 }
 
 /* The slots where one unit more can bring a side over its limit (no
