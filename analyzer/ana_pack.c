@@ -50,9 +50,16 @@
  *     place every VM, largest first, on exactly H hosts, each where it
  *     raises a smooth maximum of the host's slots least (a sum of
  *     exponentials of the load over the limit, with what is still to be
- *     placed counted as spread evenly over the hosts); then repair. H
- *     starts half way down to the bound, then a quarter of what is left;
- *     after a failure half way back up. This replaces local search there
+ *     placed counted as spread evenly over the hosts); then swaps between
+ *     pairs of hosts lower that potential (balance_swaps: the hottest host
+ *     with the 32 hosts that have the most room in its busy slots), so
+ *     that the hosts' hour-to-hour noise cancels; then repair. H starts
+ *     two thirds of the way down to the bound; after a failure it goes up
+ *     by the overload left (a host per share of a limit), at most half way
+ *     back. From the first H that fits, one host at a time is emptied (the
+ *     one with the smallest largest VM), its VMs spread where they raise
+ *     the potential least, and swaps and repair run again, until one
+ *     fails or the budget is spent. This replaces local search there
  *     (local search runs when it finds nothing).
  *   - Small problems (eliminate): empty the emptiest host where it
  *     overloads least and repair, one host after another. When no move or
@@ -108,10 +115,10 @@
 #define RESTARTS_MAX 40u
 /* Large problems' balanced placement (balance_search): its budget in slot
  * operations, all tries together (an overload check of a slot; a slot of
- * the placement's potential counts a quarter): some 15 s at 10,000 VMs,
- * the time local search took there. */
+ * the placement's potential counts a quarter, a slot of a swap half):
+ * some 25 s at 10,000 VMs. */
 #ifndef BALANCE_BUDGET
-#define BALANCE_BUDGET 8000000000ull
+#define BALANCE_BUDGET 12000000000ull
 #endif
 /* Small problems' host elimination budget, in slot operations. */
 #ifndef ELIM_BUDGET
@@ -184,6 +191,9 @@ typedef struct packer {
     /* hosts keep their slots ordered by load (host.ord), so that the
      * overload of a change is summed over the slots it can reach only */
     bool ordered;
+    /* per model (allocated when first needed by the swap balancing): per
+     * unit and slot, exp(BALANCE_ALPHA x its load / the limit) */
+    double **ux;
 } packer;
 
 /* ---------------------------------------------------------------- helpers */
@@ -1858,6 +1868,22 @@ static bool pair_repack(elim *e, size_t a, size_t b)
     return better;
 }
 
+/* Keep id among the (at most max) ids with the largest keys, largest
+ * first; *n: how many are kept. */
+static void top_keep(size_t *ids, double *keys, size_t *n, size_t max, size_t id, double key)
+{
+    size_t k = *n < max ? (*n)++ : max;
+    for (; k > 0 && keys[k - 1] < key; k--)
+        if (k < max) {
+            keys[k] = keys[k - 1];
+            ids[k] = ids[k - 1];
+        }
+    if (k < max) {
+        keys[k] = key;
+        ids[k] = id;
+    }
+}
+
 /* Pair re-partitions of overloaded host a with the hosts that have the most
  * room in a's slots over the limit; true when one lowered the overload. */
 static bool pair_improve(elim *e, size_t a)
@@ -1882,16 +1908,7 @@ static bool pair_improve(elim *e, size_t a)
             x += cb - hb->load[over[k]];
         /* (memory alone over: the hosts with the most memory free) */
         x += (pk->mc[hb->model].mcap_raw - hb->mem) / pk->mc[hb->model].mcap_raw;
-        size_t k = np < PAIR_PARTNERS ? np++ : PAIR_PARTNERS;
-        for (; k > 0 && room[k - 1] < x; k--)
-            if (k < PAIR_PARTNERS) {
-                room[k] = room[k - 1];
-                part[k] = part[k - 1];
-            }
-        if (k < PAIR_PARTNERS) {
-            room[k] = x;
-            part[k] = b;
-        }
+        top_keep(part, room, &np, PAIR_PARTNERS, b, x);
     }
     e->ops += nh * (no + 1);
     free(over);
@@ -2065,18 +2082,359 @@ static unsigned long long balance_unit_ops(const packer *pk, size_t nh)
     return (unsigned long long)nh * pk->T / 4;
 }
 
+/* The placement (per unit: host or -1) into saved, the dead flags into
+ * dead, for elim_restore. */
+static void elim_save(const packer *pk, int *saved, bool *dead)
+{
+    memcpy(saved, pk->uhost, pk->nunits * sizeof(int));
+    for (size_t h = 0; h < pk->hosts.len; h++)
+        dead[h] = pk->hosts.ptr[h].dead;
+}
+
+/* Put back a placement saved in saved (per unit: host or -1); dead flags as
+ * in dead. */
+static void elim_restore(packer *pk, const int *saved, const bool *dead)
+{
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (pk->uhost[u] >= 0)
+            unplace(pk, u);
+    for (size_t h = 0; h < pk->hosts.len; h++) {
+        pk->hosts.ptr[h].dead = dead[h];
+        memset(pk->hosts.ptr[h].load, 0, pk->T * sizeof(double));
+        pk->hosts.ptr[h].mem = 0;
+    }
+    for (size_t u = 0; u < pk->nunits; u++)
+        if (saved[u] >= 0)
+            place(pk, (size_t)saved[u], u);
+}
+
+/* Swap balancing (large problems). The balanced placement is greedy: a
+ * host's first VMs were chosen before its last ones were known. Before the
+ * repair, moves and swaps between two hosts lower the placement's own
+ * potential (the sum over hosts and slots of exp(BALANCE_ALPHA x the load
+ * over the limit), memory as T slots): the hottest hosts first, each with
+ * the partners that have the most room in its busiest slots. A pair's
+ * changes are scored over the slots where either host weighs (within
+ * exp(-SWAP_SPAN) of the pair's heaviest slot), as products of per-unit
+ * factors (two per slot and swap), and the best is summed again over
+ * every slot before it is made. So the hosts' noise cancels across the
+ * fleet, not only where the greedy placement happened to put it. */
+#define SWAP_SPAN 6.0
+#define SWAP_PARTNERS 32
+#define SWAP_HOT 32 /* a host's busiest slots, for its partners' room */
+#define SWAP_ROUNDS 40
+#define SWAP_TRIES 4 /* best-scored changes summed over every slot */
+
+typedef struct swap_ws {
+    size_t *S, *A, *B;
+    unsigned *mark;
+    unsigned stamp;
+    double *pa, *qb, *pb, *qa;     /* per unit x slot of S */
+    double *spa, *sqb, *spb, *sqa; /* their sums (with the other host's weights) */
+    size_t cap_units;
+} swap_ws;
+
+static void swap_ws_units(swap_ws *w, size_t n, size_t T)
+{
+    if (n <= w->cap_units)
+        return;
+    w->cap_units = n;
+    w->A = ks_reallocarray(w->A, n, sizeof(size_t));
+    w->B = ks_reallocarray(w->B, n, sizeof(size_t));
+    double **m[] = {&w->pa, &w->qb, &w->pb, &w->qa};
+    for (size_t k = 0; k < 4; k++)
+        *m[k] = ks_reallocarray(*m[k], n * T, sizeof(double));
+    double **s[] = {&w->spa, &w->sqb, &w->spb, &w->sqa};
+    for (size_t k = 0; k < 4; k++)
+        *s[k] = ks_reallocarray(*s[k], n, sizeof(double));
+}
+
+/* What moving u (may be SIZE_MAX) from a to b and v (may be SIZE_MAX) from
+ * b to a does to the potential, over every slot. */
+static double swap_exact(const packer *pk, size_t a, size_t b, size_t u, size_t v, const double *E,
+                         const double *Em)
+{
+    size_t T = pk->T;
+    const host *h[2] = {&pk->hosts.ptr[a], &pk->hosts.ptr[b]};
+    const double *in[2] = {v != SIZE_MAX ? pk->units[v].cpu : NULL,
+                           u != SIZE_MAX ? pk->units[u].cpu : NULL};
+    const double *out[2] = {in[1], in[0]};
+    double min[2] = {v != SIZE_MAX ? pk->units[v].mem : 0, u != SIZE_MAX ? pk->units[u].mem : 0};
+    double d = 0;
+    for (size_t s = 0; s < 2; s++) {
+        const model_cap *c = &pk->mc[h[s]->model];
+        size_t hi = s ? b : a;
+        const double *restrict L = h[s]->load, *restrict Eh = E + hi * T;
+        for (size_t t = 0; t < T; t++) {
+            double l = L[t] + (in[s] ? in[s][t] : 0) - (out[s] ? out[s][t] : 0);
+            d += balance_exp(BALANCE_ALPHA * (l - c->cap_raw) / c->cap_raw) - Eh[t];
+        }
+        double m = h[s]->mem + min[s] - min[1 - s];
+        d += (balance_exp(BALANCE_ALPHA * (m - c->mcap_raw) / c->mcap_raw) - Em[hi]) * (double)T;
+    }
+    return d;
+}
+
+/* The units' factors on hosts of model k (see packer.ux). */
+static const double *unit_factors(packer *pk, size_t k)
+{
+    if (!pk->ux)
+        pk->ux = ks_calloc(pk->nmc + 1, sizeof(double *));
+    if (!pk->ux[k]) {
+        size_t T = pk->T;
+        double *x = pk->ux[k] = ks_calloc(pk->nunits * T + 1, sizeof(double));
+        double a = BALANCE_ALPHA / pk->mc[k].cap_raw;
+        for (size_t u = 0; u < pk->nunits; u++)
+            for (size_t t = 0; t < T; t++)
+                x[u * T + t] = balance_exp(a * pk->units[u].cpu[t]);
+    }
+    return pk->ux[k];
+}
+
+typedef struct swap_cand {
+    double d;
+    size_t u, v;
+} swap_cand;
+
+static void swap_keep(swap_cand *best, double d, size_t u, size_t v)
+{
+    size_t k = SWAP_TRIES;
+    if (d >= best[k - 1].d)
+        return;
+    for (; k > 0 && best[k - 1].d > d; k--)
+        if (k < SWAP_TRIES)
+            best[k] = best[k - 1];
+    best[k] = (swap_cand){.d = d, .u = u, .v = v};
+}
+
+/* The best move or swap between hosts a and b, made when it lowers the
+ * potential; true then. */
+static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_ws *w)
+{
+    packer *pk = e->pk;
+    size_t T = pk->T;
+    host *ha = &pk->hosts.ptr[a], *hb = &pk->hosts.ptr[b];
+    const model_cap *ca = &pk->mc[ha->model], *cb = &pk->mc[hb->model];
+    const double *restrict Ea = E + a * T, *restrict Eb = E + b * T;
+    double M = Ea[ha->ord[0]] > Eb[hb->ord[0]] ? Ea[ha->ord[0]] : Eb[hb->ord[0]];
+    double thr = M * exp(-SWAP_SPAN);
+    if (++w->stamp == 0) {
+        memset(w->mark, 0, T * sizeof(unsigned));
+        w->stamp = 1;
+    }
+    size_t ns = 0;
+    for (size_t k = 0; k < T && Ea[ha->ord[k]] >= thr; k++)
+        w->mark[ha->ord[k]] = w->stamp, w->S[ns++] = ha->ord[k];
+    for (size_t k = 0; k < T && Eb[hb->ord[k]] >= thr; k++)
+        if (w->mark[hb->ord[k]] != w->stamp)
+            w->S[ns++] = hb->ord[k];
+    size_t na = 0, nb = 0;
+    swap_ws_units(w, ha->members.len > hb->members.len ? ha->members.len : hb->members.len, T);
+    for (size_t i = 0; i < ha->members.len; i++)
+        if (pk->units[ha->members.ptr[i]].pin < 0)
+            w->A[na++] = ha->members.ptr[i];
+    for (size_t j = 0; j < hb->members.len; j++)
+        if (pk->units[hb->members.ptr[j]].pin < 0)
+            w->B[nb++] = hb->members.ptr[j];
+    double base = 0;
+    for (size_t s = 0; s < ns; s++)
+        base += Ea[w->S[s]] + Eb[w->S[s]];
+    /* factors: p = the host's weights without the unit, q = the unit's on
+     * the other host */
+    const double *Xa = unit_factors(pk, ha->model), *Xb = unit_factors(pk, hb->model);
+    for (size_t i = 0; i < na + nb; i++) {
+        bool onA = i < na;
+        size_t id = onA ? w->A[i] : w->B[i - na];
+        size_t r = onA ? i : i - na;
+        double *p = (onA ? w->pa : w->pb) + r * ns, *q = (onA ? w->qb : w->qa) + r * ns;
+        const double *Eh = onA ? Ea : Eb;
+        const double *xh = (onA ? Xa : Xb) + id * T, *xo = (onA ? Xb : Xa) + id * T;
+        const double *Eo = onA ? Eb : Ea;
+        double sp = 0, sq = 0;
+        for (size_t s = 0; s < ns; s++) {
+            size_t t = w->S[s];
+            p[s] = Eh[t] / xh[t];
+            q[s] = xo[t];
+            sp += p[s];
+            sq += Eo[t] * q[s];
+        }
+        (onA ? w->spa : w->spb)[r] = sp;
+        (onA ? w->sqb : w->sqa)[r] = sq;
+    }
+    e->ops += (na + nb) * ns * 2;
+    double Ta = (double)T * Em[a], Tb = (double)T * Em[b];
+    double ka = BALANCE_ALPHA / ca->mcap_raw, kb = BALANCE_ALPHA / cb->mcap_raw;
+    swap_cand best[SWAP_TRIES];
+    for (size_t k = 0; k < SWAP_TRIES; k++)
+        best[k] = (swap_cand){.d = -1e-9 * (base + Ta + Tb), .u = SIZE_MAX, .v = SIZE_MAX};
+    for (size_t i = 0; i < na; i++) {
+        const unit *un = &pk->units[w->A[i]];
+        if (elim_allowed(pk, b, w->A[i], NULL))
+            swap_keep(best,
+                      w->spa[i] + w->sqb[i] - base + Ta * (balance_exp(-ka * un->mem) - 1) +
+                          Tb * (balance_exp(kb * un->mem) - 1),
+                      w->A[i], SIZE_MAX);
+    }
+    for (size_t j = 0; j < nb; j++) {
+        const unit *vn = &pk->units[w->B[j]];
+        if (elim_allowed(pk, a, w->B[j], NULL))
+            swap_keep(best,
+                      w->spb[j] + w->sqa[j] - base + Tb * (balance_exp(-kb * vn->mem) - 1) +
+                          Ta * (balance_exp(ka * vn->mem) - 1),
+                      SIZE_MAX, w->B[j]);
+    }
+    for (size_t i = 0; i < na; i++) {
+        const unit *un = &pk->units[w->A[i]];
+        const double *restrict pa = w->pa + i * ns, *restrict qb = w->qb + i * ns;
+        for (size_t j = 0; j < nb; j++) {
+            const unit *vn = &pk->units[w->B[j]];
+            const double *restrict pb = w->pb + j * ns, *restrict qa = w->qa + j * ns;
+            double d4[4] = {0, 0, 0, 0};
+            size_t s = 0;
+            for (; s + 4 <= ns; s += 4)
+                for (size_t k = 0; k < 4; k++)
+                    d4[k] += pa[s + k] * qa[s + k] + pb[s + k] * qb[s + k];
+            for (; s < ns; s++)
+                d4[0] += pa[s] * qa[s] + pb[s] * qb[s];
+            double dm = vn->mem - un->mem;
+            double d = (d4[0] + d4[1]) + (d4[2] + d4[3]) - base + Ta * (balance_exp(ka * dm) - 1) +
+                       Tb * (balance_exp(-kb * dm) - 1);
+            if (d < best[SWAP_TRIES - 1].d && elim_allowed(pk, b, w->A[i], vn) &&
+                elim_allowed(pk, a, w->B[j], un))
+                swap_keep(best, d, w->A[i], w->B[j]);
+        }
+    }
+    e->ops += na * nb * ns / 2;
+    for (size_t k = 0; k < SWAP_TRIES && (best[k].u != SIZE_MAX || best[k].v != SIZE_MAX); k++) {
+        double d = swap_exact(pk, a, b, best[k].u, best[k].v, E, Em);
+        e->ops += 2 * T;
+        if (d >= -1e-9 * (base + Ta + Tb))
+            continue;
+        if (best[k].u != SIZE_MAX)
+            unplace(pk, best[k].u);
+        if (best[k].v != SIZE_MAX)
+            unplace(pk, best[k].v);
+        if (best[k].u != SIZE_MAX)
+            place(pk, b, best[k].u);
+        if (best[k].v != SIZE_MAX)
+            place(pk, a, best[k].v);
+        balance_weights(pk, a, E, Em);
+        balance_weights(pk, b, E, Em);
+        e->total -= e->pen[a] + e->pen[b];
+        e->pen[a] = pen_of(e, ha);
+        e->pen[b] = pen_of(e, hb);
+        e->total += e->pen[a] + e->pen[b];
+        return true;
+    }
+    return false;
+}
+
+static _Thread_local const double *swap_sort_key;
+static int cmp_swap_key(const void *x, const void *y)
+{
+    double a = swap_sort_key[*(const size_t *)x], b = swap_sort_key[*(const size_t *)y];
+    return a > b   ? -1
+           : a < b ? 1
+                   : (*(const size_t *)x > *(const size_t *)y) -
+                         (*(const size_t *)x < *(const size_t *)y);
+}
+
+/* Rounds of pair changes over every host, hottest first, until a round
+ * lowers the potential by less than SWAP_GAIN of it or ops reach stop. */
+#define SWAP_GAIN 1e-3
+#define DESCEND_CYCLES 4
+/* the swaps' budget: this many times the placement's */
+#define SWAP_MULT 2ull
+static void balance_swaps(elim *e, double *E, double *Em, unsigned long long stop)
+{
+    packer *pk = e->pk;
+    size_t nh = pk->hosts.len, T = pk->T;
+    swap_ws w = {.S = ks_calloc(T + 1, sizeof(size_t)), .mark = ks_calloc(T + 1, sizeof(unsigned))};
+    size_t *order = ks_calloc(nh + 1, sizeof(size_t));
+    double *top = ks_calloc(nh + 1, sizeof(double));
+    for (unsigned r = 0; r < SWAP_ROUNDS && e->ops < stop; r++) {
+        double before = 0;
+        for (size_t h = 0; h < nh; h++) {
+            const host *hh = &pk->hosts.ptr[h];
+            const model_cap *c = &pk->mc[hh->model];
+            order[h] = h;
+            top[h] = hh->dead ? -INFINITY : hh->load[hh->ord[0]] / c->cap_raw;
+            for (size_t t = 0; t < T; t++)
+                before += E[h * T + t];
+            before += (double)T * Em[h];
+        }
+        swap_sort_key = top;
+        qsort(order, nh, sizeof(size_t), cmp_swap_key);
+        for (size_t k = 0; k < nh && e->ops < stop && e->total > 1e-12; k++) {
+            size_t a = order[k];
+            const host *ha = &pk->hosts.ptr[a];
+            if (ha->dead || !ha->nunits)
+                continue;
+            /* partners: the most room in a's busiest slots, by their weight */
+            size_t nhot = T < SWAP_HOT ? T : SWAP_HOT;
+            size_t part[SWAP_PARTNERS], np = 0;
+            double pr[SWAP_PARTNERS];
+            for (size_t b = 0; b < nh; b++) {
+                const host *hb = &pk->hosts.ptr[b];
+                if (b == a || hb->dead)
+                    continue;
+                double x = 0, cb = pk->mc[hb->model].cap_raw;
+                for (size_t j = 0; j < nhot; j++) {
+                    size_t t = ha->ord[j];
+                    x += E[a * T + t] * (cb - hb->load[t]) / cb;
+                }
+                top_keep(part, pr, &np, SWAP_PARTNERS, b, x);
+            }
+            e->ops += nh * nhot;
+            for (size_t q = 0; q < np && e->ops < stop; q++)
+                for (unsigned rep = 0; rep < 4 && swap_pair(e, a, part[q], E, Em, &w); rep++)
+                    ;
+        }
+        double after = 0;
+        for (size_t h = 0; h < nh; h++) {
+            for (size_t t = 0; t < T; t++)
+                after += E[h * T + t];
+            after += (double)T * Em[h];
+        }
+        e->ops += 2 * nh * T;
+        if (before - after < SWAP_GAIN * before || e->total <= 1e-12)
+            break;
+    }
+    free(top);
+    free(order);
+    free(w.S);
+    free(w.mark);
+    free(w.A);
+    free(w.B);
+    free(w.pa);
+    free(w.qb);
+    free(w.pb);
+    free(w.qa);
+    free(w.spa);
+    free(w.sqb);
+    free(w.spb);
+    free(w.sqa);
+}
+
 /* A placement on exactly H new hosts (besides the fixed ones) built to
  * balance, then repaired. Each unit, largest first, goes where it raises
  * the host's potential least: the sum over its slots (and its memory) of
  * exp(BALANCE_ALPHA x the load over the limit), a smooth maximum that
  * weighs every slot near the limit, not the busiest one alone; so the
- * hosts' busy hours spread and their hour-to-hour noise evens out. The
- * repair may spend as much as the placement took (a placement that far
- * from fitting is given up, the budget kept for the next try). true with
- * pk holding it when no host is over its limits; false (pk then holds an
- * overloaded placement) otherwise. order: room for every unit. */
+ * hosts' busy hours spread and their hour-to-hour noise evens out. Pair
+ * swaps (balance_swaps) may then spend twice what the placement took and
+ * the repair as much as it (a placement that far from fitting is given
+ * up, the budget kept for the next try). When it fits, hosts are emptied
+ * one at a time down to floor, each followed by swaps and repair (again
+ * while a round lowers the overload by a tenth, at most DESCEND_CYCLES
+ * times), until one fails (its placement is put back) or what is left of
+ * budget would not pay for a step. true when H fits: found then holds the
+ * placement on the fewest hosts reached, *got their number; false
+ * otherwise, *left the overload left. pk holds a placement either way.
+ * order, buf: room for every unit. */
 static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long long budget,
-                         size_t *order, size_t *buf, unsigned long long *ops)
+                         size_t floor, size_t *order, size_t *buf, unsigned long long *ops,
+                         int *found, size_t *got, double *left)
 {
     pk->ordered = true;
     hosts_reset(pk);
@@ -2126,19 +2484,108 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
         e.pen[best_b] = pen_of(&e, &pk->hosts.ptr[best_b]);
         e.total += e.pen[best_b];
     }
+    ok = ok && e.ops < e.budget;
+    /* the placement's cost: the swaps may spend twice that, the repair
+     * as much again */
+    unsigned long long P = e.ops, total = budget;
+    if (ok && e.budget - e.ops > e.ops)
+        e.budget = 2 * e.ops;
+    if (ok && e.total > 1e-12) {
+        unsigned long long o0 = e.ops;
+        balance_swaps(&e, E, Em, e.ops + SWAP_MULT * P);
+        e.budget += e.ops - o0;
+    }
+    ok = ok && elim_repair(&e, buf);
+    *left = e.total;
+    for (size_t b = 0; b < nh; b++)
+        balance_weights(pk, b, E, Em); /* the repair moved units */
+    *got = 0;
+    if (ok) {
+        *got = H;
+        memcpy(found, pk->uhost, pk->nunits * sizeof(int));
+    }
+    /* then one host fewer at a time, from the last placement that fits */
+    int *saved = ks_calloc(pk->nunits + 1, sizeof(int));
+    bool *dead = ks_calloc(nh + 1, sizeof(bool));
+    memset(R, 0, T * sizeof(double));
+    while (ok && *got > floor && e.ops + (SWAP_MULT + 1) * P < total) {
+        size_t x = SIZE_MAX;
+        double fx = INFINITY;
+        for (size_t h = pk->nfixed; h < nh; h++) {
+            const host *hh = &pk->hosts.ptr[h];
+            bool pinned = false;
+            double big = 0;
+            for (size_t i = 0; i < hh->members.len && !pinned; i++) {
+                const unit *un = &pk->units[hh->members.ptr[i]];
+                pinned = un->pin >= 0;
+                big = un->peak > big ? un->peak : big;
+            }
+            if (hh->dead || !hh->nunits || pinned)
+                continue;
+            /* its largest peak first (every other host is nearly full in
+             * the busy hours), then its fill */
+            double f = big / pk->mc[hh->model].cap_raw + 0.1 * host_fill(pk, hh);
+            if (f < fx) {
+                fx = f;
+                x = h;
+            }
+        }
+        if (x == SIZE_MAX)
+            break;
+        elim_save(pk, saved, dead);
+        size_t nu = units_on(pk, x, buf);
+        for (size_t i = 0; i < nu; i++)
+            unplace(pk, buf[i]);
+        pk->hosts.ptr[x].dead = true;
+        balance_weights(pk, x, E, Em);
+        e.total -= e.pen[x];
+        e.pen[x] = 0;
+        for (size_t i = 0; i < nu && ok; i++) {
+            size_t b = balance_choose(pk, buf[i], E, Em, W, Wm, R, 0);
+            e.ops += balance_unit_ops(pk, nh);
+            if (b == SIZE_MAX) {
+                ok = false;
+                break;
+            }
+            place(pk, b, buf[i]);
+            balance_weights(pk, b, E, Em);
+            e.total -= e.pen[b];
+            e.pen[b] = pen_of(&e, &pk->hosts.ptr[b]);
+            e.total += e.pen[b];
+        }
+        /* swaps then the repair; again while that lowers the overload by
+         * a tenth at least and the budget lasts */
+        bool fit = false;
+        for (unsigned cyc = 0; ok && cyc < DESCEND_CYCLES; cyc++) {
+            double before = e.total;
+            if (e.total > 1e-12)
+                balance_swaps(&e, E, Em, e.ops + SWAP_MULT * P);
+            e.budget = e.ops + P;
+            fit = elim_repair(&e, buf) && placement_ok(pk);
+            for (size_t b = 0; b < nh; b++)
+                balance_weights(pk, b, E, Em); /* the repair moved units */
+            if (fit || e.total > 0.9 * before || e.ops + (SWAP_MULT + 1) * P > total)
+                break;
+        }
+        ok = ok && fit;
+        if (!ok) {
+            elim_restore(pk, saved, dead);
+            break;
+        }
+        --*got;
+        memcpy(found, pk->uhost, pk->nunits * sizeof(int));
+    }
+    free(saved);
+    free(dead);
     free(E);
     free(Em);
     free(W);
     free(Wm);
     free(R);
-    ok = ok && e.ops < e.budget;
-    if (ok && e.budget - e.ops > e.ops)
-        e.budget = 2 * e.ops;
-    ok = ok && elim_repair(&e, buf);
     free(e.pen);
     *ops = e.ops;
     pk->ordered = false;
-    return ok;
+    return *got > 0;
 }
 
 /* Units placed as in placed (per unit: host or -1), nothing else. */
@@ -2153,13 +2600,14 @@ static void rebuild(packer *pk, const int *placed)
         }
 }
 
-/* Fewer new hosts than placement best uses, by balance_pack: half way down
- * to the lower bound (lower, counted with the fixed hosts), then after a
- * success a quarter of what is left below it, after a failure half way
- * back up to the fewest found; until the two meet or the budget is spent.
- * A try is not started without the budget its placement needs and the
- * cheapest success took. true with pk holding the fewest found; false (pk
- * then undefined) when none was found. order: room for every unit. */
+/* Fewer new hosts than placement best uses, by balance_pack: two thirds of
+ * the way down to the lower bound (lower, counted with the fixed hosts);
+ * after a failure up by the overload it left, at most half way back to the
+ * fewest found; the first that fits goes down from there one host at a
+ * time (in balance_pack) and ends the search. A try is not started
+ * without the budget its placement needs. true with pk holding the fewest
+ * found; false (pk then undefined) when none was found. order: room for
+ * every unit. */
 static bool balance_search(packer *pk, double lower, const int *best, size_t *order)
 {
     size_t cur = 0;
@@ -2171,54 +2619,43 @@ static bool balance_search(packer *pk, double lower, const int *best, size_t *or
         }
     double lb = lower - (double)pk->nfixed;
     /* lo: fewest still worth a try; hi: fewest found (feasible) */
-    size_t lo = lb > 1 ? (size_t)ceil(lb - 1e-9) : 1, hi = cur;
+    size_t lo = lb > 1 ? (size_t)ceil(lb - 1e-9) : 1, hi = cur, bottom = lo;
     if (lo >= hi)
         return false;
     KS_AUTOFREE size_t *buf = ks_calloc(pk->nunits + pk->nfixed + cur + 1, sizeof(size_t));
-    KS_AUTOFREE int *found = NULL;
-    unsigned long long spent = 0, cheapest = 0;
-    size_t h = hi - ((hi - lo + 1) / 2 ? (hi - lo + 1) / 2 : 1);
-    while (lo <= h && h < hi && spent < BALANCE_BUDGET && BALANCE_BUDGET - spent >= cheapest) {
+    KS_AUTOFREE int *found = NULL, *tmp = NULL;
+    unsigned long long spent = 0;
+    size_t h = hi - ((hi - lo + 1) * 2 / 3 ? (hi - lo + 1) * 2 / 3 : 1);
+    while (lo <= h && h < hi && spent < BALANCE_BUDGET) {
         /* not started without room for its placement at least (a fleet
          * too large for the budget keeps local search, as before) */
         if (BALANCE_BUDGET - spent < pk->nunits * balance_unit_ops(pk, pk->nfixed + h))
             break;
         unsigned long long ops = 0;
-        bool ok = balance_pack(pk, h, best, BALANCE_BUDGET - spent, order, buf, &ops);
+        size_t got = 0;
+        if (!tmp)
+            tmp = ks_calloc(pk->nunits + 1, sizeof(int));
+        double left = 0;
+        bool ok = balance_pack(pk, h, best, BALANCE_BUDGET - spent, bottom, order, buf, &ops, tmp,
+                               &got, &left);
         spent += ops;
         if (ok) {
-            hi = h;
             found = ks_reallocarray(found, pk->nunits + 1, sizeof(int));
-            memcpy(found, pk->uhost, pk->nunits * sizeof(int));
-            cheapest = cheapest && cheapest < ops ? cheapest : ops;
-            size_t step = (hi - lo + 1) / 4;
-            h = hi - (step ? step : 1);
+            memcpy(found, tmp, pk->nunits * sizeof(int));
+            break; /* it went down one host at a time while it could */
         } else {
+            /* up by the overload left (about a host per share of a
+             * limit), at most half way back */
             lo = h + 1;
+            size_t up = h + 1 + (left < (double)(hi - h) ? (size_t)left : hi - h);
             h = lo + (hi - lo) / 2;
+            h = up < h ? up : h;
         }
     }
     if (!found)
         return false;
     rebuild(pk, found);
     return placement_ok(pk);
-}
-
-/* Put back a placement saved in saved (per unit: host or -1); dead flags as
- * in dead. */
-static void elim_restore(packer *pk, const int *saved, const bool *dead)
-{
-    for (size_t u = 0; u < pk->nunits; u++)
-        if (pk->uhost[u] >= 0)
-            unplace(pk, u);
-    for (size_t h = 0; h < pk->hosts.len; h++) {
-        pk->hosts.ptr[h].dead = dead[h];
-        memset(pk->hosts.ptr[h].load, 0, pk->T * sizeof(double));
-        pk->hosts.ptr[h].mem = 0;
-    }
-    for (size_t u = 0; u < pk->nunits; u++)
-        if (saved[u] >= 0)
-            place(pk, (size_t)saved[u], u);
 }
 
 /* Eliminate hosts while the budget lasts and the lower bound allows; true
@@ -2252,9 +2689,7 @@ static bool eliminate(packer *pk, double lower, unsigned long long budget)
         }
         if (a == SIZE_MAX)
             break;
-        memcpy(saved, pk->uhost, pk->nunits * sizeof(int));
-        for (size_t h = 0; h < nh; h++)
-            dead[h] = pk->hosts.ptr[h].dead;
+        elim_save(pk, saved, dead);
         memset(e.pen, 0, (nh + 1) * sizeof(double));
         e.total = 0;
         if (elim_host(&e, a, buf)) {
@@ -2734,6 +3169,9 @@ int ana_pack(const ana_problem *p, ana_solution *sol, ks_error *err)
     sol->nhosts = nh;
     why_pack(sol, n);
     sol->algorithm = algo_names[best_v][(improved ? 2 : 0) + (standby ? 1 : 0) + (mixed ? 4 : 0)];
+    for (size_t mk = 0; pk.ux && mk < pk.nmc; mk++)
+        free(pk.ux[mk]);
+    free(pk.ux);
     free(pk.mc);
 
     hosts_free(&pk);
