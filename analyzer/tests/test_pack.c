@@ -605,9 +605,9 @@ KS_TEST(test_random_properties)
  * variant gets local search), in three time zones, so that hosts peak at
  * different hours, each VM-hour x 1 +- noise at random: the balanced
  * placement on fewer hosts runs, and its result is valid, places
- * everything, is well below first fit's and at most one host above the
+ * everything, is well below first fit's and at most `above` hosts above the
  * lower bound. */
-static void large_fleet(double noise)
+static void large_fleet(double noise, size_t above)
 {
     enum { N = 3000, T = 720 };
     ana_item *items = ks_calloc(N, sizeof *items);
@@ -666,7 +666,7 @@ static void large_fleet(double noise)
     printf("large, noise %.0f %%: %zu hosts, lower bound %.0f, peak-sum first fit %zu (%s)\n",
            noise * 100, sol.nhosts, sol.lower_bound, ff, sol.algorithm);
     KS_CHECK(sol.nhosts * 10 < ff * 8);
-    KS_CHECK((double)sol.nhosts <= sol.lower_bound + 1);
+    KS_CHECK((double)sol.nhosts <= sol.lower_bound + (double)above);
     ana_solution_free(&sol);
     free(items);
     free(cpu);
@@ -674,10 +674,11 @@ static void large_fleet(double noise)
 }
 
 /* +-10 %: the variants leave 59 hosts and local search 58 (measured with
- * BALANCE_BUDGET=0); the balanced placement 57, one above the bound of 56 */
+ * BALANCE_BUDGET=0); the balanced placement 57, one above the bound of 56;
+ * with pair swaps and going down one host at a time, the bound */
 KS_TEST(test_large_balanced)
 {
-    large_fleet(0.1);
+    large_fleet(0.1, 0);
 }
 
 /* +-20 % from hour to hour: a host's busiest hour stands further above its
@@ -686,7 +687,7 @@ KS_TEST(test_large_balanced)
  * maximum of all the host's slots grows least, 57 (bound 56) */
 KS_TEST(test_large_noisy)
 {
-    large_fleet(0.2);
+    large_fleet(0.2, 1);
 }
 
 /* Tight, noisy instances: 60 VMs (daytime peaks in three time zones, each
