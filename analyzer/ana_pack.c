@@ -2289,15 +2289,20 @@ static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_w
         for (size_t j = 0; j < nb; j++) {
             const unit *vn = &pk->units[w->B[j]];
             const double *restrict pb = w->pb + j * ns, *restrict qa = w->qa + j * ns;
-            double d4[4] = {0, 0, 0, 0};
+            /* four sums in registers, so that the additions do not wait
+             * on each other */
+            double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
             size_t s = 0;
-            for (; s + 4 <= ns; s += 4)
-                for (size_t k = 0; k < 4; k++)
-                    d4[k] += pa[s + k] * qa[s + k] + pb[s + k] * qb[s + k];
+            for (; s + 4 <= ns; s += 4) {
+                d0 += pa[s] * qa[s] + pb[s] * qb[s];
+                d1 += pa[s + 1] * qa[s + 1] + pb[s + 1] * qb[s + 1];
+                d2 += pa[s + 2] * qa[s + 2] + pb[s + 2] * qb[s + 2];
+                d3 += pa[s + 3] * qa[s + 3] + pb[s + 3] * qb[s + 3];
+            }
             for (; s < ns; s++)
-                d4[0] += pa[s] * qa[s] + pb[s] * qb[s];
+                d0 += pa[s] * qa[s] + pb[s] * qb[s];
             double dm = vn->mem - un->mem;
-            double d = (d4[0] + d4[1]) + (d4[2] + d4[3]) - base + Ta * (balance_exp(ka * dm) - 1) +
+            double d = (d0 + d1) + (d2 + d3) - base + Ta * (balance_exp(ka * dm) - 1) +
                        Tb * (balance_exp(-kb * dm) - 1);
             if (d < best[SWAP_TRIES - 1].d && elim_allowed(pk, b, w->A[i], vn) &&
                 elim_allowed(pk, a, w->B[j], un))
