@@ -2175,9 +2175,16 @@ static double swap_exact(const packer *pk, size_t a, size_t b, size_t u, size_t 
     return d;
 }
 
-/* The units' factors on hosts of model k (see packer.ux). */
+/* The units' factors on hosts of model k (see packer.ux); NULL above
+ * UNIT_FACTORS_MAX units x slots (256 MiB a model; 10,000 VMs x 720 hourly
+ * slots are 58 MB). */
+#ifndef UNIT_FACTORS_MAX
+#define UNIT_FACTORS_MAX (32u * 1024 * 1024)
+#endif
 static const double *unit_factors(packer *pk, size_t k)
 {
+    if (pk->nunits * pk->T > UNIT_FACTORS_MAX)
+        return NULL; /* computed where they are needed instead */
     if (!pk->ux)
         pk->ux = ks_calloc(pk->nmc + 1, sizeof(double *));
     if (!pk->ux[k]) {
@@ -2248,13 +2255,15 @@ static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_w
         size_t r = onA ? i : i - na;
         double *p = (onA ? w->pa : w->pb) + r * ns, *q = (onA ? w->qb : w->qa) + r * ns;
         const double *Eh = onA ? Ea : Eb;
-        const double *xh = (onA ? Xa : Xb) + id * T, *xo = (onA ? Xb : Xa) + id * T;
+        const double *xh = onA ? Xa : Xb, *xo = onA ? Xb : Xa, *cpu = pk->units[id].cpu;
+        double kh = BALANCE_ALPHA / (onA ? ca : cb)->cap_raw;
+        double ko = BALANCE_ALPHA / (onA ? cb : ca)->cap_raw;
         const double *Eo = onA ? Eb : Ea;
         double sp = 0, sq = 0;
         for (size_t s = 0; s < ns; s++) {
             size_t t = w->S[s];
-            p[s] = Eh[t] / xh[t];
-            q[s] = xo[t];
+            p[s] = Eh[t] / (xh ? xh[id * T + t] : balance_exp(kh * cpu[t]));
+            q[s] = xo ? xo[id * T + t] : balance_exp(ko * cpu[t]);
             sp += p[s];
             sq += Eo[t] * q[s];
         }
