@@ -2378,7 +2378,7 @@ static void balance_swaps(elim *e, double *E, double *Em, unsigned long long sto
             before += (double)T * Em[h];
         }
         swap_sort_key = top;
-        qsort(order, nh, sizeof(size_t), cmp_swap_key);
+        ks_qsort(order, nh, sizeof(size_t), cmp_swap_key);
         for (size_t k = 0; k < nh && e->ops < stop && e->total > 1e-12; k++) {
             size_t a = order[k];
             const host *ha = &pk->hosts.ptr[a];
@@ -2439,7 +2439,7 @@ static void balance_swaps(elim *e, double *E, double *Em, unsigned long long sto
  * swaps (balance_swaps) may then spend twice what the placement took and
  * the repair as much as it (a placement that far from fitting is given
  * up, the budget kept for the next try). When it fits, hosts are emptied
- * one at a time down to floor, each followed by swaps and repair (again
+ * one at a time down to bottom, each followed by swaps and repair (again
  * while a round lowers the overload by a tenth, at most DESCEND_CYCLES
  * times), until one fails (its placement is put back) or what is left of
  * budget would not pay for a step. true when H fits: found then holds the
@@ -2447,7 +2447,7 @@ static void balance_swaps(elim *e, double *E, double *Em, unsigned long long sto
  * otherwise, *left the overload left. pk holds a placement either way.
  * order, buf: room for every unit. */
 static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long long budget,
-                         size_t floor, size_t *order, size_t *buf, unsigned long long *ops,
+                         size_t bottom, size_t *order, size_t *buf, unsigned long long *ops,
                          int *found, size_t *got, double *left)
 {
     pk->ordered = true;
@@ -2522,7 +2522,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
     int *saved = ks_calloc(pk->nunits + 1, sizeof(int));
     bool *dead = ks_calloc(nh + 1, sizeof(bool));
     memset(R, 0, T * sizeof(double));
-    while (ok && *got > floor && e.ops + (SWAP_MULT + 1) * P < total) {
+    while (ok && *got > bottom && e.ops + (SWAP_MULT + 1) * P < total) {
         size_t x = SIZE_MAX;
         double fx = INFINITY;
         for (size_t h = pk->nfixed; h < nh; h++) {
