@@ -1295,6 +1295,33 @@ static double rng_unit(uint64_t *state)
  * the change cannot bring over the limit: the same overload (summed in
  * another order) from a few dozen slots instead of every one. */
 
+/* A slot's weight in the balanced placement: exp(BALANCE_ALPHA x its load
+ * over the limit, as a share of the limit), so a slot 1 % of the limit
+ * below another weighs e^-1.5 of it; exponents are clamped (no overflow). */
+#define BALANCE_ALPHA 150.0
+#define BALANCE_EXP_MAX 300.0
+
+static double balance_exp(double x)
+{
+    return exp(x < BALANCE_EXP_MAX ? x : BALANCE_EXP_MAX);
+}
+
+/* The weight of a load against its limit. */
+static double balance_w(double load, double cap)
+{
+    return balance_exp(BALANCE_ALPHA * (load - cap) / cap);
+}
+
+/* Host b's slot weights (and memory's) after a change. */
+static void balance_weights(const packer *pk, size_t b, double *restrict E, double *restrict Em)
+{
+    const host *h = &pk->hosts.ptr[b];
+    const model_cap *c = &pk->mc[h->model];
+    for (size_t t = 0; t < pk->T; t++)
+        E[b * pk->T + t] = balance_w(h->load[t], c->cap_raw);
+    Em[b] = balance_w(h->mem, c->mcap_raw);
+}
+
 #define ELIM_MEM_WEIGHT 4.0
 
 /* Memory above its limit as the overload counts it (a share of the
@@ -1317,6 +1344,9 @@ typedef struct elim {
     /* stuck on moves and sampled swaps: swaps of any two units with every
      * host in turn, until one lowers the overload */
     bool deep;
+    /* the balanced placement's slot and memory weights (balance_weights),
+     * kept current by every change; NULL elsewhere */
+    double *E, *Em;
 } elim;
 
 /* Overload of host h as it is. */
@@ -1442,16 +1472,24 @@ static bool placement_ok(const packer *pk)
     return true;
 }
 
+/* Host h's overload (and weights) after a change on it. */
+static void elim_update(elim *e, size_t h)
+{
+    e->total -= e->pen[h];
+    e->pen[h] = pen_of(e, &e->pk->hosts.ptr[h]);
+    e->total += e->pen[h];
+    if (e->E)
+        balance_weights(e->pk, h, e->E, e->Em);
+}
+
 static void elim_move(elim *e, size_t u, size_t b)
 {
     packer *pk = e->pk;
     size_t a = (size_t)pk->uhost[u];
     unplace(pk, u);
     place(pk, b, u);
-    e->total -= e->pen[a] + e->pen[b];
-    e->pen[a] = pen_of(e, &pk->hosts.ptr[a]);
-    e->pen[b] = pen_of(e, &pk->hosts.ptr[b]);
-    e->total += e->pen[a] + e->pen[b];
+    elim_update(e, a);
+    elim_update(e, b);
 }
 
 /* A change found by elim_improve: unit u to host b, and unit v (or
@@ -1493,17 +1531,6 @@ static void swap_search(elim *e, size_t a, size_t b, bool smaller_only, elim_cha
             }
         }
     }
-}
-
-/* A slot's weight in the balanced placement: exp(BALANCE_ALPHA x its load
- * over the limit, as a share of the limit), so a slot 1 % of the limit
- * below another weighs e^-1.5 of it; exponents are clamped (no overflow). */
-#define BALANCE_ALPHA 150.0
-#define BALANCE_EXP_MAX 300.0
-
-static double balance_exp(double x)
-{
-    return exp(x < BALANCE_EXP_MAX ? x : BALANCE_EXP_MAX);
 }
 
 /* --------------------------------- pair re-partition (small problems) */
@@ -2016,21 +2043,9 @@ static bool elim_host(elim *e, size_t a, size_t *buf)
         if (best_b == SIZE_MAX)
             return false; /* nowhere at all (vCPUs, anti-affinity) */
         place(pk, best_b, u);
-        e->total -= e->pen[best_b];
-        e->pen[best_b] = pen_of(e, &pk->hosts.ptr[best_b]);
-        e->total += e->pen[best_b];
+        elim_update(e, best_b);
     }
     return elim_repair(e, buf);
-}
-
-/* Host b's slot weights (and memory's) after a change. */
-static void balance_weights(const packer *pk, size_t b, double *restrict E, double *restrict Em)
-{
-    const host *h = &pk->hosts.ptr[b];
-    const model_cap *c = &pk->mc[h->model];
-    for (size_t t = 0; t < pk->T; t++)
-        E[b * pk->T + t] = balance_exp(BALANCE_ALPHA * (h->load[t] - c->cap_raw) / c->cap_raw);
-    Em[b] = balance_exp(BALANCE_ALPHA * (h->mem - c->mcap_raw) / c->mcap_raw);
 }
 
 /* The host where unit u raises the potential least (SIZE_MAX: none may
@@ -2131,6 +2146,7 @@ typedef struct swap_ws {
     unsigned stamp;
     double *pa, *qb, *pb, *qa;     /* per unit x slot of S */
     double *spa, *sqb, *spb, *sqa; /* their sums (with the other host's weights) */
+    double *mpa, *mqb, *mpb, *mqa; /* per unit: the same for memory */
     size_t cap_units;
 } swap_ws;
 
@@ -2144,8 +2160,8 @@ static void swap_ws_units(swap_ws *w, size_t n, size_t T)
     double **m[] = {&w->pa, &w->qb, &w->pb, &w->qa};
     for (size_t k = 0; k < 4; k++)
         *m[k] = ks_reallocarray(*m[k], n * T, sizeof(double));
-    double **s[] = {&w->spa, &w->sqb, &w->spb, &w->sqa};
-    for (size_t k = 0; k < 4; k++)
+    double **s[] = {&w->spa, &w->sqb, &w->spb, &w->sqa, &w->mpa, &w->mqb, &w->mpb, &w->mqa};
+    for (size_t k = 0; k < 8; k++)
         *s[k] = ks_reallocarray(*s[k], n, sizeof(double));
 }
 
@@ -2167,10 +2183,10 @@ static double swap_exact(const packer *pk, size_t a, size_t b, size_t u, size_t 
         const double *restrict L = h[s]->load, *restrict Eh = E + hi * T;
         for (size_t t = 0; t < T; t++) {
             double l = L[t] + (in[s] ? in[s][t] : 0) - (out[s] ? out[s][t] : 0);
-            d += balance_exp(BALANCE_ALPHA * (l - c->cap_raw) / c->cap_raw) - Eh[t];
+            d += balance_w(l, c->cap_raw) - Eh[t];
         }
         double m = h[s]->mem + min[s] - min[1 - s];
-        d += (balance_exp(BALANCE_ALPHA * (m - c->mcap_raw) / c->mcap_raw) - Em[hi]) * (double)T;
+        d += (balance_w(m, c->mcap_raw) - Em[hi]) * (double)T;
     }
     return d;
 }
@@ -2214,14 +2230,45 @@ static void swap_keep(swap_cand *best, double d, size_t u, size_t v)
     best[k] = (swap_cand){.d = d, .u = u, .v = v};
 }
 
+/* The factors of the n units ids on a host of model hm with weights Eh
+ * (the other host: model om, weights Eo), over the slots w->S[0..ns): p,
+ * the host's weights without the unit; q, the unit's factor on the other
+ * host; sp, the sum of p; sq, the sum of q weighted by Eo; mp, mq: the
+ * unit's memory factors off its host and on the other. */
+static void swap_factors(packer *pk, const swap_ws *w, size_t ns, const size_t *ids, size_t n,
+                         size_t hm, size_t om, const double *Eh, const double *Eo, double *p,
+                         double *q, double *sp, double *sq, double *mp, double *mq)
+{
+    size_t T = pk->T;
+    const double *xh = unit_factors(pk, hm), *xo = unit_factors(pk, om);
+    double kh = BALANCE_ALPHA / pk->mc[hm].cap_raw, ko = BALANCE_ALPHA / pk->mc[om].cap_raw;
+    double mkh = BALANCE_ALPHA / pk->mc[hm].mcap_raw, mko = BALANCE_ALPHA / pk->mc[om].mcap_raw;
+    for (size_t i = 0; i < n; i++) {
+        mp[i] = balance_exp(-mkh * pk->units[ids[i]].mem);
+        mq[i] = balance_exp(mko * pk->units[ids[i]].mem);
+        size_t id = ids[i];
+        const double *cpu = pk->units[id].cpu;
+        double *pi = p + i * ns, *qi = q + i * ns, a = 0, b = 0;
+        for (size_t s = 0; s < ns; s++) {
+            size_t t = w->S[s];
+            pi[s] = Eh[t] / (xh ? xh[id * T + t] : balance_exp(kh * cpu[t]));
+            qi[s] = xo ? xo[id * T + t] : balance_exp(ko * cpu[t]);
+            a += pi[s];
+            b += Eo[t] * qi[s];
+        }
+        sp[i] = a;
+        sq[i] = b;
+    }
+}
+
 /* The best move or swap between hosts a and b, made when it lowers the
  * potential; true then. */
-static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_ws *w)
+static bool swap_pair(elim *e, size_t a, size_t b, swap_ws *w)
 {
     packer *pk = e->pk;
+    const double *E = e->E, *Em = e->Em;
     size_t T = pk->T;
     host *ha = &pk->hosts.ptr[a], *hb = &pk->hosts.ptr[b];
-    const model_cap *ca = &pk->mc[ha->model], *cb = &pk->mc[hb->model];
     const double *restrict Ea = E + a * T, *restrict Eb = E + b * T;
     double M = Ea[ha->ord[0]] > Eb[hb->ord[0]] ? Ea[ha->ord[0]] : Eb[hb->ord[0]];
     double thr = M * exp(-SWAP_SPAN);
@@ -2246,52 +2293,26 @@ static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_w
     double base = 0;
     for (size_t s = 0; s < ns; s++)
         base += Ea[w->S[s]] + Eb[w->S[s]];
-    /* factors: p = the host's weights without the unit, q = the unit's on
-     * the other host */
-    const double *Xa = unit_factors(pk, ha->model), *Xb = unit_factors(pk, hb->model);
-    for (size_t i = 0; i < na + nb; i++) {
-        bool onA = i < na;
-        size_t id = onA ? w->A[i] : w->B[i - na];
-        size_t r = onA ? i : i - na;
-        double *p = (onA ? w->pa : w->pb) + r * ns, *q = (onA ? w->qb : w->qa) + r * ns;
-        const double *Eh = onA ? Ea : Eb;
-        const double *xh = onA ? Xa : Xb, *xo = onA ? Xb : Xa, *cpu = pk->units[id].cpu;
-        double kh = BALANCE_ALPHA / (onA ? ca : cb)->cap_raw;
-        double ko = BALANCE_ALPHA / (onA ? cb : ca)->cap_raw;
-        const double *Eo = onA ? Eb : Ea;
-        double sp = 0, sq = 0;
-        for (size_t s = 0; s < ns; s++) {
-            size_t t = w->S[s];
-            p[s] = Eh[t] / (xh ? xh[id * T + t] : balance_exp(kh * cpu[t]));
-            q[s] = xo ? xo[id * T + t] : balance_exp(ko * cpu[t]);
-            sp += p[s];
-            sq += Eo[t] * q[s];
-        }
-        (onA ? w->spa : w->spb)[r] = sp;
-        (onA ? w->sqb : w->sqa)[r] = sq;
-    }
+    swap_factors(pk, w, ns, w->A, na, ha->model, hb->model, Ea, Eb, w->pa, w->qb, w->spa, w->sqb,
+                 w->mpa, w->mqb);
+    swap_factors(pk, w, ns, w->B, nb, hb->model, ha->model, Eb, Ea, w->pb, w->qa, w->spb, w->sqa,
+                 w->mpb, w->mqa);
     e->ops += (na + nb) * ns * 2;
     double Ta = (double)T * Em[a], Tb = (double)T * Em[b];
-    double ka = BALANCE_ALPHA / ca->mcap_raw, kb = BALANCE_ALPHA / cb->mcap_raw;
     swap_cand best[SWAP_TRIES];
     for (size_t k = 0; k < SWAP_TRIES; k++)
         best[k] = (swap_cand){.d = -1e-9 * (base + Ta + Tb), .u = SIZE_MAX, .v = SIZE_MAX};
-    for (size_t i = 0; i < na; i++) {
-        const unit *un = &pk->units[w->A[i]];
+    /* moves (what a unit leaves behind and what it brings, both hosts) */
+    for (size_t i = 0; i < na; i++)
         if (elim_allowed(pk, b, w->A[i], NULL))
             swap_keep(best,
-                      w->spa[i] + w->sqb[i] - base + Ta * (balance_exp(-ka * un->mem) - 1) +
-                          Tb * (balance_exp(kb * un->mem) - 1),
+                      w->spa[i] + w->sqb[i] - base + Ta * (w->mpa[i] - 1) + Tb * (w->mqb[i] - 1),
                       w->A[i], SIZE_MAX);
-    }
-    for (size_t j = 0; j < nb; j++) {
-        const unit *vn = &pk->units[w->B[j]];
+    for (size_t j = 0; j < nb; j++)
         if (elim_allowed(pk, a, w->B[j], NULL))
             swap_keep(best,
-                      w->spb[j] + w->sqa[j] - base + Tb * (balance_exp(-kb * vn->mem) - 1) +
-                          Ta * (balance_exp(ka * vn->mem) - 1),
+                      w->spb[j] + w->sqa[j] - base + Tb * (w->mpb[j] - 1) + Ta * (w->mqa[j] - 1),
                       SIZE_MAX, w->B[j]);
-    }
     for (size_t i = 0; i < na; i++) {
         const unit *un = &pk->units[w->A[i]];
         const double *restrict pa = w->pa + i * ns, *restrict qb = w->qb + i * ns;
@@ -2310,9 +2331,8 @@ static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_w
             }
             for (; s < ns; s++)
                 d0 += pa[s] * qa[s] + pb[s] * qb[s];
-            double dm = vn->mem - un->mem;
-            double d = (d0 + d1) + (d2 + d3) - base + Ta * (balance_exp(ka * dm) - 1) +
-                       Tb * (balance_exp(-kb * dm) - 1);
+            double d = (d0 + d1) + (d2 + d3) - base + Ta * (w->mpa[i] * w->mqa[j] - 1) +
+                       Tb * (w->mpb[j] * w->mqb[i] - 1);
             if (d < best[SWAP_TRIES - 1].d && elim_allowed(pk, b, w->A[i], vn) &&
                 elim_allowed(pk, a, w->B[j], un))
                 swap_keep(best, d, w->A[i], w->B[j]);
@@ -2325,22 +2345,24 @@ static bool swap_pair(elim *e, size_t a, size_t b, double *E, double *Em, swap_w
         if (d >= -1e-9 * (base + Ta + Tb))
             continue;
         if (best[k].u != SIZE_MAX)
-            unplace(pk, best[k].u);
+            elim_move(e, best[k].u, b);
         if (best[k].v != SIZE_MAX)
-            unplace(pk, best[k].v);
-        if (best[k].u != SIZE_MAX)
-            place(pk, b, best[k].u);
-        if (best[k].v != SIZE_MAX)
-            place(pk, a, best[k].v);
-        balance_weights(pk, a, E, Em);
-        balance_weights(pk, b, E, Em);
-        e->total -= e->pen[a] + e->pen[b];
-        e->pen[a] = pen_of(e, ha);
-        e->pen[b] = pen_of(e, hb);
-        e->total += e->pen[a] + e->pen[b];
+            elim_move(e, best[k].v, a);
         return true;
     }
     return false;
+}
+
+/* The potential: every host's slot weights, and memory's as T slots. */
+static double potential(const packer *pk, const double *E, const double *Em)
+{
+    double x = 0;
+    for (size_t h = 0; h < pk->hosts.len; h++) {
+        for (size_t t = 0; t < pk->T; t++)
+            x += E[h * pk->T + t];
+        x += (double)pk->T * Em[h];
+    }
+    return x;
 }
 
 static _Thread_local const double *swap_sort_key;
@@ -2359,23 +2381,20 @@ static int cmp_swap_key(const void *x, const void *y)
 #define DESCEND_CYCLES 4
 /* the swaps' budget: this many times the placement's */
 #define SWAP_MULT 2ull
-static void balance_swaps(elim *e, double *E, double *Em, unsigned long long stop)
+static void balance_swaps(elim *e, unsigned long long stop)
 {
     packer *pk = e->pk;
+    const double *E = e->E, *Em = e->Em;
     size_t nh = pk->hosts.len, T = pk->T;
     swap_ws w = {.S = ks_calloc(T + 1, sizeof(size_t)), .mark = ks_calloc(T + 1, sizeof(unsigned))};
     size_t *order = ks_calloc(nh + 1, sizeof(size_t));
     double *top = ks_calloc(nh + 1, sizeof(double));
+    double before = potential(pk, E, Em);
     for (unsigned r = 0; r < SWAP_ROUNDS && e->ops < stop; r++) {
-        double before = 0;
         for (size_t h = 0; h < nh; h++) {
             const host *hh = &pk->hosts.ptr[h];
-            const model_cap *c = &pk->mc[hh->model];
             order[h] = h;
-            top[h] = hh->dead ? -INFINITY : hh->load[hh->ord[0]] / c->cap_raw;
-            for (size_t t = 0; t < T; t++)
-                before += E[h * T + t];
-            before += (double)T * Em[h];
+            top[h] = hh->dead ? -INFINITY : hh->load[hh->ord[0]] / pk->mc[hh->model].cap_raw;
         }
         swap_sort_key = top;
         ks_qsort(order, nh, sizeof(size_t), cmp_swap_key);
@@ -2401,33 +2420,21 @@ static void balance_swaps(elim *e, double *E, double *Em, unsigned long long sto
             }
             e->ops += nh * nhot;
             for (size_t q = 0; q < np && e->ops < stop; q++)
-                for (unsigned rep = 0; rep < 4 && swap_pair(e, a, part[q], E, Em, &w); rep++)
+                for (unsigned rep = 0; rep < 4 && swap_pair(e, a, part[q], &w); rep++)
                     ;
         }
-        double after = 0;
-        for (size_t h = 0; h < nh; h++) {
-            for (size_t t = 0; t < T; t++)
-                after += E[h * T + t];
-            after += (double)T * Em[h];
-        }
-        e->ops += 2 * nh * T;
+        double after = potential(pk, E, Em);
+        e->ops += nh * T;
         if (before - after < SWAP_GAIN * before || e->total <= 1e-12)
             break;
+        before = after;
     }
     free(top);
     free(order);
-    free(w.S);
-    free(w.mark);
-    free(w.A);
-    free(w.B);
-    free(w.pa);
-    free(w.qb);
-    free(w.pb);
-    free(w.qa);
-    free(w.spa);
-    free(w.sqb);
-    free(w.spb);
-    free(w.sqa);
+    void *bufs[] = {w.S,   w.mark, w.A,   w.B,   w.pa,  w.qb,  w.pb,  w.qa,
+                    w.spa, w.sqb,  w.spb, w.sqa, w.mpa, w.mqb, w.mpb, w.mqa};
+    for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
+        free(bufs[k]);
 }
 
 /* A placement on exactly H new hosts (besides the fixed ones) built to
@@ -2456,17 +2463,18 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
     while (pk->hosts.len < pk->nfixed + H)
         host_new(pk);
     size_t nh = pk->hosts.len, T = pk->T;
-    elim e = {.pk = pk, .seed = 0x62616c616e6365ULL ^ H, .budget = budget, .deep = true};
-    e.pen = ks_calloc(nh + 1, sizeof(double));
-    for (size_t h = 0; h < nh; h++) {
-        e.pen[h] = pen_of(&e, &pk->hosts.ptr[h]);
-        e.total += e.pen[h];
-    }
     double *E = ks_calloc(nh * T + 1, sizeof(double)), *Em = ks_calloc(nh + 1, sizeof(double));
+    elim e = {.pk = pk,
+              .seed = 0x62616c616e6365ULL ^ H,
+              .budget = budget,
+              .deep = true,
+              .E = E,
+              .Em = Em};
+    e.pen = ks_calloc(nh + 1, sizeof(double));
+    for (size_t h = 0; h < nh; h++)
+        elim_update(&e, h);
     double *W = ks_calloc(pk->nmc * T + 1, sizeof(double)),
            *Wm = ks_calloc(pk->nmc + 1, sizeof(double));
-    for (size_t b = 0; b < nh; b++)
-        balance_weights(pk, b, E, Em);
     size_t n = free_units_sorted(pk, SIZE_L2, order);
     /* what is still to be placed, per slot, and its memory */
     double *R = ks_calloc(T + 1, sizeof(double)), Rm = 0;
@@ -2493,10 +2501,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
             break;
         }
         place(pk, best_b, u);
-        balance_weights(pk, best_b, E, Em);
-        e.total -= e.pen[best_b];
-        e.pen[best_b] = pen_of(&e, &pk->hosts.ptr[best_b]);
-        e.total += e.pen[best_b];
+        elim_update(&e, best_b);
     }
     ok = ok && e.ops < e.budget;
     /* the placement's cost: the swaps may spend twice that, the repair
@@ -2506,13 +2511,11 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
         e.budget = 2 * e.ops;
     if (ok && e.total > 1e-12) {
         unsigned long long o0 = e.ops;
-        balance_swaps(&e, E, Em, e.ops + SWAP_MULT * P);
+        balance_swaps(&e, e.ops + SWAP_MULT * P);
         e.budget += e.ops - o0;
     }
     ok = ok && elim_repair(&e, buf);
     *left = e.total;
-    for (size_t b = 0; b < nh; b++)
-        balance_weights(pk, b, E, Em); /* the repair moved units */
     *got = 0;
     if (ok) {
         *got = H;
@@ -2551,9 +2554,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
         for (size_t i = 0; i < nu; i++)
             unplace(pk, buf[i]);
         pk->hosts.ptr[x].dead = true;
-        balance_weights(pk, x, E, Em);
-        e.total -= e.pen[x];
-        e.pen[x] = 0;
+        elim_update(&e, x);
         for (size_t i = 0; i < nu && ok; i++) {
             size_t b = balance_choose(pk, buf[i], E, Em, W, Wm, R, 0);
             e.ops += balance_unit_ops(pk, nh);
@@ -2562,10 +2563,7 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
                 break;
             }
             place(pk, b, buf[i]);
-            balance_weights(pk, b, E, Em);
-            e.total -= e.pen[b];
-            e.pen[b] = pen_of(&e, &pk->hosts.ptr[b]);
-            e.total += e.pen[b];
+            elim_update(&e, b);
         }
         /* swaps then the repair; again while that lowers the overload by
          * a tenth at least and the budget lasts */
@@ -2573,11 +2571,9 @@ static bool balance_pack(packer *pk, size_t H, const int *placed, unsigned long 
         for (unsigned cyc = 0; ok && cyc < DESCEND_CYCLES; cyc++) {
             double before = e.total;
             if (e.total > 1e-12)
-                balance_swaps(&e, E, Em, e.ops + SWAP_MULT * P);
+                balance_swaps(&e, e.ops + SWAP_MULT * P);
             e.budget = e.ops + P;
             fit = elim_repair(&e, buf) && placement_ok(pk);
-            for (size_t b = 0; b < nh; b++)
-                balance_weights(pk, b, E, Em); /* the repair moved units */
             if (fit || e.total > 0.9 * before || e.ops + (SWAP_MULT + 1) * P > total)
                 break;
         }
