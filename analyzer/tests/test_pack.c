@@ -606,8 +606,11 @@ KS_TEST(test_random_properties)
  * different hours, each VM-hour x 1 +- noise at random: the balanced
  * placement on fewer hosts runs, and its result is valid, places
  * everything, is well below first fit's and at most `above` hosts above the
- * lower bound. */
-static void large_fleet(double noise, size_t above)
+ * lower bound. constrained: with anti-affinity groups (one VM in 25, in
+ * groups of 4), 2 VMs pinned to each of hosts 0 and 1, and one vCPU per
+ * core (53 of 64 on a host on average), which the balanced placement's swaps and steps down must
+ * keep (ana_pack checks its own plans: a broken one fails the call). */
+static void large_fleet(double noise, size_t above, bool constrained)
 {
     enum { N = 3000, T = 720 };
     ana_item *items = ks_calloc(N, sizeof *items);
@@ -630,6 +633,12 @@ static void large_fleet(double noise, size_t above)
                               .anti_group = -1,
                               .affinity_group = -1,
                               .pinned_host = -1};
+        if (constrained)
+            items[i].vcpus = i % 20 ? 1 : 3; /* 49 hosts' worth at one per core */
+        if (constrained && i % 25 == 0)
+            items[i].anti_group = (int)(i / 100);
+        if (constrained && i % 1000 < 2)
+            items[i].pinned_host = (int)(i / 1000) % 2;
     }
     ana_problem p = {.nslots = T,
                      .nitems = N,
@@ -638,7 +647,8 @@ static void large_fleet(double noise, size_t above)
                                .cores = 64,
                                .mem_mib = 1024 * 1024,
                                .cpu_limit = 0.8,
-                               .mem_limit = 0.9}};
+                               .mem_limit = 0.9,
+                               .vcpu_ratio = constrained ? 1 : 0}};
     /* first fit's hosts, packed by peak alone, as a reference */
     double cap = p.model.cpu_mhz * p.model.cpu_limit, used = 0;
     size_t ff = 1;
@@ -678,7 +688,7 @@ static void large_fleet(double noise, size_t above)
  * with pair swaps and going down one host at a time, the bound */
 KS_TEST(test_large_balanced)
 {
-    large_fleet(0.1, 0);
+    large_fleet(0.1, 0, false);
 }
 
 /* +-20 % from hour to hour: a host's busiest hour stands further above its
@@ -687,7 +697,14 @@ KS_TEST(test_large_balanced)
  * maximum of all the host's slots grows least, 57 (bound 56) */
 KS_TEST(test_large_noisy)
 {
-    large_fleet(0.2, 1);
+    large_fleet(0.2, 1, false);
+}
+
+/* The +-10 % fleet with anti-affinity, pins and a vCPU limit: still
+ * valid, and within one host of the bound */
+KS_TEST(test_large_constrained)
+{
+    large_fleet(0.1, 1, true);
 }
 
 /* Tight, noisy instances: 60 VMs (daytime peaks in three time zones, each
@@ -919,6 +936,7 @@ int main(void)
     KS_RUN(test_random_mixed);
     KS_RUN(test_large_balanced);
     KS_RUN(test_large_noisy);
+    KS_RUN(test_large_constrained);
     KS_RUN(test_tight_noisy);
     if (!have_glpsol()) {
         int rc = ks_test_summary();
