@@ -160,6 +160,7 @@ typedef struct host {
     bool dead;        /* emptied by local search */
     size_t model;     /* index into packer.mc */
     uint32_t *ord;    /* with packer.ordered: the slots by load, highest first */
+    uint32_t hot;     /* the slot where fits() last refused a unit */
 } host;
 
 KS_VECTOR(host_vec, host);
@@ -213,7 +214,9 @@ static const char *fmt_num(char buf[40], double v)
     return buf;
 }
 
-static bool cpu_fits(const double *restrict load, const double *restrict u, size_t T, double cap)
+/* The first slot where load + u goes over cap, T when none does. */
+static size_t cpu_over_at(const double *restrict load, const double *restrict u, size_t T,
+                          double cap)
 {
     for (size_t t0 = 0; t0 < T; t0 += 64) {
         size_t t1 = t0 + 64 < T ? t0 + 64 : T;
@@ -221,9 +224,11 @@ static bool cpu_fits(const double *restrict load, const double *restrict u, size
         for (size_t t = t0; t < t1; t++)
             bad |= load[t] + u[t] > cap;
         if (bad)
-            return false;
+            for (size_t t = t0; t < t1; t++)
+                if (load[t] + u[t] > cap)
+                    return t;
     }
-    return true;
+    return T;
 }
 
 /* load + extra + cpu <= cap in every slot (N+1 re-placement). */
@@ -320,7 +325,7 @@ static bool host_has_anti(const host *h, int id)
 
 static bool fits(packer *pk, size_t hi, size_t ui)
 {
-    const host *h = &pk->hosts.ptr[hi];
+    host *h = &pk->hosts.ptr[hi];
     const unit *u = &pk->units[ui];
     const model_cap *c = &pk->mc[h->model];
     pk->checks++;
@@ -330,7 +335,14 @@ static bool fits(packer *pk, size_t hi, size_t ui)
     for (size_t a = 0; a < u->nanti; a++)
         if (host_has_anti(h, pk->anti_ids[u->anti_first + a]))
             return false;
-    return cpu_fits(h->load, u->cpu, pk->T, c->cap);
+    /* the slot that refused the last unit first: a full host refuses
+     * most units there, without the pass over every slot */
+    if (pk->T && h->load[h->hot] + u->cpu[h->hot] > c->cap)
+        return false;
+    size_t t = cpu_over_at(h->load, u->cpu, pk->T, c->cap);
+    if (t < pk->T)
+        h->hot = (uint32_t)t;
+    return t == pk->T;
 }
 
 /* Host h's slots back in order (load, highest first; ties by slot): an
